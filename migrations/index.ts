@@ -1,0 +1,4 @@
+import { InitialSchema1764136800000 } from './1764136800000-InitialSchema.js';
+
+/** Every migration, in order. Listed explicitly so the app, the CLI and jest load the same set. */
+export const migrations = [InitialSchema1764136800000];

@@ -1,0 +1,152 @@
+import { RequestMethod, type Type, UnsupportedMediaTypeException, ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import helmet from '@fastify/helmet';
+import { LogController, type FastifyRequest } from 'fastify';
+import type { DestinationStream, Logger } from 'pino';
+import { AppModule } from './app.module.js';
+import { requestIdFor, type RequestWithUser } from './common/http/request-context.js';
+import { createLogger, PinoNestLogger } from './common/logging/logger.js';
+import type { AppConfig } from './config/app-config.js';
+
+export const API_PREFIX = 'api/v1';
+
+/** Routes that answer without the API prefix, rate limits or per-request log lines. */
+const UNPREFIXED = ['health', 'health/live', 'health/ready', 'metrics'];
+
+/** Bodies are JSON; file content is refused outright (zero storage). */
+const FILE_CONTENT = /^\s*(multipart\/form-data|application\/octet-stream)\b/i;
+const JSON_CONTENT = /^\s*application\/([a-z0-9.+-]+\+)?json\s*(;|$)/i;
+
+export interface CreateAppOptions {
+  /** Where log lines go (tests capture them); stdout by default. */
+  logDestination?: DestinationStream;
+  /** Extra modules mounted beside the application's own (tests' probe routes). */
+  imports?: Type[];
+}
+
+function hasBody(request: FastifyRequest): boolean {
+  const length = request.headers['content-length'];
+  return (length !== undefined && length !== '0') || request.headers['transfer-encoding'] !== undefined;
+}
+
+/** A hop count becomes Fastify's own rule for it: trust the nearest N addresses. */
+function trustProxySetting(value: AppConfig['trustProxy']): boolean | string[] | ((address: string, hop: number) => boolean) {
+  return typeof value === 'number' ? (_address: string, hop: number) => hop < value : value;
+}
+
+export function createFastifyAdapter(config: AppConfig, logger: Logger): FastifyAdapter {
+  return new FastifyAdapter({
+    loggerInstance: logger,
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+    bodyLimit: config.bodyLimit,
+    trustProxy: trustProxySetting(config.trustProxy),
+    requestIdHeader: false,
+    genReqId: requestIdFor,
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+  });
+}
+
+/**
+ * Everything that shapes a request, applied identically by main.ts and by every e2e test:
+ * security headers, CORS, content-type rules, request ids and logs, validation, the API
+ * prefix and OpenAPI. Errors are shaped by the global AllExceptionsFilter (AppModule).
+ */
+export async function configureApp(app: NestFastifyApplication, config: AppConfig, logger: Logger): Promise<void> {
+  app.useLogger(new PinoNestLogger(logger));
+  app.flushLogs();
+  const fastify = app.getHttpAdapter().getInstance();
+
+  fastify.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    const type = request.headers['content-type'];
+    if (type !== undefined && FILE_CONTENT.test(type)) {
+      throw new UnsupportedMediaTypeException('File content is never accepted: send application/json');
+    }
+    if (hasBody(request) && (type === undefined || !JSON_CONTENT.test(type))) {
+      throw new UnsupportedMediaTypeException('Request bodies must be application/json');
+    }
+  });
+
+  fastify.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url;
+    if (route?.startsWith('/health')) return;
+    const user = (request as unknown as RequestWithUser).user;
+    const line = {
+      requestId: request.id,
+      method: request.method,
+      route: route ?? 'unmatched',
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime * 100) / 100,
+      ...(user ? { userId: user.id } : {}),
+    };
+    if (reply.statusCode >= 500) logger.error(line, 'request');
+    else logger.info(line, 'request');
+  });
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true },
+    referrerPolicy: { policy: 'no-referrer' },
+    crossOriginResourcePolicy: { policy: 'same-site' },
+  });
+
+  app.enableCors({
+    // Exact origins only; 'null' and '*' can never be configured (see config.schema.ts).
+    origin: config.allowedOrigins,
+    credentials: true,
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', 'Stripe-Signature'],
+    exposedHeaders: ['X-Request-Id', 'Retry-After', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'],
+    maxAge: 600,
+  });
+
+  app.setGlobalPrefix(API_PREFIX, {
+    exclude: UNPREFIXED.map((path) => ({ path, method: RequestMethod.ALL })),
+  });
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      forbidUnknownValues: true,
+      transform: true,
+      stopAtFirstError: false,
+    }),
+  );
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('InsightSheet API')
+      .setDescription('Accounts, subscriptions and activity for InsightSheet. Files never reach this API.')
+      .setVersion('1')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json', useGlobalPrefix: false });
+}
+
+/** Builds the application (not yet listening) exactly as production runs it. */
+export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
+  const logger = createLogger(config, options.logDestination);
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(config, options.imports),
+    createFastifyAdapter(config, logger),
+    { rawBody: true, bufferLogs: true, abortOnError: false },
+  );
+  await configureApp(app, config, logger);
+  return app;
+}

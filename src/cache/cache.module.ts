@@ -1,0 +1,33 @@
+import { CacheModule as NestCacheModule, type CacheModuleOptions } from '@nestjs/cache-manager';
+import { Global, Logger, Module } from '@nestjs/common';
+import KeyvRedis, { Keyv } from '@keyv/redis';
+import { RedisService } from '../redis/redis.service.js';
+
+const ONE_HOUR_MS = 3_600_000;
+
+/**
+ * cache-manager 7 over Keyv: in Redis (shared by every instance) when REDIS_URL is set,
+ * in process otherwise. Cache calls never throw and never wait on a Redis outage (the
+ * client's offline queue is off): a miss is served from the database instead.
+ */
+@Global()
+@Module({
+  imports: [
+    NestCacheModule.registerAsync({
+      isGlobal: true,
+      inject: [RedisService],
+      useFactory: (redis: RedisService): CacheModuleOptions => {
+        if (!redis.client) return { ttl: ONE_HOUR_MS };
+        const store = new Keyv({
+          store: new KeyvRedis(redis.client, { namespace: redis.key('cache'), throwOnConnectError: false }),
+          namespace: undefined,
+          useKeyPrefix: false,
+        });
+        const logger = new Logger('Cache');
+        store.on('error', (error: Error) => logger.warn(`Cache unavailable: ${error.message}`));
+        return { stores: [store], ttl: ONE_HOUR_MS };
+      },
+    }),
+  ],
+})
+export class CacheModule {}

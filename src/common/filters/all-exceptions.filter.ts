@@ -1,0 +1,91 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+
+export interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string | string[];
+  requestId: string;
+}
+
+/** Error codes (Node and PostgreSQL) that mean the database is unreachable, not that the request is wrong. */
+const DATABASE_UNAVAILABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '08000',
+  '08001',
+  '08003',
+  '08006',
+  '53300', // too_many_connections
+]);
+
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: string }).code ?? (error as { driverError?: { code?: string } }).driverError?.code;
+  if (code && DATABASE_UNAVAILABLE.has(code)) return true;
+  return /timeout exceeded when trying to connect|Connection terminated|Query read timeout|connect ECONNREFUSED/i.test(
+    error.message,
+  );
+}
+
+function statusText(status: number): string {
+  return STATUS_CODES[status] ?? 'Error';
+}
+
+/**
+ * The one place errors become responses: API.md's body with the request id, the real
+ * status for client mistakes, 503 when the database is unreachable, and a bare 500 for
+ * everything else (logged with its stack; nothing internal reaches the client).
+ */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Exceptions');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const request = ctx.getRequest<FastifyRequest>();
+    const reply = ctx.getResponse<FastifyReply>();
+    const { status, body } = this.toResponse(exception, request.id);
+
+    if (status >= 500) {
+      this.logger.error({ requestId: request.id, err: exception, msg: 'Request failed' });
+    }
+    if (status === HttpStatus.SERVICE_UNAVAILABLE && !reply.hasHeader('retry-after')) {
+      reply.header('retry-after', '5');
+    }
+    void reply.status(status).header('cache-control', 'no-store').send(body);
+  }
+
+  private toResponse(exception: unknown, requestId: string): { status: number; body: ErrorBody } {
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const response = exception.getResponse();
+      let message: string | string[] = exception.message;
+      let error = statusText(status);
+      if (typeof response === 'string') {
+        message = response;
+      } else if (typeof response === 'object' && response !== null) {
+        const fields = response as { message?: unknown; error?: unknown };
+        if (typeof fields.message === 'string' || Array.isArray(fields.message)) message = fields.message as string | string[];
+        if (typeof fields.error === 'string') error = fields.error;
+      }
+      return { status, body: { statusCode: status, error, message, requestId } };
+    }
+    if (isDatabaseUnavailable(exception)) {
+      const status = HttpStatus.SERVICE_UNAVAILABLE;
+      return {
+        status,
+        body: { statusCode: status, error: statusText(status), message: 'Service temporarily unavailable', requestId },
+      };
+    }
+    const status = HttpStatus.INTERNAL_SERVER_ERROR;
+    return { status, body: { statusCode: status, error: statusText(status), message: 'Internal server error', requestId } };
+  }
+}

@@ -1,0 +1,118 @@
+import { describe, expect, it } from '@jest/globals';
+import { ConfigError, loadConfig } from './app-config.js';
+import { parseByteSize, parseDurationSeconds } from './config.schema.js';
+
+const LONG_SECRET = 'x'.repeat(64);
+
+function errorOf(env: Record<string, string>): string {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('expected loadConfig to fail');
+}
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const config = loadConfig({});
+    expect(config.env).toBe('development');
+    expect(config.port).toBe(3000);
+    expect(config.database).toMatchObject({ url: undefined, poolMin: 5, poolMax: 20 });
+    expect(config.rateLimit).toEqual({ windowMs: 900_000, max: 100 });
+    expect(config.jwt.accessTtlSeconds).toBe(900);
+    expect(config.jwt.refreshTtlSeconds).toBe(30 * 86_400);
+    expect(config.bodyLimit).toBe(100 * 1024);
+    expect(config.trustProxy).toBe(false);
+    expect(config.allowedOrigins).toEqual(['http://localhost:5173']);
+    expect(config.jwt.secretGenerated).toBe(true);
+  });
+
+  it('treats empty values as unset', () => {
+    expect(loadConfig({ PORT: '', REDIS_URL: '' }).port).toBe(3000);
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ DATABASE_URL: 'mysql://localhost/db' }, 'DATABASE_URL'],
+    [{ REDIS_URL: 'http://localhost:6379' }, 'REDIS_URL'],
+    [{ JWT_ACCESS_TTL: 'soon' }, 'JWT_ACCESS_TTL'],
+    [{ BODY_LIMIT: 'huge' }, 'BODY_LIMIT'],
+    [{ TRUST_PROXY: 'true' }, 'TRUST_PROXY'],
+    [{ TRUST_PROXY: '10.0.0.0/33' }, 'TRUST_PROXY'],
+    [{ ALLOWED_ORIGINS: '*' }, 'ALLOWED_ORIGINS'],
+    [{ ALLOWED_ORIGINS: 'null' }, 'ALLOWED_ORIGINS'],
+    [{ ALLOWED_ORIGINS: 'https://a.example/path' }, 'ALLOWED_ORIGINS'],
+    [{ DB_POOL_MIN: '30', DB_POOL_MAX: '10' }, 'DB_POOL_MIN'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ NODE_ENV: 'staging' }, 'NODE_ENV'],
+    [{ JWT_SECRET: 'short' }, 'JWT_SECRET'],
+  ])('refuses %j with one line naming the variable', (env, name) => {
+    const message = errorOf(env);
+    expect(message).toMatch(new RegExp(`^Invalid configuration: ${name} `));
+    expect(message).not.toContain('\n');
+  });
+
+  it('never echoes a secret value in its error', () => {
+    expect(errorOf({ JWT_SECRET: 'hunter2-secret' })).not.toContain('hunter2');
+  });
+
+  describe('in production', () => {
+    const production = {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://app@db.internal:5432/insightsheet',
+      JWT_SECRET: LONG_SECRET,
+      FRONTEND_URL: 'https://app.insightsheet.io',
+    };
+
+    it('accepts a complete configuration', () => {
+      expect(loadConfig(production).isProduction).toBe(true);
+    });
+
+    it('requires DATABASE_URL', () => {
+      expect(errorOf({ ...production, DATABASE_URL: '' })).toMatch(/^Invalid configuration: DATABASE_URL /);
+    });
+
+    it('requires a JWT_SECRET of at least 64 characters', () => {
+      expect(errorOf({ ...production, JWT_SECRET: 'y'.repeat(63) })).toMatch(/^Invalid configuration: JWT_SECRET /);
+      expect(errorOf({ ...production, JWT_SECRET: '' })).toMatch(/^Invalid configuration: JWT_SECRET /);
+    });
+  });
+
+  it('parses TRUST_PROXY as a hop count or an address list', () => {
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 192.168.1.1' }).trustProxy).toEqual(['10.0.0.0/8', '192.168.1.1']);
+  });
+
+  it('normalises ALLOWED_ORIGINS to exact origins', () => {
+    expect(loadConfig({ ALLOWED_ORIGINS: 'https://a.example/, http://localhost:5173' }).allowedOrigins).toEqual([
+      'https://a.example',
+      'http://localhost:5173',
+    ]);
+  });
+});
+
+describe('parseDurationSeconds', () => {
+  it.each([
+    ['900', 900],
+    ['15m', 900],
+    ['12h', 43_200],
+    ['30d', 2_592_000],
+    ['1500ms', 1],
+  ])('%s -> %d', (input, seconds) => expect(parseDurationSeconds(input)).toBe(seconds));
+
+  it('rejects what is not a duration', () => {
+    expect(parseDurationSeconds('15 minutes')).toBeUndefined();
+    expect(parseDurationSeconds('10ms')).toBeUndefined();
+  });
+});
+
+describe('parseByteSize', () => {
+  it.each([
+    ['1024', 1024],
+    ['100kb', 102_400],
+    ['1MB', 1_048_576],
+  ])('%s -> %d', (input, bytes) => expect(parseByteSize(input)).toBe(bytes));
+});

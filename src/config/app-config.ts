@@ -1,0 +1,128 @@
+import { randomBytes } from 'node:crypto';
+import { envSchema, type Env } from './config.schema.js';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/**
+ * The one typed configuration, built once at boot from the environment. It is also the
+ * injection token: services ask for `AppConfig` and read typed fields, never process.env.
+ */
+export class AppConfig {
+  readonly env: Env['NODE_ENV'];
+  readonly isProduction: boolean;
+  readonly host: string;
+  readonly port: number;
+  readonly logLevel: Env['LOG_LEVEL'];
+  readonly database: {
+    /** Undefined until the embedded server is up when DATABASE_URL is not set. */
+    url: string | undefined;
+    replicaUrls: string[];
+    poolMin: number;
+    poolMax: number;
+    connectTimeoutMs: number;
+    idleTimeoutMs: number;
+    statementTimeoutMs: number;
+    embedded: { port: number; dir: string };
+  };
+  readonly redis: { url: string | undefined; keyPrefix: string };
+  readonly jwt: { secret: string; secretGenerated: boolean; accessTtlSeconds: number; refreshTtlSeconds: number };
+  readonly frontendUrl: string;
+  readonly allowedOrigins: string[];
+  readonly stripe: {
+    secretKey: string | undefined;
+    webhookSecret: string | undefined;
+    apiBase: string | undefined;
+    prices: {
+      proMonthly: string | undefined;
+      proYearly: string | undefined;
+      businessMonthly: string | undefined;
+      businessYearly: string | undefined;
+    };
+  };
+  readonly rateLimit: { windowMs: number; max: number };
+  readonly trustProxy: number | string[] | false;
+  readonly bodyLimit: number;
+  readonly mail: { smtpUrl: string | undefined; from: string };
+  readonly metricsToken: string | undefined;
+  readonly activityRetentionDays: number;
+  readonly shutdownDrainMs: number;
+  readonly healthCheckTimeoutMs: number;
+
+  constructor(env: Env) {
+    this.env = env.NODE_ENV;
+    this.isProduction = env.NODE_ENV === 'production';
+    this.host = env.HOST;
+    this.port = env.PORT;
+    this.logLevel = env.LOG_LEVEL;
+    this.database = {
+      url: env.DATABASE_URL,
+      replicaUrls: env.READ_REPLICA_URL,
+      poolMin: env.DB_POOL_MIN,
+      poolMax: env.DB_POOL_MAX,
+      connectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS,
+      idleTimeoutMs: env.DB_IDLE_TIMEOUT_MS,
+      statementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS,
+      embedded: { port: env.EMBEDDED_PG_PORT, dir: env.EMBEDDED_PG_DIR },
+    };
+    this.redis = { url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX };
+    this.jwt = {
+      // Outside production a missing secret gets a random one per process: tokens then do
+      // not survive a restart, which is the safe failure for a development machine.
+      secret: env.JWT_SECRET ?? randomBytes(48).toString('base64url'),
+      secretGenerated: env.JWT_SECRET === undefined,
+      accessTtlSeconds: env.JWT_ACCESS_TTL,
+      refreshTtlSeconds: env.REFRESH_TOKEN_TTL,
+    };
+    this.frontendUrl = (env.FRONTEND_URL ?? 'http://localhost:5173').replace(/\/$/, '');
+    this.allowedOrigins = env.ALLOWED_ORIGINS ?? [new URL(this.frontendUrl).origin];
+    this.stripe = {
+      secretKey: env.STRIPE_SECRET_KEY,
+      webhookSecret: env.STRIPE_WEBHOOK_SECRET,
+      apiBase: env.STRIPE_API_BASE,
+      prices: {
+        proMonthly: env.STRIPE_PRICE_PRO_MONTHLY,
+        proYearly: env.STRIPE_PRICE_PRO_YEARLY,
+        businessMonthly: env.STRIPE_PRICE_BUSINESS_MONTHLY,
+        businessYearly: env.STRIPE_PRICE_BUSINESS_YEARLY,
+      },
+    };
+    this.rateLimit = { windowMs: env.RATE_LIMIT_WINDOW_MS, max: env.RATE_LIMIT_MAX_REQUESTS };
+    this.trustProxy = env.TRUST_PROXY ?? false;
+    this.bodyLimit = env.BODY_LIMIT;
+    this.mail = { smtpUrl: env.SMTP_URL, from: env.MAIL_FROM };
+    this.metricsToken = env.METRICS_TOKEN;
+    this.activityRetentionDays = env.ACTIVITY_RETENTION_DAYS;
+    this.shutdownDrainMs = env.SHUTDOWN_DRAIN_MS;
+    this.healthCheckTimeoutMs = env.HEALTH_CHECK_TIMEOUT_MS;
+  }
+
+  /** A copy pointing at another database, for the embedded server and for tests. */
+  withDatabaseUrl(url: string): AppConfig {
+    const copy = Object.create(AppConfig.prototype) as AppConfig;
+    Object.assign(copy, this, { database: { ...this.database, url } });
+    return copy;
+  }
+}
+
+/**
+ * Validates the environment once. Empty values count as unset (compose files and CI
+ * often export `FOO=`). The error is one line naming the first bad variable.
+ */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
+  const env = Object.fromEntries(
+    Object.entries(source).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const result = envSchema.safeParse(env);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const name = issue.path.join('.') || 'environment';
+    const message =
+      issue.code === 'invalid_value' || issue.code === 'invalid_type'
+        ? `has an invalid value (${issue.message})`
+        : issue.message;
+    throw new ConfigError(`Invalid configuration: ${name} ${message}`);
+  }
+  return new AppConfig(result.data);
+}

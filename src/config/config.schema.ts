@@ -1,0 +1,216 @@
+import { isIP } from 'node:net';
+import { z } from 'zod';
+
+const DURATION = /^(\d+)\s*(ms|s|m|h|d)?$/;
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const SIZE = /^(\d+)\s*(b|kb|mb)?$/i;
+const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 * 1024 };
+
+/** "900", "15m", "30d" -> seconds (a bare number is seconds). */
+export function parseDurationSeconds(value: string): number | undefined {
+  const match = DURATION.exec(value.trim());
+  if (!match) return undefined;
+  const unit = match[2] ?? 's';
+  const ms = Number(match[1]) * DURATION_UNITS[unit];
+  return ms >= 1000 ? Math.floor(ms / 1000) : undefined;
+}
+
+export function parseByteSize(value: string): number | undefined {
+  const match = SIZE.exec(value.trim());
+  if (!match) return undefined;
+  return Number(match[1]) * SIZE_UNITS[(match[2] ?? 'b').toLowerCase()];
+}
+
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const duration = z
+  .string()
+  .transform((value, ctx) => {
+    const seconds = parseDurationSeconds(value);
+    if (seconds === undefined || seconds < 1) {
+      ctx.addIssue({ code: 'custom', message: 'must be a duration such as 900, 15m, 12h or 30d' });
+      return z.NEVER;
+    }
+    return seconds;
+  });
+
+const postgresUrl = z
+  .string()
+  .trim()
+  .refine((value) => /^postgres(ql)?:\/\//.test(value) && URL.canParse(value), {
+    message: 'must be a postgres:// or postgresql:// URL',
+  });
+
+const origin = (value: string) => {
+  if (!URL.canParse(value)) return undefined;
+  const url = new URL(value);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  return url.origin === value.replace(/\/$/, '') ? url.origin : undefined;
+};
+
+const list = (value: string) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+
+/**
+ * TRUST_PROXY: a hop count ("1") or a list of addresses / CIDR ranges that are trusted
+ * to set X-Forwarded-For. "true" is refused: trusting every hop lets any client choose
+ * its own address and so its own rate-limit bucket.
+ */
+const trustProxy = z.string().transform((value, ctx): number | string[] => {
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  const entries = list(trimmed);
+  const valid = entries.every((entry) => {
+    const [address, bits, extra] = entry.split('/');
+    if (extra !== undefined || !isIP(address)) return false;
+    if (bits === undefined) return true;
+    const max = isIP(address) === 4 ? 32 : 128;
+    return /^\d+$/.test(bits) && Number(bits) <= max;
+  });
+  if (!valid || entries.length === 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be a hop count or a comma-separated list of IP addresses / CIDR ranges',
+    });
+    return z.NEVER;
+  }
+  return entries;
+});
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((value) => value || undefined)
+  .optional();
+
+export const envSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    HOST: z.string().trim().min(1).default('0.0.0.0'),
+    PORT: int(0, 65535).default(3000),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+    DATABASE_URL: postgresUrl.optional(),
+    READ_REPLICA_URL: z
+      .string()
+      .transform(list)
+      .pipe(z.array(postgresUrl))
+      .default([]),
+    DB_POOL_MIN: int(0, 1000).default(5),
+    DB_POOL_MAX: int(1, 1000).default(20),
+    DB_CONNECT_TIMEOUT_MS: int(100, 60_000).default(3000),
+    DB_IDLE_TIMEOUT_MS: int(1000, 3_600_000).default(10_000),
+    DB_STATEMENT_TIMEOUT_MS: int(100, 3_600_000).default(15_000),
+    EMBEDDED_PG_PORT: int(1, 65535).default(54329),
+    EMBEDDED_PG_DIR: z.string().trim().min(1).default('.data/pg'),
+
+    REDIS_URL: z
+      .string()
+      .trim()
+      .refine((value) => /^rediss?:\/\//.test(value) && URL.canParse(value), {
+        message: 'must be a redis:// or rediss:// URL',
+      })
+      .optional(),
+    REDIS_KEY_PREFIX: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9:_-]{1,64}$/, 'must be 1-64 letters, digits, ":", "_" or "-"')
+      .default('insightsheet'),
+
+    JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    JWT_ACCESS_TTL: duration.default(900),
+    REFRESH_TOKEN_TTL: duration.default(30 * 86_400),
+
+    FRONTEND_URL: z
+      .string()
+      .trim()
+      .refine((value) => URL.canParse(value) && /^https?:/.test(value), {
+        message: 'must be an http(s) URL',
+      })
+      .optional(),
+    ALLOWED_ORIGINS: z.string().transform((value, ctx) => {
+      const origins = list(value);
+      const invalid = origins.find((item) => origin(item) === undefined);
+      if (invalid !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${invalid}" is not an exact origin such as https://app.example.com ("*" and "null" are refused)`,
+        });
+        return z.NEVER;
+      }
+      return origins.map((item) => origin(item) as string);
+    }).optional(),
+
+    STRIPE_SECRET_KEY: optionalString,
+    STRIPE_WEBHOOK_SECRET: optionalString,
+    STRIPE_PRICE_PRO_MONTHLY: optionalString,
+    STRIPE_PRICE_PRO_YEARLY: optionalString,
+    STRIPE_PRICE_BUSINESS_MONTHLY: optionalString,
+    STRIPE_PRICE_BUSINESS_YEARLY: optionalString,
+    STRIPE_API_BASE: z
+      .string()
+      .trim()
+      .refine((value) => URL.canParse(value) && /^https?:/.test(value), {
+        message: 'must be an http(s) URL',
+      })
+      .optional(),
+
+    RATE_LIMIT_WINDOW_MS: int(1000, 86_400_000).default(900_000),
+    RATE_LIMIT_MAX_REQUESTS: int(1, 10_000_000).default(100),
+    TRUST_PROXY: trustProxy.optional(),
+    BODY_LIMIT: z
+      .string()
+      .transform((value, ctx) => {
+        const bytes = parseByteSize(value);
+        if (bytes === undefined || bytes < 1024 || bytes > 10 * 1024 * 1024) {
+          ctx.addIssue({ code: 'custom', message: 'must be a size between 1kb and 10mb, such as 100kb' });
+          return z.NEVER;
+        }
+        return bytes;
+      })
+      .default(100 * 1024),
+
+    SMTP_URL: z
+      .string()
+      .trim()
+      .refine((value) => /^smtps?:\/\//.test(value) && URL.canParse(value), {
+        message: 'must be an smtp:// or smtps:// URL',
+      })
+      .optional(),
+    MAIL_FROM: z.string().trim().min(3).default('InsightSheet <no-reply@insightsheet.local>'),
+    METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    ACTIVITY_RETENTION_DAYS: int(1, 36_500).default(730),
+    SHUTDOWN_DRAIN_MS: int(0, 120_000).default(5000),
+    HEALTH_CHECK_TIMEOUT_MS: int(100, 10_000).default(1500),
+  })
+  .superRefine((env, ctx) => {
+    if (env.DB_POOL_MIN > env.DB_POOL_MAX) {
+      ctx.addIssue({ code: 'custom', path: ['DB_POOL_MIN'], message: 'must not exceed DB_POOL_MAX' });
+    }
+    if (env.NODE_ENV === 'production') {
+      if (!env.DATABASE_URL) {
+        ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'is required in production' });
+      }
+      if (!env.JWT_SECRET || env.JWT_SECRET.length < 64) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['JWT_SECRET'],
+          message: 'must be at least 64 characters in production',
+        });
+      }
+      if (!env.FRONTEND_URL) {
+        ctx.addIssue({ code: 'custom', path: ['FRONTEND_URL'], message: 'is required in production' });
+      }
+    }
+  });
+
+export type Env = z.output<typeof envSchema>;

@@ -1,0 +1,82 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { createApp, type CreateAppOptions } from '../../src/app.setup.js';
+import { loadConfig, type AppConfig } from '../../src/config/app-config.js';
+import { createTestDatabase, type TestDatabase } from './test-database.js';
+
+export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-production-rules-0123456789abcdef';
+
+/** The Redis that tests use when a suite needs one: REDIS_URL, or the local default. */
+export const TEST_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** A test configuration: explicit values only, never the developer's own environment. */
+export function testEnv(overrides: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+  return {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    JWT_SECRET: TEST_JWT_SECRET,
+    REDIS_URL: process.env.REDIS_URL,
+    REDIS_KEY_PREFIX: `is-test:${process.env.TEST_RUN_ID}:${randomBytes(4).toString('hex')}`,
+    SHUTDOWN_DRAIN_MS: '0',
+    FRONTEND_URL: 'https://app.insightsheet.test',
+    ALLOWED_ORIGINS: 'https://app.insightsheet.test,https://admin.insightsheet.test',
+    RATE_LIMIT_MAX_REQUESTS: '10000',
+    ...overrides,
+  };
+}
+
+/** Captures log lines (as parsed JSON) for assertions on logging. */
+export class LogCapture extends Writable {
+  readonly lines: Record<string, unknown>[] = [];
+  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
+    for (const line of chunk.toString().split('\n').filter(Boolean)) this.lines.push(JSON.parse(line));
+    done();
+  }
+  get text(): string {
+    return this.lines.map((line) => JSON.stringify(line)).join('\n');
+  }
+}
+
+export interface TestApp {
+  app: NestFastifyApplication;
+  config: AppConfig;
+  url: string;
+  database: TestDatabase | undefined;
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  close(): Promise<void>;
+}
+
+export interface StartTestAppOptions extends CreateAppOptions {
+  env?: Record<string, string | undefined>;
+  /** Use this database instead of a fresh clone of the template. */
+  databaseUrl?: string;
+}
+
+/** Boots the real application (app.setup.ts, as main.ts does) on a random local port. */
+export async function startTestApp(options: StartTestAppOptions = {}): Promise<TestApp> {
+  const database = options.databaseUrl ? undefined : await createTestDatabase();
+  const config = loadConfig(testEnv({ DATABASE_URL: options.databaseUrl ?? database!.url, ...options.env }));
+  const app = await createApp(config, options);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.getHttpServer().address() as { port: number };
+  const url = `http://127.0.0.1:${address.port}`;
+  let closed = false;
+  return {
+    app,
+    config,
+    url,
+    database,
+    fetch: (path, init) => fetch(`${url}${path}`, init),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await app.close();
+      await database?.drop();
+    },
+  };
+}
+
+export function json(body: unknown, headers: Record<string, string> = {}): RequestInit {
+  return { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
+}
