@@ -7,6 +7,7 @@ import { LogController, type FastifyRequest } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
 import { AppModule } from './app.module.js';
 import { requestIdFor, type RequestWithUser } from './common/http/request-context.js';
+import { ShutdownService } from './common/lifecycle/shutdown.service.js';
 import { createLogger, PinoNestLogger } from './common/logging/logger.js';
 import type { AppConfig } from './config/app-config.js';
 
@@ -61,6 +62,7 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
 
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    reply.header('vary', 'Origin');
     const type = request.headers['content-type'];
     if (type !== undefined && FILE_CONTENT.test(type)) {
       throw new UnsupportedMediaTypeException('File content is never accepted: send application/json');
@@ -68,6 +70,12 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
     if (hasBody(request) && (type === undefined || !JSON_CONTENT.test(type))) {
       throw new UnsupportedMediaTypeException('Request bodies must be application/json');
     }
+  });
+
+  const shutdown = app.get(ShutdownService);
+  fastify.addHook('onSend', async (_request, reply) => {
+    // While draining, every response tells its client to reconnect (elsewhere).
+    if (shutdown.isShuttingDown) reply.header('connection', 'close');
   });
 
   fastify.addHook('onResponse', async (request, reply) => {
@@ -104,14 +112,21 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
     crossOriginResourcePolicy: { policy: 'same-site' },
   });
 
-  app.enableCors({
-    // Exact origins only; 'null' and '*' can never be configured (see config.schema.ts).
-    origin: config.allowedOrigins,
+  // Exact origins only ('null' and '*' can never be configured, see config.schema.ts);
+  // a refused origin gets no CORS headers at all.
+  const allowedOrigins = new Set(config.allowedOrigins);
+  const corsOptions = {
     credentials: true,
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
     allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', 'Stripe-Signature'],
     exposedHeaders: ['X-Request-Id', 'Retry-After', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'],
     maxAge: 600,
+  };
+  app.enableCors({
+    delegator: (request, callback) => {
+      const origin = request.headers.origin;
+      callback(null, origin !== undefined && allowedOrigins.has(origin) ? { ...corsOptions, origin } : { origin: false });
+    },
   });
 
   app.setGlobalPrefix(API_PREFIX, {

@@ -35,6 +35,10 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   );
 }
 
+function isHealthCheckResult(response: unknown): response is { status: string; details: object } {
+  return typeof response === 'object' && response !== null && 'details' in response && 'status' in response;
+}
+
 function statusText(status: number): string {
   return STATUS_CODES[status] ?? 'Error';
 }
@@ -63,10 +67,15 @@ export class AllExceptionsFilter implements ExceptionFilter {
     void reply.status(status).header('cache-control', 'no-store').send(body);
   }
 
-  private toResponse(exception: unknown, requestId: string): { status: number; body: ErrorBody } {
+  private toResponse(exception: unknown, requestId: string): { status: number; body: ErrorBody | object } {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const response = exception.getResponse();
+      if (isHealthCheckResult(response)) {
+        // Terminus's readiness report keeps its own shape: load balancers and people read
+        // the per-check detail.
+        return { status, body: { ...response, requestId } };
+      }
       let message: string | string[] = exception.message;
       let error = statusText(status);
       if (typeof response === 'string') {
