@@ -23,13 +23,18 @@ export default {
   setupFiles: ['reflect-metadata'],
   setupFilesAfterEnv: ['<rootDir>/test/support/esm-interop.setup.ts'],
   transform: {
-    '/node_modules/@nestjs/throttler/.+\\.js$': '<rootDir>/test/support/esm-interop.transformer.cjs',
+    '/node_modules/@nestjs/throttler/.+\\.js$':
+      '<rootDir>/test/support/esm-interop.transformer.cjs',
     '^.+\\.(t|j)sx?$': swc,
   },
   // cookie 2 and content-disposition 3 ship only as ESM but are require()d by Fastify's
   // inject and @fastify/static: jest's module system must transform them.
   transformIgnorePatterns: ['/node_modules/(?!(cookie|content-disposition|@nestjs/throttler)/)'],
-  testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.test.ts', '<rootDir>/test/**/*.e2e.ts'],
+  testMatch: [
+    '<rootDir>/src/**/*.spec.ts',
+    '<rootDir>/test/**/*.test.ts',
+    '<rootDir>/test/**/*.e2e.ts',
+  ],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 30000,

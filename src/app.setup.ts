@@ -1,4 +1,9 @@
-import { RequestMethod, type Type, UnsupportedMediaTypeException, ValidationPipe } from '@nestjs/common';
+import {
+  RequestMethod,
+  type Type,
+  UnsupportedMediaTypeException,
+  ValidationPipe,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -29,18 +34,25 @@ export interface CreateAppOptions {
 
 function hasBody(request: FastifyRequest): boolean {
   const length = request.headers['content-length'];
-  return (length !== undefined && length !== '0') || request.headers['transfer-encoding'] !== undefined;
+  return (
+    (length !== undefined && length !== '0') || request.headers['transfer-encoding'] !== undefined
+  );
 }
 
 /** A hop count becomes Fastify's own rule for it: trust the nearest N addresses. */
-function trustProxySetting(value: AppConfig['trustProxy']): boolean | string[] | ((address: string, hop: number) => boolean) {
+function trustProxySetting(
+  value: AppConfig['trustProxy'],
+): boolean | string[] | ((address: string, hop: number) => boolean) {
   return typeof value === 'number' ? (_address: string, hop: number) => hop < value : value;
 }
 
 export function createFastifyAdapter(config: AppConfig, logger: Logger): FastifyAdapter {
   return new FastifyAdapter({
     loggerInstance: logger,
-    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+    logController: new LogController({
+      disableRequestLogging: true,
+      requestIdLogLabel: 'requestId',
+    }),
     bodyLimit: config.bodyLimit,
     trustProxy: trustProxySetting(config.trustProxy),
     requestIdHeader: false,
@@ -55,7 +67,11 @@ export function createFastifyAdapter(config: AppConfig, logger: Logger): Fastify
  * security headers, CORS, content-type rules, request ids and logs, validation, the API
  * prefix and OpenAPI. Errors are shaped by the global AllExceptionsFilter (AppModule).
  */
-export async function configureApp(app: NestFastifyApplication, config: AppConfig, logger: Logger): Promise<void> {
+export async function configureApp(
+  app: NestFastifyApplication,
+  config: AppConfig,
+  logger: Logger,
+): Promise<void> {
   app.useLogger(new PinoNestLogger(logger));
   app.flushLogs();
   const fastify = app.getHttpAdapter().getInstance();
@@ -65,7 +81,9 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
     reply.header('vary', 'Origin');
     const type = request.headers['content-type'];
     if (type !== undefined && FILE_CONTENT.test(type)) {
-      throw new UnsupportedMediaTypeException('File content is never accepted: send application/json');
+      throw new UnsupportedMediaTypeException(
+        'File content is never accepted: send application/json',
+      );
     }
     if (hasBody(request) && (type === undefined || !JSON_CONTENT.test(type))) {
       throw new UnsupportedMediaTypeException('Request bodies must be application/json');
@@ -119,13 +137,24 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
     credentials: true,
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
     allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', 'Stripe-Signature'],
-    exposedHeaders: ['X-Request-Id', 'Retry-After', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'],
+    exposedHeaders: [
+      'X-Request-Id',
+      'Retry-After',
+      'X-RateLimit-Limit',
+      'X-RateLimit-Remaining',
+      'X-RateLimit-Reset',
+    ],
     maxAge: 600,
   };
   app.enableCors({
     delegator: (request, callback) => {
       const origin = request.headers.origin;
-      callback(null, origin !== undefined && allowedOrigins.has(origin) ? { ...corsOptions, origin } : { origin: false });
+      callback(
+        null,
+        origin !== undefined && allowedOrigins.has(origin)
+          ? { ...corsOptions, origin }
+          : { origin: false },
+      );
     },
   });
 
@@ -146,16 +175,24 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
     app,
     new DocumentBuilder()
       .setTitle('InsightSheet API')
-      .setDescription('Accounts, subscriptions and activity for InsightSheet. Files never reach this API.')
+      .setDescription(
+        'Accounts, subscriptions and activity for InsightSheet. Files never reach this API.',
+      )
       .setVersion('1')
       .addBearerAuth()
       .build(),
   );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json', useGlobalPrefix: false });
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'docs/openapi.json',
+    useGlobalPrefix: false,
+  });
 }
 
 /** Builds the application (not yet listening) exactly as production runs it. */
-export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
+export async function createApp(
+  config: AppConfig,
+  options: CreateAppOptions = {},
+): Promise<NestFastifyApplication> {
   const logger = createLogger(config, options.logDestination);
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config, options.imports),

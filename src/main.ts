@@ -20,7 +20,9 @@ async function bootstrap(): Promise<void> {
 
   let embedded: EmbeddedPostgres | undefined;
   if (!config.database.url) {
-    embedded = await startEmbeddedPostgres(config, (message) => logger.info(message));
+    embedded = await startEmbeddedPostgres(config, (message, level = 'info') =>
+      logger[level](message),
+    );
     config = config.withDatabaseUrl(embedded.url);
     logger.info({ port: config.database.embedded.port }, 'Embedded PostgreSQL is running');
   }
@@ -61,6 +63,8 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((error: unknown) => {
-  process.stderr.write(`Startup failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(
+    `Startup failed: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
   process.exit(1);
 });

@@ -6,6 +6,14 @@ import { RedisService } from '../redis/redis.service.js';
 const ONE_HOUR_MS = 3_600_000;
 
 /**
+ * The Redis connection belongs to RedisService, which closes it last at shutdown; the cache
+ * module would otherwise close it in onModuleDestroy, before the server has drained.
+ */
+class SharedConnectionKeyvRedis<T> extends KeyvRedis<T> {
+  override async disconnect(): Promise<void> {}
+}
+
+/**
  * cache-manager 7 over Keyv: in Redis (shared by every instance) when REDIS_URL is set,
  * in process otherwise. Cache calls never throw and never wait on a Redis outage (the
  * client's offline queue is off): a miss is served from the database instead.
@@ -19,7 +27,10 @@ const ONE_HOUR_MS = 3_600_000;
       useFactory: (redis: RedisService): CacheModuleOptions => {
         if (!redis.client) return { ttl: ONE_HOUR_MS };
         const store = new Keyv({
-          store: new KeyvRedis(redis.client, { namespace: redis.key('cache'), throwOnConnectError: false }),
+          store: new SharedConnectionKeyvRedis(redis.client, {
+            namespace: redis.key('cache'),
+            throwOnConnectError: false,
+          }),
           namespace: undefined,
           useKeyPrefix: false,
         });

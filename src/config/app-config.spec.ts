@@ -72,25 +72,33 @@ describe('loadConfig', () => {
     });
 
     it('requires DATABASE_URL', () => {
-      expect(errorOf({ ...production, DATABASE_URL: '' })).toMatch(/^Invalid configuration: DATABASE_URL /);
+      expect(errorOf({ ...production, DATABASE_URL: '' })).toMatch(
+        /^Invalid configuration: DATABASE_URL /,
+      );
     });
 
     it('requires a JWT_SECRET of at least 64 characters', () => {
-      expect(errorOf({ ...production, JWT_SECRET: 'y'.repeat(63) })).toMatch(/^Invalid configuration: JWT_SECRET /);
-      expect(errorOf({ ...production, JWT_SECRET: '' })).toMatch(/^Invalid configuration: JWT_SECRET /);
+      expect(errorOf({ ...production, JWT_SECRET: 'y'.repeat(63) })).toMatch(
+        /^Invalid configuration: JWT_SECRET /,
+      );
+      expect(errorOf({ ...production, JWT_SECRET: '' })).toMatch(
+        /^Invalid configuration: JWT_SECRET /,
+      );
     });
   });
 
   it('parses TRUST_PROXY as a hop count or an address list', () => {
     expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
-    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 192.168.1.1' }).trustProxy).toEqual(['10.0.0.0/8', '192.168.1.1']);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 192.168.1.1' }).trustProxy).toEqual([
+      '10.0.0.0/8',
+      '192.168.1.1',
+    ]);
   });
 
   it('normalises ALLOWED_ORIGINS to exact origins', () => {
-    expect(loadConfig({ ALLOWED_ORIGINS: 'https://a.example/, http://localhost:5173' }).allowedOrigins).toEqual([
-      'https://a.example',
-      'http://localhost:5173',
-    ]);
+    expect(
+      loadConfig({ ALLOWED_ORIGINS: 'https://a.example/, http://localhost:5173' }).allowedOrigins,
+    ).toEqual(['https://a.example', 'http://localhost:5173']);
   });
 });
 

@@ -27,7 +27,12 @@ export class AppConfig {
     embedded: { port: number; dir: string };
   };
   readonly redis: { url: string | undefined; keyPrefix: string };
-  readonly jwt: { secret: string; secretGenerated: boolean; accessTtlSeconds: number; refreshTtlSeconds: number };
+  readonly jwt: {
+    secret: string;
+    secretGenerated: boolean;
+    accessTtlSeconds: number;
+    refreshTtlSeconds: number;
+  };
   readonly frontendUrl: string;
   readonly allowedOrigins: string[];
   readonly stripe: {

@@ -2,7 +2,13 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const DURATION = /^(\d+)\s*(ms|s|m|h|d)?$/;
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const DURATION_UNITS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
 const SIZE = /^(\d+)\s*(b|kb|mb)?$/i;
 const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 * 1024 };
 
@@ -29,16 +35,14 @@ const int = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().int().min(min).max(max));
 
-const duration = z
-  .string()
-  .transform((value, ctx) => {
-    const seconds = parseDurationSeconds(value);
-    if (seconds === undefined || seconds < 1) {
-      ctx.addIssue({ code: 'custom', message: 'must be a duration such as 900, 15m, 12h or 30d' });
-      return z.NEVER;
-    }
-    return seconds;
-  });
+const duration = z.string().transform((value, ctx) => {
+  const seconds = parseDurationSeconds(value);
+  if (seconds === undefined || seconds < 1) {
+    ctx.addIssue({ code: 'custom', message: 'must be a duration such as 900, 15m, 12h or 30d' });
+    return z.NEVER;
+  }
+  return seconds;
+});
 
 const postgresUrl = z
   .string()
@@ -97,14 +101,12 @@ export const envSchema = z
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     HOST: z.string().trim().min(1).default('0.0.0.0'),
     PORT: int(0, 65535).default(3000),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    LOG_LEVEL: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info'),
 
     DATABASE_URL: postgresUrl.optional(),
-    READ_REPLICA_URL: z
-      .string()
-      .transform(list)
-      .pipe(z.array(postgresUrl))
-      .default([]),
+    READ_REPLICA_URL: z.string().transform(list).pipe(z.array(postgresUrl)).default([]),
     DB_POOL_MIN: int(0, 1000).default(5),
     DB_POOL_MAX: int(1, 1000).default(20),
     DB_CONNECT_TIMEOUT_MS: int(100, 60_000).default(3000),
@@ -137,18 +139,21 @@ export const envSchema = z
         message: 'must be an http(s) URL',
       })
       .optional(),
-    ALLOWED_ORIGINS: z.string().transform((value, ctx) => {
-      const origins = list(value);
-      const invalid = origins.find((item) => origin(item) === undefined);
-      if (invalid !== undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `"${invalid}" is not an exact origin such as https://app.example.com ("*" and "null" are refused)`,
-        });
-        return z.NEVER;
-      }
-      return origins.map((item) => origin(item) as string);
-    }).optional(),
+    ALLOWED_ORIGINS: z
+      .string()
+      .transform((value, ctx) => {
+        const origins = list(value);
+        const invalid = origins.find((item) => origin(item) === undefined);
+        if (invalid !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `"${invalid}" is not an exact origin such as https://app.example.com ("*" and "null" are refused)`,
+          });
+          return z.NEVER;
+        }
+        return origins.map((item) => origin(item) as string);
+      })
+      .optional(),
 
     STRIPE_SECRET_KEY: optionalString,
     STRIPE_WEBHOOK_SECRET: optionalString,
@@ -172,7 +177,10 @@ export const envSchema = z
       .transform((value, ctx) => {
         const bytes = parseByteSize(value);
         if (bytes === undefined || bytes < 1024 || bytes > 10 * 1024 * 1024) {
-          ctx.addIssue({ code: 'custom', message: 'must be a size between 1kb and 10mb, such as 100kb' });
+          ctx.addIssue({
+            code: 'custom',
+            message: 'must be a size between 1kb and 10mb, such as 100kb',
+          });
           return z.NEVER;
         }
         return bytes;
@@ -194,11 +202,19 @@ export const envSchema = z
   })
   .superRefine((env, ctx) => {
     if (env.DB_POOL_MIN > env.DB_POOL_MAX) {
-      ctx.addIssue({ code: 'custom', path: ['DB_POOL_MIN'], message: 'must not exceed DB_POOL_MAX' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DB_POOL_MIN'],
+        message: 'must not exceed DB_POOL_MAX',
+      });
     }
     if (env.NODE_ENV === 'production') {
       if (!env.DATABASE_URL) {
-        ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'is required in production' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['DATABASE_URL'],
+          message: 'is required in production',
+        });
       }
       if (!env.JWT_SECRET || env.JWT_SECRET.length < 64) {
         ctx.addIssue({
@@ -208,7 +224,11 @@ export const envSchema = z
         });
       }
       if (!env.FRONTEND_URL) {
-        ctx.addIssue({ code: 'custom', path: ['FRONTEND_URL'], message: 'is required in production' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['FRONTEND_URL'],
+          message: 'is required in production',
+        });
       }
     }
   });

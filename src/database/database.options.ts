@@ -8,7 +8,10 @@ import { entities } from './entities.js';
  * fails fast: a connection attempt gives up after DB_CONNECT_TIMEOUT_MS and a query after
  * the statement timeout, so a dead database turns into a quick 503 rather than a hang.
  */
-export function buildDataSourceOptions(config: AppConfig, url = config.database.url): PostgresDataSourceOptions {
+export function buildDataSourceOptions(
+  config: AppConfig,
+  url = config.database.url,
+): PostgresDataSourceOptions {
   if (!url) throw new Error('The database URL is not known yet (embedded PostgreSQL not started)');
   const db = config.database;
   return {

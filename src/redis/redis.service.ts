@@ -74,11 +74,7 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    if (!this.client) return;
-    if (this.client.isOpen) {
-      await this.client.close().catch(() => this.client?.destroy());
-    } else {
-      this.client.destroy();
-    }
+    if (!this.client?.isOpen) return;
+    await this.client.close().catch(() => this.client?.destroy());
   }
 }

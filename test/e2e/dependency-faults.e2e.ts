@@ -11,7 +11,12 @@ async function timed<T>(work: Promise<T>): Promise<{ value: T; ms: number }> {
   return { value, ms: performance.now() - started };
 }
 
-async function waitForStatus(api: TestApp, path: string, status: number, timeoutMs = 10_000): Promise<void> {
+async function waitForStatus(
+  api: TestApp,
+  path: string,
+  status: number,
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if ((await api.fetch(path)).status === status) return;
@@ -60,7 +65,10 @@ describe('Redis unreachable', () => {
   beforeAll(async () => {
     proxy = TcpProxy.forUrl(TEST_REDIS_URL);
     await proxy.start();
-    api = await startTestApp({ imports: [ProbeModule], env: { REDIS_URL: proxy.rewrite(TEST_REDIS_URL), RATE_LIMIT_MAX_REQUESTS: '1000' } });
+    api = await startTestApp({
+      imports: [ProbeModule],
+      env: { REDIS_URL: proxy.rewrite(TEST_REDIS_URL), RATE_LIMIT_MAX_REQUESTS: '1000' },
+    });
   });
   afterAll(async () => {
     await api.close();
@@ -68,7 +76,9 @@ describe('Redis unreachable', () => {
   });
 
   it('reports Redis in readiness, keeps serving rate-limited routes fast while it is down, and uses it again', async () => {
-    const healthy = (await (await api.fetch('/health/ready')).json()) as { details: Record<string, unknown> };
+    const healthy = (await (await api.fetch('/health/ready')).json()) as {
+      details: Record<string, unknown>;
+    };
     expect(healthy.details.redis).toMatchObject({ status: 'up', rateLimits: 'redis' });
 
     await proxy.stop();
@@ -76,7 +86,9 @@ describe('Redis unreachable', () => {
     expect(ready.status).toBe(503);
     expect(ms).toBeLessThan(2000);
 
-    const { value: routed, ms: routeMs } = await timed(api.fetch('/api/v1/probe/echo', json({ name: 'Ada' })));
+    const { value: routed, ms: routeMs } = await timed(
+      api.fetch('/api/v1/probe/echo', json({ name: 'Ada' })),
+    );
     expect(routed.status).toBe(200);
     expect(routed.headers.get('x-ratelimit-limit')).toBe('1000');
     expect(routeMs).toBeLessThan(1000);
@@ -84,7 +96,9 @@ describe('Redis unreachable', () => {
     await proxy.start();
     await waitForStatus(api, '/health/ready', 200);
     await api.fetch('/api/v1/probe/echo', json({ name: 'Ada' }));
-    const recovered = (await (await api.fetch('/health/ready')).json()) as { details: Record<string, unknown> };
+    const recovered = (await (await api.fetch('/health/ready')).json()) as {
+      details: Record<string, unknown>;
+    };
     expect(recovered.details.redis).toMatchObject({ status: 'up', rateLimits: 'redis' });
   });
 });

@@ -17,7 +17,10 @@ describe('health', () => {
   it.each(['/health/ready', '/health'])('GET %s checks the database', async (path) => {
     const response = await api.fetch(path);
     expect(response.status).toBe(200);
-    const body = (await response.json()) as { status: string; details: Record<string, { status: string }> };
+    const body = (await response.json()) as {
+      status: string;
+      details: Record<string, { status: string }>;
+    };
     expect(body.status).toBe('ok');
     expect(body.details.database.status).toBe('up');
   });

@@ -38,7 +38,10 @@ describe('request pipeline', () => {
 
     it('hides everything internal on a 500 and logs it with the request id', async () => {
       const response = await api.fetch('/api/v1/probe/boom', {
-        headers: { authorization: 'Bearer very-secret-access-token', cookie: 'session=cookie-secret' },
+        headers: {
+          authorization: 'Bearer very-secret-access-token',
+          cookie: 'session=cookie-secret',
+        },
       });
       const body = (await response.json()) as ErrorBody;
       expect(response.status).toBe(500);
@@ -49,7 +52,9 @@ describe('request pipeline', () => {
         requestId: response.headers.get('x-request-id'),
       });
       expect(JSON.stringify(body)).not.toMatch(/SELECT|password_hash|stack|at /);
-      const errorLine = logs.lines.find((line) => line.requestId === body.requestId && line.level === 'error' && line.err);
+      const errorLine = logs.lines.find(
+        (line) => line.requestId === body.requestId && line.level === 'error' && line.err,
+      );
       expect(errorLine).toBeDefined();
       expect(logs.text).not.toContain('very-secret-access-token');
       expect(logs.text).not.toContain('cookie-secret');
@@ -58,14 +63,21 @@ describe('request pipeline', () => {
 
   describe('validation', () => {
     it('accepts and transforms a valid body', async () => {
-      const response = await api.fetch('/api/v1/probe/echo', json({ name: 'Ada', count: 3, tag: { label: 'x' } }));
+      const response = await api.fetch(
+        '/api/v1/probe/echo',
+        json({ name: 'Ada', count: 3, tag: { label: 'x' } }),
+      );
       expect(response.status).toBe(200);
       expect(await response.json()).toEqual({ name: 'Ada', count: 3, tag: { label: 'x' } });
     });
 
     it.each([
       ['an unknown field', { name: 'Ada', role: 'admin' }, 'property role should not exist'],
-      ['an unknown nested field', { name: 'Ada', tag: { label: 'x', extra: 1 } }, 'tag.property extra should not exist'],
+      [
+        'an unknown nested field',
+        { name: 'Ada', tag: { label: 'x', extra: 1 } },
+        'tag.property extra should not exist',
+      ],
       ['a wrong type', { name: 42 }, 'name must be a string'],
       ['a missing field', {}, 'name must be a string'],
     ])('rejects %s with 400 naming it', async (_case, payload, expected) => {
@@ -116,7 +128,11 @@ describe('request pipeline', () => {
       ['POST', 'application/x-www-form-urlencoded', 'name=Ada'],
       ['GET', 'multipart/form-data; boundary=x', undefined],
     ])('answers 415 to %s %s', async (method, type, body) => {
-      const response = await api.fetch('/api/v1/probe/echo', { method, headers: { 'content-type': type }, body });
+      const response = await api.fetch('/api/v1/probe/echo', {
+        method,
+        headers: { 'content-type': type },
+        body,
+      });
       expect(response.status).toBe(415);
       const error = (await response.json()) as ErrorBody;
       expect(error).toMatchObject({ statusCode: 415, error: 'Unsupported Media Type' });
@@ -130,7 +146,9 @@ describe('request pipeline', () => {
         body: raw,
       });
       expect(response.status).toBe(200);
-      expect(await response.json()).toEqual({ sha256: createHash('sha256').update(raw).digest('hex') });
+      expect(await response.json()).toEqual({
+        sha256: createHash('sha256').update(raw).digest('hex'),
+      });
     });
   });
 
@@ -141,7 +159,9 @@ describe('request pipeline', () => {
     });
 
     it('echoes a well-formed one', async () => {
-      const response = await api.fetch('/api/v1/missing', { headers: { 'x-request-id': 'lb-trace-0123456789' } });
+      const response = await api.fetch('/api/v1/missing', {
+        headers: { 'x-request-id': 'lb-trace-0123456789' },
+      });
       expect(response.headers.get('x-request-id')).toBe('lb-trace-0123456789');
       expect(((await response.json()) as ErrorBody).requestId).toBe('lb-trace-0123456789');
     });
@@ -160,7 +180,9 @@ describe('request pipeline', () => {
   describe('security headers', () => {
     it('sets HSTS, nosniff, frame-ancestors and referrer policy, and no X-Powered-By', async () => {
       const response = await api.fetch('/health/live');
-      expect(response.headers.get('strict-transport-security')).toMatch(/max-age=\d+; includeSubDomains/);
+      expect(response.headers.get('strict-transport-security')).toMatch(
+        /max-age=\d+; includeSubDomains/,
+      );
       expect(response.headers.get('x-content-type-options')).toBe('nosniff');
       expect(response.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
       expect(response.headers.get('referrer-policy')).toBe('no-referrer');
@@ -170,8 +192,12 @@ describe('request pipeline', () => {
 
   describe('CORS', () => {
     it('allows a configured origin exactly, with credentials and Vary: Origin', async () => {
-      const response = await api.fetch('/health/live', { headers: { origin: 'https://app.insightsheet.test' } });
-      expect(response.headers.get('access-control-allow-origin')).toBe('https://app.insightsheet.test');
+      const response = await api.fetch('/health/live', {
+        headers: { origin: 'https://app.insightsheet.test' },
+      });
+      expect(response.headers.get('access-control-allow-origin')).toBe(
+        'https://app.insightsheet.test',
+      );
       expect(response.headers.get('access-control-allow-credentials')).toBe('true');
       expect(response.headers.get('vary')).toMatch(/Origin/i);
     });
@@ -186,18 +212,22 @@ describe('request pipeline', () => {
         },
       });
       expect(response.status).toBe(204);
-      expect(response.headers.get('access-control-allow-origin')).toBe('https://admin.insightsheet.test');
+      expect(response.headers.get('access-control-allow-origin')).toBe(
+        'https://admin.insightsheet.test',
+      );
       expect(response.headers.get('access-control-allow-methods')).toContain('POST');
     });
 
-    it.each(['https://evil.example', 'null', 'https://app.insightsheet.test.evil.example', 'http://app.insightsheet.test'])(
-      'refuses %s',
-      async (origin) => {
-        const response = await api.fetch('/health/live', { headers: { origin } });
-        expect(response.headers.get('access-control-allow-origin')).toBeNull();
-        expect(response.headers.get('access-control-allow-credentials')).toBeNull();
-      },
-    );
+    it.each([
+      'https://evil.example',
+      'null',
+      'https://app.insightsheet.test.evil.example',
+      'http://app.insightsheet.test',
+    ])('refuses %s', async (origin) => {
+      const response = await api.fetch('/health/live', { headers: { origin } });
+      expect(response.headers.get('access-control-allow-origin')).toBeNull();
+      expect(response.headers.get('access-control-allow-credentials')).toBeNull();
+    });
   });
 
   describe('OpenAPI', () => {
@@ -206,7 +236,9 @@ describe('request pipeline', () => {
       expect(spec.status).toBe(200);
       const document = (await spec.json()) as { openapi: string; paths: Record<string, unknown> };
       expect(document.openapi).toMatch(/^3\./);
-      expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/health/live', '/health/ready']));
+      expect(Object.keys(document.paths)).toEqual(
+        expect.arrayContaining(['/health/live', '/health/ready']),
+      );
       const ui = await api.fetch('/docs');
       expect(ui.status).toBe(200);
       expect(ui.headers.get('content-type')).toContain('text/html');
@@ -215,9 +247,14 @@ describe('request pipeline', () => {
 
   describe('logging', () => {
     it('writes one line per request with id, method, route, status and latency', async () => {
-      const response = await api.fetch('/api/v1/probe/echo', json({ name: 'Ada' }, { 'x-request-id': 'log-line-check-01' }));
+      const response = await api.fetch(
+        '/api/v1/probe/echo',
+        json({ name: 'Ada' }, { 'x-request-id': 'log-line-check-01' }),
+      );
       expect(response.status).toBe(200);
-      const lines = logs.lines.filter((line) => line.requestId === 'log-line-check-01' && line.msg === 'request');
+      const lines = logs.lines.filter(
+        (line) => line.requestId === 'log-line-check-01' && line.msg === 'request',
+      );
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatchObject({ method: 'POST', route: '/api/v1/probe/echo', status: 200 });
       expect(typeof lines[0].ms).toBe('number');
@@ -231,7 +268,10 @@ describe('request pipeline', () => {
     it('never logs passwords or tokens', async () => {
       await api.fetch(
         '/api/v1/probe/echo',
-        json({ name: 'Ada', password: 'hunter2-password', refreshToken: 'refresh-secret' }, { authorization: 'Bearer abc.def.ghi' }),
+        json(
+          { name: 'Ada', password: 'hunter2-password', refreshToken: 'refresh-secret' },
+          { authorization: 'Bearer abc.def.ghi' },
+        ),
       );
       expect(logs.text).not.toContain('hunter2-password');
       expect(logs.text).not.toContain('refresh-secret');

@@ -4,9 +4,14 @@ import { json, startTestApp, TEST_REDIS_URL, type TestApp } from '../support/tes
 
 const ROUTE = '/api/v1/probe/echo';
 
-async function statuses(api: TestApp, count: number, headers: Record<string, string> = {}): Promise<number[]> {
+async function statuses(
+  api: TestApp,
+  count: number,
+  headers: Record<string, string> = {},
+): Promise<number[]> {
   const result: number[] = [];
-  for (let i = 0; i < count; i++) result.push((await api.fetch(ROUTE, json({ name: 'Ada' }, headers))).status);
+  for (let i = 0; i < count; i++)
+    result.push((await api.fetch(ROUTE, json({ name: 'Ada' }, headers))).status);
   return result;
 }
 
@@ -16,7 +21,10 @@ describe.each([
 ])('global rate limit (%s)', (_name, redisUrl) => {
   let api: TestApp;
   beforeAll(async () => {
-    api = await startTestApp({ imports: [ProbeModule], env: { RATE_LIMIT_MAX_REQUESTS: '3', RATE_LIMIT_WINDOW_MS: '60000', REDIS_URL: redisUrl } });
+    api = await startTestApp({
+      imports: [ProbeModule],
+      env: { RATE_LIMIT_MAX_REQUESTS: '3', RATE_LIMIT_WINDOW_MS: '60000', REDIS_URL: redisUrl },
+    });
   });
   afterAll(() => api.close());
 
@@ -42,7 +50,11 @@ describe.each([
 
   it('does not let a spoofed X-Forwarded-For, X-Real-IP or Forwarded header reset the limit', async () => {
     expect(
-      await statuses(api, 1, { 'x-forwarded-for': '203.0.113.7', 'x-real-ip': '203.0.113.8', forwarded: 'for=203.0.113.9' }),
+      await statuses(api, 1, {
+        'x-forwarded-for': '203.0.113.7',
+        'x-real-ip': '203.0.113.8',
+        forwarded: 'for=203.0.113.9',
+      }),
     ).toEqual([429]);
   });
 
@@ -55,7 +67,10 @@ describe.each([
 describe('rate limit behind a trusted proxy', () => {
   let api: TestApp;
   beforeAll(async () => {
-    api = await startTestApp({ imports: [ProbeModule], env: { RATE_LIMIT_MAX_REQUESTS: '2', TRUST_PROXY: '127.0.0.1' } });
+    api = await startTestApp({
+      imports: [ProbeModule],
+      env: { RATE_LIMIT_MAX_REQUESTS: '2', TRUST_PROXY: '127.0.0.1' },
+    });
   });
   afterAll(() => api.close());
 

@@ -15,7 +15,9 @@ describe('graceful shutdown', () => {
 
       const ready = await api.fetch('/health/ready');
       expect(ready.status).toBe(503);
-      const body = (await ready.json()) as { details: Record<string, { status: string; message?: string }> };
+      const body = (await ready.json()) as {
+        details: Record<string, { status: string; message?: string }>;
+      };
       expect(body.details.lifecycle).toEqual({ status: 'down', message: 'shutting down' });
       expect((await api.fetch('/health/live')).status).toBe(200);
 

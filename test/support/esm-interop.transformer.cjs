@@ -8,7 +8,9 @@ module.exports = {
   process(source) {
     let code = source;
     for (const name of SHARED) {
-      code = code.split(`require("${name}")`).join(`globalThis.__esmForCjs[${JSON.stringify(name)}]`);
+      code = code
+        .split(`require("${name}")`)
+        .join(`globalThis.__esmForCjs[${JSON.stringify(name)}]`);
     }
     return { code };
   },

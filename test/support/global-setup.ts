@@ -16,7 +16,10 @@ export default async function globalSetup(): Promise<void> {
   const runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   let adminUrl = process.env.DATABASE_URL;
   if (!adminUrl) {
-    const config = loadConfig({ EMBEDDED_PG_DIR: '.data/pg-test', EMBEDDED_PG_PORT: process.env.TEST_EMBEDDED_PG_PORT ?? '54330' });
+    const config = loadConfig({
+      EMBEDDED_PG_DIR: '.data/pg-test',
+      EMBEDDED_PG_PORT: process.env.TEST_EMBEDDED_PG_PORT ?? '54330',
+    });
     const embedded = await startEmbeddedPostgres(config, () => undefined);
     runState().embedded = embedded;
     adminUrl = embedded.url;

@@ -49,7 +49,11 @@ class ProbeController {
   @Post('raw')
   @HttpCode(200)
   raw(@Req() request: RawBodyRequest<FastifyRequest>): { sha256: string } {
-    return { sha256: createHash('sha256').update(request.rawBody ?? '').digest('hex') };
+    return {
+      sha256: createHash('sha256')
+        .update(request.rawBody ?? '')
+        .digest('hex'),
+    };
   }
 
   @Get('boom')

@@ -5,13 +5,16 @@ import { createApp, type CreateAppOptions } from '../../src/app.setup.js';
 import { loadConfig, type AppConfig } from '../../src/config/app-config.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 
-export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-production-rules-0123456789abcdef';
+export const TEST_JWT_SECRET =
+  'test-secret-that-is-long-enough-for-production-rules-0123456789abcdef';
 
 /** The Redis that tests use when a suite needs one: REDIS_URL, or the local default. */
 export const TEST_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /** A test configuration: explicit values only, never the developer's own environment. */
-export function testEnv(overrides: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+export function testEnv(
+  overrides: Record<string, string | undefined> = {},
+): Record<string, string | undefined> {
   return {
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
@@ -30,7 +33,8 @@ export function testEnv(overrides: Record<string, string | undefined> = {}): Rec
 export class LogCapture extends Writable {
   readonly lines: Record<string, unknown>[] = [];
   override _write(chunk: Buffer, _encoding: string, done: () => void): void {
-    for (const line of chunk.toString().split('\n').filter(Boolean)) this.lines.push(JSON.parse(line));
+    for (const line of chunk.toString().split('\n').filter(Boolean))
+      this.lines.push(JSON.parse(line));
     done();
   }
   get text(): string {
@@ -56,7 +60,9 @@ export interface StartTestAppOptions extends CreateAppOptions {
 /** Boots the real application (app.setup.ts, as main.ts does) on a random local port. */
 export async function startTestApp(options: StartTestAppOptions = {}): Promise<TestApp> {
   const database = options.databaseUrl ? undefined : await createTestDatabase();
-  const config = loadConfig(testEnv({ DATABASE_URL: options.databaseUrl ?? database!.url, ...options.env }));
+  const config = loadConfig(
+    testEnv({ DATABASE_URL: options.databaseUrl ?? database!.url, ...options.env }),
+  );
   const app = await createApp(config, options);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address() as { port: number };
@@ -78,5 +84,9 @@ export async function startTestApp(options: StartTestAppOptions = {}): Promise<T
 }
 
 export function json(body: unknown, headers: Record<string, string> = {}): RequestInit {
-  return { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
+  return {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  };
 }

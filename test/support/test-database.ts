@@ -10,7 +10,8 @@ export interface TestDatabase {
 
 async function asAdmin(sql: string): Promise<void> {
   const connectionString = process.env.TEST_ADMIN_DATABASE_URL;
-  if (!connectionString) throw new Error('TEST_ADMIN_DATABASE_URL is not set: run the tests through jest');
+  if (!connectionString)
+    throw new Error('TEST_ADMIN_DATABASE_URL is not set: run the tests through jest');
   const admin = new pg.Client({ connectionString });
   await admin.connect();
   try {

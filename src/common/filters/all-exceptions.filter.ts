@@ -1,4 +1,11 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+} from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 
@@ -28,7 +35,9 @@ const DATABASE_UNAVAILABLE = new Set([
 
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
-  const code = (error as { code?: string }).code ?? (error as { driverError?: { code?: string } }).driverError?.code;
+  const code =
+    (error as { code?: string }).code ??
+    (error as { driverError?: { code?: string } }).driverError?.code;
   if (code && DATABASE_UNAVAILABLE.has(code)) return true;
   return /timeout exceeded when trying to connect|Connection terminated|Query read timeout|connect ECONNREFUSED/i.test(
     error.message,
@@ -36,7 +45,12 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 }
 
 function isHealthCheckResult(response: unknown): response is { status: string; details: object } {
-  return typeof response === 'object' && response !== null && 'details' in response && 'status' in response;
+  return (
+    typeof response === 'object' &&
+    response !== null &&
+    'details' in response &&
+    'status' in response
+  );
 }
 
 function statusText(status: number): string {
@@ -67,7 +81,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
     void reply.status(status).header('cache-control', 'no-store').send(body);
   }
 
-  private toResponse(exception: unknown, requestId: string): { status: number; body: ErrorBody | object } {
+  private toResponse(
+    exception: unknown,
+    requestId: string,
+  ): { status: number; body: ErrorBody | object } {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const response = exception.getResponse();
@@ -82,7 +99,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
         message = response;
       } else if (typeof response === 'object' && response !== null) {
         const fields = response as { message?: unknown; error?: unknown };
-        if (typeof fields.message === 'string' || Array.isArray(fields.message)) message = fields.message as string | string[];
+        if (typeof fields.message === 'string' || Array.isArray(fields.message))
+          message = fields.message as string | string[];
         if (typeof fields.error === 'string') error = fields.error;
       }
       return { status, body: { statusCode: status, error, message, requestId } };
@@ -91,10 +109,23 @@ export class AllExceptionsFilter implements ExceptionFilter {
       const status = HttpStatus.SERVICE_UNAVAILABLE;
       return {
         status,
-        body: { statusCode: status, error: statusText(status), message: 'Service temporarily unavailable', requestId },
+        body: {
+          statusCode: status,
+          error: statusText(status),
+          message: 'Service temporarily unavailable',
+          requestId,
+        },
       };
     }
     const status = HttpStatus.INTERNAL_SERVER_ERROR;
-    return { status, body: { statusCode: status, error: statusText(status), message: 'Internal server error', requestId } };
+    return {
+      status,
+      body: {
+        statusCode: status,
+        error: statusText(status),
+        message: 'Internal server error',
+        requestId,
+      },
+    };
   }
 }

@@ -29,7 +29,9 @@ export class ShutdownService implements BeforeApplicationShutdown {
 
   async beforeApplicationShutdown(signal?: string): Promise<void> {
     this.draining = true;
-    this.logger.log(`Shutting down (${signal ?? 'close'}): draining for ${this.config.shutdownDrainMs} ms`);
+    this.logger.log(
+      `Shutting down (${signal ?? 'close'}): draining for ${this.config.shutdownDrainMs} ms`,
+    );
     await sleep(this.config.shutdownDrainMs);
     const server = this.adapterHost.httpAdapter?.getHttpServer() as Server | undefined;
     if (server) {

@@ -24,7 +24,10 @@ export function createLogger(config: AppConfig, destination?: DestinationStream)
       level: config.logLevel,
       base: { service: 'insightsheet-api' },
       timestamp: pino.stdTimeFunctions.isoTime,
-      redact: { paths: [...REDACTED, ...REDACTED.map((path) => `*.${path}`)], censor: '[redacted]' },
+      redact: {
+        paths: [...REDACTED, ...REDACTED.map((path) => `*.${path}`)],
+        censor: '[redacted]',
+      },
       formatters: { level: (label) => ({ level: label }) },
     },
     destination,
@@ -55,7 +58,12 @@ export class PinoNestLogger implements LoggerService {
     this.write('fatal', message, context);
   }
 
-  private write(level: 'info' | 'error' | 'warn' | 'debug' | 'trace' | 'fatal', message: unknown, context?: string, stack?: string): void {
+  private write(
+    level: 'info' | 'error' | 'warn' | 'debug' | 'trace' | 'fatal',
+    message: unknown,
+    context?: string,
+    stack?: string,
+  ): void {
     if (message instanceof Error) {
       this.logger[level]({ context, err: message }, message.message);
     } else if (typeof message === 'object' && message !== null) {

@@ -19,7 +19,12 @@ export class MemoryRateLimitStore {
     this.sweeper.unref();
   }
 
-  increment(key: string, ttlMs: number, limit: number, blockDurationMs: number): ThrottlerStorageRecord {
+  increment(
+    key: string,
+    ttlMs: number,
+    limit: number,
+    blockDurationMs: number,
+  ): ThrottlerStorageRecord {
     const now = Date.now();
     let window = this.windows.get(key);
     if (!window || (window.expiresAt <= now && window.blockedUntil <= now)) {

@@ -85,9 +85,11 @@ export class RateLimitStorage implements ThrottlerStorage, OnApplicationShutdown
     const client = this.redis.client;
     if (client?.isReady) {
       const redisKey = this.redis.key('rl', throttlerName, key);
-      await withTimeout(client.del([redisKey, `${redisKey}:block`]), REDIS_TIMEOUT_MS, 'rate-limit reset').catch(
-        (error: Error) => this.fallBack(error),
-      );
+      await withTimeout(
+        client.del([redisKey, `${redisKey}:block`]),
+        REDIS_TIMEOUT_MS,
+        'rate-limit reset',
+      ).catch((error: Error) => this.fallBack(error));
     }
   }
 

@@ -18,7 +18,9 @@ export class HealthController {
 
   @Get('ready')
   @HealthCheck()
-  @ApiServiceUnavailableResponse({ description: 'A dependency is down, or the instance is shutting down' })
+  @ApiServiceUnavailableResponse({
+    description: 'A dependency is down, or the instance is shutting down',
+  })
   ready(): Promise<HealthCheckResult> {
     return this.health.readiness();
   }

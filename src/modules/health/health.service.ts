@@ -29,7 +29,9 @@ export class HealthService {
     const checks: HealthIndicatorFunction[] = [
       () => {
         const session = this.indicators.check('lifecycle');
-        return this.shutdown.isShuttingDown ? session.down({ message: 'shutting down' }) : session.up();
+        return this.shutdown.isShuttingDown
+          ? session.down({ message: 'shutting down' })
+          : session.up();
       },
       () => this.database.pingCheck('database').withTimeout(timeout),
     ];

@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureBuilt, freePort, spawnServer, waitForReady } from '../support/server-process.js';
+
+describe('production configuration', () => {
+  beforeAll(() => ensureBuilt(), 120_000);
+
+  it.each([
+    [{}, 'DATABASE_URL'],
+    [
+      {
+        DATABASE_URL: 'postgres://app@127.0.0.1:1/x',
+        JWT_SECRET: 'too-short-for-production-0123456789',
+      },
+      'JWT_SECRET',
+    ],
+  ])('refuses to boot without %j, in one line naming %s', async (env, name) => {
+    const server = spawnServer({
+      NODE_ENV: 'production',
+      FRONTEND_URL: 'https://app.example',
+      ...env,
+    });
+    const { code } = await server.exited;
+    expect(code).toBe(1);
+    const lines = server.output().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^Invalid configuration: ${name} `));
+  });
+});
+
+describe('embedded PostgreSQL (npm start without DATABASE_URL)', () => {
+  let root: string;
+  let env: Record<string, string>;
+  let port: number;
+
+  beforeAll(async () => {
+    ensureBuilt();
+    root = mkdtempSync(join(tmpdir(), 'insightsheet-embedded-'));
+    chmodSync(root, 0o755);
+    port = await freePort();
+    env = {
+      NODE_ENV: 'development',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      EMBEDDED_PG_DIR: join(root, 'pg'),
+      EMBEDDED_PG_PORT: String(await freePort()),
+      LOG_LEVEL: 'warn',
+      SHUTDOWN_DRAIN_MS: '100',
+    };
+  }, 120_000);
+
+  afterAll(() => {
+    const pid = join(env.EMBEDDED_PG_DIR, 'postmaster.pid');
+    if (existsSync(pid)) {
+      try {
+        process.kill(Number(readFileSync(pid, 'utf8').split('\n')[0]), 'SIGINT');
+      } catch {
+        // already gone
+      }
+    }
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('starts, survives kill -9 with a restart, and stops cleanly on Ctrl-C and SIGTERM', async () => {
+    const first = spawnServer(env);
+    await waitForReady(port);
+    const pidFile = join(env.EMBEDDED_PG_DIR, 'postmaster.pid');
+    expect(existsSync(pidFile)).toBe(true);
+
+    // kill -9 leaves PostgreSQL running with its lock file: the next start must cope.
+    first.child.kill('SIGKILL');
+    await first.exited;
+    expect(existsSync(pidFile)).toBe(true);
+
+    const second = spawnServer(env);
+    await waitForReady(port);
+    // Ctrl-C reaches the whole foreground process group.
+    process.kill(-second.child.pid!, 'SIGINT');
+    expect(await second.exited).toEqual({ code: 0, signal: null });
+    expect(existsSync(pidFile)).toBe(false);
+
+    const third = spawnServer(env);
+    await waitForReady(port);
+    third.child.kill('SIGTERM');
+    expect(await third.exited).toEqual({ code: 0, signal: null });
+    expect(existsSync(pidFile)).toBe(false);
+    expect(third.output()).not.toMatch(/error/i);
+  }, 120_000);
+
+  const asRoot = process.getuid?.() === 0;
+  (asRoot ? it : it.skip)(
+    'runs as root from a project under a 0700 folder',
+    async () => {
+      const privateRoot = mkdtempSync(join(tmpdir(), 'insightsheet-private-'));
+      chmodSync(privateRoot, 0o700);
+      const privateEnv = {
+        ...env,
+        EMBEDDED_PG_DIR: join(privateRoot, 'project', '.data', 'pg'),
+        EMBEDDED_PG_PORT: String(await freePort()),
+      };
+      const server = spawnServer(privateEnv);
+      try {
+        await waitForReady(port);
+        expect(server.output()).toContain('cannot enter');
+      } finally {
+        server.child.kill('SIGTERM');
+        expect((await server.exited).code).toBe(0);
+        rmSync(privateRoot, { recursive: true, force: true });
+        const fallback = `insightsheet-pg-${createHash('sha256').update(privateEnv.EMBEDDED_PG_DIR).digest('hex').slice(0, 12)}`;
+        rmSync(join(tmpdir(), fallback), { recursive: true, force: true });
+      }
+    },
+    120_000,
+  );
+});
