@@ -9,6 +9,7 @@ import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './modules/health/health.module.js';
 import { RedisModule } from './redis/redis.module.js';
+import { SubscriptionsModule } from './modules/subscriptions/subscriptions.module.js';
 
 @Module({})
 export class AppModule {
@@ -21,8 +22,9 @@ export class AppModule {
         RedisModule,
         CacheModule,
         DatabaseModule,
-        RateLimitModule,
+        RateLimitModule.forRoot(config),
         HealthModule,
+        SubscriptionsModule,
         ...extra,
       ],
       providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],

@@ -7,13 +7,13 @@ import {
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import helmet from '@fastify/helmet';
 import { LogController, type FastifyRequest } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
 import { AppModule } from './app.module.js';
+import { applySecurityHeaders } from './common/http/security-headers.js';
 import { requestIdFor, type RequestWithUser } from './common/http/request-context.js';
 import { ShutdownService } from './common/lifecycle/shutdown.service.js';
-import { createLogger, PinoNestLogger } from './common/logging/logger.js';
+import { createLoggers, PinoNestLogger, type Loggers } from './common/logging/logger.js';
 import type { AppConfig } from './config/app-config.js';
 
 export const API_PREFIX = 'api/v1';
@@ -70,15 +70,15 @@ export function createFastifyAdapter(config: AppConfig, logger: Logger): Fastify
 export async function configureApp(
   app: NestFastifyApplication,
   config: AppConfig,
-  logger: Logger,
+  { logger, requestLogger }: Loggers,
 ): Promise<void> {
   app.useLogger(new PinoNestLogger(logger));
   app.flushLogs();
   const fastify = app.getHttpAdapter().getInstance();
 
   fastify.addHook('onRequest', async (request, reply) => {
+    applySecurityHeaders(request.raw, reply.raw, request.url.startsWith('/docs'));
     reply.header('x-request-id', request.id);
-    reply.header('vary', 'Origin');
     const type = request.headers['content-type'];
     if (type !== undefined && FILE_CONTENT.test(type)) {
       throw new UnsupportedMediaTypeException(
@@ -108,32 +108,15 @@ export async function configureApp(
       ms: Math.round(reply.elapsedTime * 100) / 100,
       ...(user ? { userId: user.id } : {}),
     };
-    if (reply.statusCode >= 500) logger.error(line, 'request');
-    else logger.info(line, 'request');
+    if (reply.statusCode >= 500) requestLogger.error(line, 'request');
+    else requestLogger.info(line, 'request');
   });
 
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        objectSrc: ["'none'"],
-        baseUri: ["'self'"],
-        formAction: ["'self'"],
-        frameAncestors: ["'none'"],
-      },
-    },
-    strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true },
-    referrerPolicy: { policy: 'no-referrer' },
-    crossOriginResourcePolicy: { policy: 'same-site' },
-  });
-
-  // Exact origins only ('null' and '*' can never be configured, see config.schema.ts);
-  // a refused origin gets no CORS headers at all.
+  // Exact origins only: 'null' and '*' can never be configured (see config.schema.ts).
   const allowedOrigins = new Set(config.allowedOrigins);
-  const corsOptions = {
+  app.enableCors({
+    origin: (origin, callback) =>
+      callback(null, origin !== undefined && allowedOrigins.has(origin)),
     credentials: true,
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
     allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', 'Stripe-Signature'],
@@ -145,17 +128,6 @@ export async function configureApp(
       'X-RateLimit-Reset',
     ],
     maxAge: 600,
-  };
-  app.enableCors({
-    delegator: (request, callback) => {
-      const origin = request.headers.origin;
-      callback(
-        null,
-        origin !== undefined && allowedOrigins.has(origin)
-          ? { ...corsOptions, origin }
-          : { origin: false },
-      );
-    },
   });
 
   app.setGlobalPrefix(API_PREFIX, {
@@ -193,12 +165,12 @@ export async function createApp(
   config: AppConfig,
   options: CreateAppOptions = {},
 ): Promise<NestFastifyApplication> {
-  const logger = createLogger(config, options.logDestination);
+  const loggers = createLoggers(config, options.logDestination);
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config, options.imports),
-    createFastifyAdapter(config, logger),
+    createFastifyAdapter(config, loggers.logger),
     { rawBody: true, bufferLogs: true, abortOnError: false },
   );
-  await configureApp(app, config, logger);
+  await configureApp(app, config, loggers);
   return app;
 }

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { createApp } from './app.setup.js';
-import { ConfigError, loadConfig, type AppConfig } from './config/app-config.js';
+import { ConfigError, loadConfig, loadDotEnv, type AppConfig } from './config/app-config.js';
 import { createLogger } from './common/logging/logger.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './database/embedded-postgres.js';
 import { runPendingMigrations } from './database/migrate.js';
@@ -8,6 +8,7 @@ import { runPendingMigrations } from './database/migrate.js';
 async function bootstrap(): Promise<void> {
   let config: AppConfig;
   try {
+    loadDotEnv();
     config = loadConfig();
   } catch (error) {
     if (error instanceof ConfigError) {

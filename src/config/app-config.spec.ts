@@ -20,7 +20,7 @@ describe('loadConfig', () => {
     expect(config.env).toBe('development');
     expect(config.port).toBe(3000);
     expect(config.database).toMatchObject({ url: undefined, poolMin: 5, poolMax: 20 });
-    expect(config.rateLimit).toEqual({ windowMs: 900_000, max: 100 });
+    expect(config.rateLimit).toEqual({ enabled: true, windowMs: 900_000, max: 100 });
     expect(config.jwt.accessTtlSeconds).toBe(900);
     expect(config.jwt.refreshTtlSeconds).toBe(30 * 86_400);
     expect(config.bodyLimit).toBe(100 * 1024);
@@ -47,6 +47,7 @@ describe('loadConfig', () => {
     [{ ALLOWED_ORIGINS: 'https://a.example/path' }, 'ALLOWED_ORIGINS'],
     [{ DB_POOL_MIN: '30', DB_POOL_MAX: '10' }, 'DB_POOL_MIN'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ RATE_LIMIT_ENABLED: 'yes' }, 'RATE_LIMIT_ENABLED'],
     [{ NODE_ENV: 'staging' }, 'NODE_ENV'],
     [{ JWT_SECRET: 'short' }, 'JWT_SECRET'],
   ])('refuses %j with one line naming the variable', (env, name) => {

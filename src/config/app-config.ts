@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { envSchema, type Env } from './config.schema.js';
 
 export class ConfigError extends Error {
@@ -46,7 +47,7 @@ export class AppConfig {
       businessYearly: string | undefined;
     };
   };
-  readonly rateLimit: { windowMs: number; max: number };
+  readonly rateLimit: { enabled: boolean; windowMs: number; max: number };
   readonly trustProxy: number | string[] | false;
   readonly bodyLimit: number;
   readonly mail: { smtpUrl: string | undefined; from: string };
@@ -93,7 +94,11 @@ export class AppConfig {
         businessYearly: env.STRIPE_PRICE_BUSINESS_YEARLY,
       },
     };
-    this.rateLimit = { windowMs: env.RATE_LIMIT_WINDOW_MS, max: env.RATE_LIMIT_MAX_REQUESTS };
+    this.rateLimit = {
+      enabled: env.RATE_LIMIT_ENABLED,
+      windowMs: env.RATE_LIMIT_WINDOW_MS,
+      max: env.RATE_LIMIT_MAX_REQUESTS,
+    };
     this.trustProxy = env.TRUST_PROXY ?? false;
     this.bodyLimit = env.BODY_LIMIT;
     this.mail = { smtpUrl: env.SMTP_URL, from: env.MAIL_FROM };
@@ -130,4 +135,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError(`Invalid configuration: ${name} ${message}`);
   }
   return new AppConfig(result.data);
+}
+
+/**
+ * Reads ./.env into process.env when the file exists (variables already set win), so a
+ * developer's local settings apply to `npm start` and the migration CLI alike.
+ */
+export function loadDotEnv(path = '.env'): void {
+  if (existsSync(path)) process.loadEnvFile(path);
 }

@@ -169,6 +169,10 @@ export const envSchema = z
       })
       .optional(),
 
+    RATE_LIMIT_ENABLED: z
+      .enum(['true', 'false'], { message: 'must be true or false' })
+      .transform((value) => value === 'true')
+      .default(true),
     RATE_LIMIT_WINDOW_MS: int(1000, 86_400_000).default(900_000),
     RATE_LIMIT_MAX_REQUESTS: int(1, 10_000_000).default(100),
     TRUST_PROXY: trustProxy.optional(),

@@ -18,20 +18,39 @@ const REDACTED = [
   'headers["set-cookie"]',
 ];
 
+export interface Loggers {
+  /** Everything but request lines: redacted, since its objects come from anywhere. */
+  logger: Logger;
+  /**
+   * The one-line-per-request log: its fields are fixed (id, method, route pattern, status,
+   * latency, user id) and never hold a secret, so it skips the redaction pass, which
+   * otherwise costs several per cent of a trivial request.
+   */
+  requestLogger: Logger;
+}
+
+export function createLoggers(
+  config: AppConfig,
+  destination: DestinationStream = pino.destination(1),
+): Loggers {
+  const options = {
+    level: config.logLevel,
+    base: { service: 'insightsheet-api' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label: string) => ({ level: label }) },
+  };
+  const redact = {
+    paths: [...REDACTED, ...REDACTED.map((path) => `*.${path}`)],
+    censor: '[redacted]',
+  };
+  return {
+    logger: pino({ ...options, redact }, destination),
+    requestLogger: pino(options, destination),
+  };
+}
+
 export function createLogger(config: AppConfig, destination?: DestinationStream): Logger {
-  return pino(
-    {
-      level: config.logLevel,
-      base: { service: 'insightsheet-api' },
-      timestamp: pino.stdTimeFunctions.isoTime,
-      redact: {
-        paths: [...REDACTED, ...REDACTED.map((path) => `*.${path}`)],
-        censor: '[redacted]',
-      },
-      formatters: { level: (label) => ({ level: label }) },
-    },
-    destination,
-  );
+  return createLoggers(config, destination).logger;
 }
 
 /** Nest's logger interface over the same pino instance, so framework lines are JSON too. */

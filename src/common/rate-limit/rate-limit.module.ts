@@ -1,4 +1,4 @@
-import { Global, Module } from '@nestjs/common';
+import { DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { AppConfig } from '../../config/app-config.js';
@@ -9,24 +9,32 @@ import { RateLimitStorage } from './rate-limit.storage.js';
 class RateLimitStorageModule {}
 
 @Global()
-@Module({
-  imports: [
-    RateLimitStorageModule,
-    ThrottlerModule.forRootAsync({
-      imports: [RateLimitStorageModule],
-      inject: [AppConfig, RateLimitStorage],
-      useFactory: (config: AppConfig, storage: RateLimitStorage) => ({
-        throttlers: [
-          { name: 'default', ttl: config.rateLimit.windowMs, limit: config.rateLimit.max },
-        ],
-        storage,
-        errorMessage: 'Too many requests, please retry later',
-        // One budget per client across all routes (the storage adds the throttler's name).
-        generateKey: (_context, tracker) => tracker,
-      }),
-    }),
-  ],
-  providers: [{ provide: APP_GUARD, useClass: AppThrottlerGuard }],
-  exports: [RateLimitStorageModule],
-})
-export class RateLimitModule {}
+@Module({})
+export class RateLimitModule {
+  /** RATE_LIMIT_ENABLED=false (an upstream gateway limits instead) leaves the guard out entirely. */
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: RateLimitModule,
+      imports: [
+        RateLimitStorageModule,
+        ThrottlerModule.forRootAsync({
+          imports: [RateLimitStorageModule],
+          inject: [AppConfig, RateLimitStorage],
+          useFactory: (config: AppConfig, storage: RateLimitStorage) => ({
+            throttlers: [
+              { name: 'default', ttl: config.rateLimit.windowMs, limit: config.rateLimit.max },
+            ],
+            storage,
+            errorMessage: 'Too many requests, please retry later',
+            // One budget per client across all routes (the storage adds the throttler's name).
+            generateKey: (_context, tracker) => tracker,
+          }),
+        }),
+      ],
+      providers: config.rateLimit.enabled
+        ? [{ provide: APP_GUARD, useClass: AppThrottlerGuard }]
+        : [],
+      exports: [RateLimitStorageModule],
+    };
+  }
+}

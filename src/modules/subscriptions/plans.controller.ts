@@ -1,0 +1,17 @@
+import { Controller, Get, Header } from '@nestjs/common';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { PlanDto } from './dto/plan.dto.js';
+import { PlansService } from './plans.service.js';
+
+@ApiTags('plans')
+@Controller('plans')
+export class PlansController {
+  constructor(private readonly plans: PlansService) {}
+
+  @Get()
+  @Header('cache-control', 'public, max-age=300, stale-while-revalidate=60')
+  @ApiOkResponse({ type: PlanDto, isArray: true, description: 'The public plan catalogue' })
+  list(): PlanDto[] {
+    return this.plans.list();
+  }
+}
