@@ -28,6 +28,14 @@ export class AppConfig {
     embedded: { port: number; dir: string };
   };
   readonly redis: { url: string | undefined; keyPrefix: string };
+  readonly auth: {
+    issuer: string;
+    audience: string;
+    refreshReuseGraceSeconds: number;
+    passwordResetTtlSeconds: number;
+    argon2: { memoryCost: number; timeCost: number; parallelism: number };
+    login: { maxFailuresPerEmail: number; maxFailuresPerIp: number; lockSeconds: number };
+  };
   readonly jwt: {
     secret: string;
     secretGenerated: boolean;
@@ -80,6 +88,22 @@ export class AppConfig {
       secretGenerated: env.JWT_SECRET === undefined,
       accessTtlSeconds: env.JWT_ACCESS_TTL,
       refreshTtlSeconds: env.REFRESH_TOKEN_TTL,
+    };
+    this.auth = {
+      issuer: env.JWT_ISSUER,
+      audience: env.JWT_AUDIENCE,
+      refreshReuseGraceSeconds: env.REFRESH_REUSE_GRACE_SECONDS,
+      passwordResetTtlSeconds: env.PASSWORD_RESET_TTL,
+      argon2: {
+        memoryCost: env.ARGON2_MEMORY_KIB,
+        timeCost: env.ARGON2_TIME_COST,
+        parallelism: env.ARGON2_PARALLELISM,
+      },
+      login: {
+        maxFailuresPerEmail: env.LOGIN_MAX_FAILURES_PER_EMAIL,
+        maxFailuresPerIp: env.LOGIN_MAX_FAILURES_PER_IP,
+        lockSeconds: env.LOGIN_LOCK_SECONDS,
+      },
     };
     this.frontendUrl = (env.FRONTEND_URL ?? 'http://localhost:5173').replace(/\/$/, '');
     this.allowedOrigins = env.ALLOWED_ORIGINS ?? [new URL(this.frontendUrl).origin];

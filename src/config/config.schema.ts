@@ -131,6 +131,16 @@ export const envSchema = z
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     JWT_ACCESS_TTL: duration.default(900),
     REFRESH_TOKEN_TTL: duration.default(30 * 86_400),
+    JWT_ISSUER: z.string().trim().min(1).default('insightsheet-api'),
+    JWT_AUDIENCE: z.string().trim().min(1).default('insightsheet'),
+    REFRESH_REUSE_GRACE_SECONDS: int(0, 60).default(5),
+    PASSWORD_RESET_TTL: duration.pipe(z.number().max(3600, 'must be at most 1 hour')).default(3600),
+    ARGON2_MEMORY_KIB: int(19_456, 4_194_304).default(19_456),
+    ARGON2_TIME_COST: int(2, 100).default(2),
+    ARGON2_PARALLELISM: int(1, 64).default(1),
+    LOGIN_MAX_FAILURES_PER_EMAIL: int(1, 1000).default(5),
+    LOGIN_MAX_FAILURES_PER_IP: int(1, 100_000).default(50),
+    LOGIN_LOCK_SECONDS: int(1, 86_400).default(900),
 
     FRONTEND_URL: z
       .string()

@@ -107,7 +107,9 @@ describe('migrations', () => {
   });
 
   it('reverts cleanly and applies again', async () => {
-    await dataSource.undoLastMigration({ transaction: 'each' });
+    for (let i = 0; i < dataSource.migrations.length; i++) {
+      await dataSource.undoLastMigration({ transaction: 'each' });
+    }
     const tables = await dataSource.query(
       `SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'migrations'`,
     );

@@ -5,6 +5,7 @@ import { IsInt, IsOptional, IsString, Length, Max, Min, ValidateNested } from 'c
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyRequest } from 'fastify';
+import { Public } from '../../src/modules/auth/decorators/auth.decorators.js';
 
 class ProbeTagDto {
   @IsString()
@@ -38,6 +39,7 @@ class SlowQueryDto {
 }
 
 /** Routes that exist only in tests, to exercise the shared request pipeline. */
+@Public()
 @Controller('probe')
 class ProbeController {
   @Post('echo')

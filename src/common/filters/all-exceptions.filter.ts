@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
+import { TooManyRequestsException } from '../errors/too-many-requests.exception.js';
 
 export interface ErrorBody {
   statusCode: number;
@@ -74,6 +75,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
     if (status >= 500) {
       this.logger.error({ requestId: request.id, err: exception, msg: 'Request failed' });
+    }
+    if (exception instanceof TooManyRequestsException) {
+      reply.header('retry-after', String(exception.retryAfterSeconds));
     }
     if (status === HttpStatus.SERVICE_UNAVAILABLE && !reply.hasHeader('retry-after')) {
       reply.header('retry-after', '5');

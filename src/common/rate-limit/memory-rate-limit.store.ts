@@ -47,6 +47,13 @@ export class MemoryRateLimitStore {
     };
   }
 
+  /** Seconds left on a block of this key; 0 when not blocked. */
+  blockedFor(key: string): number {
+    const window = this.windows.get(key);
+    const left = window ? window.blockedUntil - Date.now() : 0;
+    return left > 0 ? Math.ceil(left / 1000) : 0;
+  }
+
   /** Removes a key's window, for example after a successful login. */
   reset(key: string): void {
     this.windows.delete(key);

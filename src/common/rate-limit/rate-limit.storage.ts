@@ -79,6 +79,24 @@ export class RateLimitStorage implements ThrottlerStorage, OnApplicationShutdown
     return this.memory.increment(`${throttlerName}:${key}`, ttl, limit, blockDuration);
   }
 
+  /** Seconds left on a block of this key, without counting a hit; 0 when not blocked. */
+  async blockedFor(key: string, throttlerName: string): Promise<number> {
+    const memory = this.memory.blockedFor(`${throttlerName}:${key}`);
+    const client = this.redis.client;
+    if (!client?.isReady) return memory;
+    try {
+      const ttl = await withTimeout(
+        client.pTTL(`${this.redis.key('rl', throttlerName, key)}:block`),
+        REDIS_TIMEOUT_MS,
+        'rate-limit check',
+      );
+      return Math.max(memory, ttl > 0 ? Math.ceil(ttl / 1000) : 0);
+    } catch (error) {
+      this.fallBack(error as Error);
+      return memory;
+    }
+  }
+
   /** Clears the counter of one key in every store, e.g. failed logins after a success. */
   async reset(key: string, throttlerName: string): Promise<void> {
     this.memory.reset(`${throttlerName}:${key}`);

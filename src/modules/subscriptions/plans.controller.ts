@@ -2,8 +2,10 @@ import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { PlanDto } from './dto/plan.dto.js';
 import { PlansService } from './plans.service.js';
+import { Public } from '../auth/decorators/auth.decorators.js';
 
 @ApiTags('plans')
+@Public()
 @Controller('plans')
 export class PlansController {
   constructor(private readonly plans: PlansService) {}

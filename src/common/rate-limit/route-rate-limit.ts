@@ -1,0 +1,65 @@
+import {
+  applyDecorators,
+  CanActivate,
+  ExecutionContext,
+  Injectable,
+  SetMetadata,
+  UseGuards,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyRequest } from 'fastify';
+import { TooManyRequestsException } from '../errors/too-many-requests.exception.js';
+import { RateLimitStorage } from './rate-limit.storage.js';
+
+export interface RouteLimit {
+  /** Counter name, shared by every route that uses it. */
+  name: string;
+  limit: number;
+  windowSeconds: number;
+  /** Count per client address, or per normalised `email` of the JSON body. */
+  by: 'ip' | 'email';
+}
+
+const ROUTE_LIMITS = Symbol('route-rate-limits');
+
+export function normaliseEmail(value: unknown): string | undefined {
+  return typeof value === 'string' ? value.trim().toLowerCase() : undefined;
+}
+
+/**
+ * Extra limits for sensitive routes (registration, refresh, password reset), on top of the
+ * global one, kept in the same storage so they hold across instances.
+ */
+@Injectable()
+export class RouteRateLimitGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly storage: RateLimitStorage,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const limits = this.reflector.get<RouteLimit[]>(ROUTE_LIMITS, context.getHandler()) ?? [];
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    for (const limit of limits) {
+      const subject =
+        limit.by === 'ip'
+          ? request.ip
+          : normaliseEmail((request.body as Record<string, unknown> | undefined)?.email);
+      if (subject === undefined) continue;
+      const windowMs = limit.windowSeconds * 1000;
+      const record = await this.storage.increment(
+        `${limit.by}:${subject}`,
+        windowMs,
+        limit.limit,
+        windowMs,
+        limit.name,
+      );
+      if (record.isBlocked) throw new TooManyRequestsException(record.timeToBlockExpire);
+    }
+    return true;
+  }
+}
+
+export function RouteRateLimit(...limits: RouteLimit[]): MethodDecorator {
+  return applyDecorators(SetMetadata(ROUTE_LIMITS, limits), UseGuards(RouteRateLimitGuard));
+}

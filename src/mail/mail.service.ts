@@ -1,0 +1,51 @@
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import nodemailer, { type Transporter } from 'nodemailer';
+import { AppConfig } from '../config/app-config.js';
+
+export interface Mail {
+  to: string;
+  subject: string;
+  text: string;
+}
+
+/**
+ * Outgoing mail through nodemailer to SMTP_URL. Without SMTP_URL, development writes the
+ * mail to the log instead; production has no mail, and routes that need it answer 503.
+ */
+@Injectable()
+export class MailService implements OnApplicationShutdown {
+  private readonly logger = new Logger(MailService.name);
+  private readonly transport: Transporter | undefined;
+
+  constructor(private readonly config: AppConfig) {
+    if (config.mail.smtpUrl) {
+      this.transport = nodemailer.createTransport({
+        url: config.mail.smtpUrl,
+        connectionTimeout: 10_000,
+        greetingTimeout: 10_000,
+        socketTimeout: 20_000,
+      });
+    }
+  }
+
+  /** Whether mail can be delivered (or, in development, logged). */
+  get available(): boolean {
+    return this.transport !== undefined || !this.config.isProduction;
+  }
+
+  async send(mail: Mail): Promise<void> {
+    if (this.transport) {
+      await this.transport.sendMail({ from: this.config.mail.from, ...mail });
+      return;
+    }
+    if (this.config.isProduction) throw new Error('Mail is not configured (SMTP_URL)');
+    this.logger.log({
+      msg: 'Mail (SMTP_URL is not set; development only)',
+      mail: { to: mail.to, subject: mail.subject, body: mail.text },
+    });
+  }
+
+  onApplicationShutdown(): void {
+    this.transport?.close();
+  }
+}

@@ -1,0 +1,165 @@
+import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import { OnEvent } from '@nestjs/event-emitter';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import {
+  DomainEvents,
+  type DomainEvent,
+  type RequestMeta,
+} from '../../common/events/domain-events.js';
+import { EventPublisher } from '../../common/events/event-publisher.service.js';
+import { ActivityRepository } from '../activity/activity.repository.js';
+import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository.js';
+import { AccessStateService } from '../users/access-state.service.js';
+import { UserDto } from '../users/dto/user.dto.js';
+import { UsersRepository } from '../users/users.repository.js';
+import type { ChangePasswordDto } from './dto/auth.dto.js';
+import { LoginThrottleService } from './login-throttle.service.js';
+import { PasswordService } from './password.service.js';
+import { SessionsRepository, type SessionView } from './sessions.repository.js';
+
+export interface AccountExport {
+  exportedAt: Date;
+  profile: UserDto;
+  sessions: SessionView[];
+  activity: {
+    action: string;
+    resource: string | null;
+    resourceId: string | null;
+    metadata: Record<string, unknown> | null;
+    ipAddress: string | null;
+    userAgent: string | null;
+    createdAt: Date;
+  }[];
+}
+
+/** Self-service account operations that touch credentials and sessions. */
+@Injectable()
+export class AccountService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly users: UsersRepository,
+    private readonly subscriptions: SubscriptionsRepository,
+    private readonly sessions: SessionsRepository,
+    private readonly activity: ActivityRepository,
+    private readonly passwords: PasswordService,
+    private readonly accessState: AccessStateService,
+    private readonly loginThrottle: LoginThrottleService,
+    private readonly events: EventPublisher,
+  ) {}
+
+  /** Keeps the current session; every other session and every access token ends. */
+  async changePassword(
+    userId: string,
+    sessionId: string,
+    input: ChangePasswordDto,
+    meta: RequestMeta,
+  ): Promise<void> {
+    const user = await this.verifyPassword(
+      userId,
+      input.currentPassword,
+      meta,
+      'Current password is incorrect',
+    );
+    this.passwords.assertAcceptable(input.newPassword, user.email);
+    const passwordHash = await this.passwords.hash(input.newPassword);
+    const state = await this.dataSource.transaction(async (manager) => {
+      await this.users.updatePasswordHash(userId, passwordHash, manager);
+      await this.sessions.revokeAllForUser(userId, 'password_changed', sessionId, manager);
+      return this.users.updateAccess(userId, {}, manager);
+    });
+    await this.accessState.set(userId, state);
+    this.events.publish(DomainEvents.PasswordChanged, userId, meta);
+  }
+
+  /** Everything held about the user, without any secret. */
+  async export(userId: string): Promise<AccountExport> {
+    const found = await this.users.findWithSubscription(userId);
+    if (!found) throw new NotFoundException('User not found');
+    const [sessions, activity] = await Promise.all([
+      this.sessions.listForUser(userId),
+      this.activity.listAllForUser(userId),
+    ]);
+    return {
+      exportedAt: new Date(),
+      profile: UserDto.fromJoined(found),
+      sessions,
+      activity: activity.map(
+        ({ action, resource, resourceId, metadata, ipAddress, userAgent, createdAt }) => ({
+          action,
+          resource,
+          resourceId,
+          metadata,
+          ipAddress,
+          userAgent,
+          createdAt,
+        }),
+      ),
+    };
+  }
+
+  /**
+   * Erasure: Billing is asked first (and may refuse by failing), then the user and every
+   * row tied to them (sessions, tokens, subscription, activity) go in one transaction.
+   */
+  async erase(userId: string, password: string, meta: RequestMeta): Promise<void> {
+    await this.verifyPassword(userId, password, meta, 'Password is incorrect');
+    await this.events.publishAndWait(DomainEvents.Erasing, userId, meta);
+    await this.dataSource.transaction((manager) => this.users.delete(userId, manager));
+    await this.accessState.set(userId, null);
+    this.events.publish(DomainEvents.Erased, null, meta, { erasedUserId: userId });
+  }
+
+  /** The operator's bootstrap: creates an admin, or promotes an existing account. */
+  async createOrPromoteAdmin(
+    email: string,
+    password: string | undefined,
+  ): Promise<'created' | 'promoted'> {
+    const existing = await this.users.findByEmail(email);
+    if (existing) {
+      await this.accessState.set(
+        existing.id,
+        await this.users.updateAccess(existing.id, { role: 'admin' }),
+      );
+      return 'promoted';
+    }
+    if (!password) throw new BadRequestException('A password is required to create a new admin');
+    this.passwords.assertAcceptable(password, email);
+    const passwordHash = await this.passwords.hash(password);
+    await this.dataSource.transaction(async (manager) => {
+      const user = await this.users.create(manager, {
+        email,
+        passwordHash,
+        name: 'Administrator',
+        role: 'admin',
+      });
+      await this.subscriptions.createFree(manager, user.id);
+    });
+    return 'created';
+  }
+
+  /** An administrator deactivated someone: their sessions end with their access tokens. */
+  @OnEvent(DomainEvents.ActiveChanged, { async: true, promisify: true })
+  async onActiveChanged(event: DomainEvent): Promise<void> {
+    if (event.userId && event.metadata?.isActive === false) {
+      await this.sessions.revokeAllForUser(event.userId, 'deactivated');
+    }
+  }
+
+  private async verifyPassword(
+    userId: string,
+    password: string,
+    meta: RequestMeta,
+    message: string,
+  ) {
+    const user = await this.users.findWithPasswordHash({ id: userId });
+    if (!user) throw new NotFoundException('User not found');
+    const ip = meta.ip ?? 'unknown';
+    await this.loginThrottle.assertNotLocked(user.email, ip);
+    if (!(await this.passwords.verify(user.passwordHash, password))) {
+      await this.loginThrottle.recordFailure(user.email, ip);
+      throw new BadRequestException(message);
+    }
+    return user;
+  }
+}

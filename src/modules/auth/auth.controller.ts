@@ -1,0 +1,105 @@
+import { Body, Controller, HttpCode, HttpStatus, Post } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import type { RequestMeta } from '../../common/events/domain-events.js';
+import { Meta } from '../../common/http/request-meta.js';
+import { RouteRateLimit } from '../../common/rate-limit/route-rate-limit.js';
+import { AuthService } from './auth.service.js';
+import { CurrentUser, Public, type Principal } from './decorators/auth.decorators.js';
+import { AcceptedDto, AuthResponseDto, TokenPairDto } from './dto/auth-response.dto.js';
+import {
+  ForgotPasswordDto,
+  LoginDto,
+  RefreshDto,
+  RegisterDto,
+  ResetPasswordDto,
+} from './dto/auth.dto.js';
+
+const HOUR = 3600;
+
+@ApiTags('auth')
+@Controller('auth')
+export class AuthController {
+  constructor(private readonly auth: AuthService) {}
+
+  @Public()
+  @Post('register')
+  @RouteRateLimit({ name: 'register', limit: 10, windowSeconds: HOUR, by: 'ip' })
+  @ApiCreatedResponse({ type: AuthResponseDto })
+  @ApiConflictResponse({ description: 'An account with this email already exists' })
+  register(@Body() body: RegisterDto, @Meta() meta: RequestMeta): Promise<AuthResponseDto> {
+    return this.auth.register(body, meta);
+  }
+
+  @Public()
+  @Post('login')
+  @HttpCode(HttpStatus.OK)
+  @ApiOkResponse({ type: AuthResponseDto })
+  @ApiUnauthorizedResponse({ description: 'Invalid email or password (one answer for both)' })
+  @ApiTooManyRequestsResponse({ description: 'Too many failed attempts for this email or address' })
+  login(@Body() body: LoginDto, @Meta() meta: RequestMeta): Promise<AuthResponseDto> {
+    return this.auth.login(body, meta);
+  }
+
+  @Public()
+  @Post('refresh')
+  @HttpCode(HttpStatus.OK)
+  @RouteRateLimit({ name: 'refresh', limit: 300, windowSeconds: 900, by: 'ip' })
+  @ApiOkResponse({ type: TokenPairDto })
+  @ApiUnauthorizedResponse({
+    description: 'Unknown, expired, revoked or already rotated refresh token',
+  })
+  refresh(@Body() body: RefreshDto, @Meta() meta: RequestMeta): Promise<TokenPairDto> {
+    return this.auth.refresh(body.refreshToken, meta);
+  }
+
+  @Public()
+  @Post('logout')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiNoContentResponse({ description: 'The session of this refresh token is revoked' })
+  logout(@Body() body: RefreshDto, @Meta() meta: RequestMeta): Promise<void> {
+    return this.auth.logout(body.refreshToken, meta);
+  }
+
+  @Post('logout-all')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiBearerAuth()
+  @ApiNoContentResponse({ description: 'Every session and access token of the user is revoked' })
+  logoutAll(@CurrentUser() principal: Principal, @Meta() meta: RequestMeta): Promise<void> {
+    return this.auth.logoutEverywhere(principal.id, meta);
+  }
+
+  @Public()
+  @Post('password/forgot')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @RouteRateLimit(
+    { name: 'forgot-ip', limit: 20, windowSeconds: HOUR, by: 'ip' },
+    { name: 'forgot-email', limit: 3, windowSeconds: HOUR, by: 'email' },
+  )
+  @ApiAcceptedResponse({
+    type: AcceptedDto,
+    description: 'The same answer whether or not the account exists',
+  })
+  async forgot(@Body() body: ForgotPasswordDto, @Meta() meta: RequestMeta): Promise<AcceptedDto> {
+    await this.auth.requestPasswordReset(body.email, meta);
+    return { message: 'If an account exists for this email, a reset link has been sent' };
+  }
+
+  @Public()
+  @Post('password/reset')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @RouteRateLimit({ name: 'reset', limit: 20, windowSeconds: HOUR, by: 'ip' })
+  @ApiNoContentResponse({ description: 'Password set; every session is revoked' })
+  reset(@Body() body: ResetPasswordDto, @Meta() meta: RequestMeta): Promise<void> {
+    return this.auth.resetPassword(body.token, body.password, meta);
+  }
+}

@@ -1,0 +1,24 @@
+import { createParamDecorator, SetMetadata, type ExecutionContext } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import type { UserRole } from '../../users/user.entity.js';
+
+export const IS_PUBLIC = Symbol('is-public');
+export const ROLES = Symbol('roles');
+
+/** The route answers without authentication. */
+export const Public = () => SetMetadata(IS_PUBLIC, true);
+
+/** The route needs one of these roles (403 otherwise). */
+export const Roles = (...roles: UserRole[]) => SetMetadata(ROLES, roles);
+
+/** What the access token (checked against the current token version) says of the caller. */
+export interface Principal {
+  id: string;
+  role: UserRole;
+  sessionId: string;
+}
+
+export const CurrentUser = createParamDecorator(
+  (_data: unknown, context: ExecutionContext): Principal =>
+    context.switchToHttp().getRequest<FastifyRequest & { user: Principal }>().user,
+);

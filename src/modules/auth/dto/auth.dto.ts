@@ -1,0 +1,87 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsEmail, IsString, Length, MaxLength } from 'class-validator';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../password.service.js';
+
+const normaliseEmail = ({ value }: { value: unknown }) =>
+  typeof value === 'string' ? value.trim().toLowerCase() : value;
+const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+
+export class RegisterDto {
+  @ApiProperty({ example: 'ada@example.com' })
+  @Transform(normaliseEmail)
+  @IsEmail({}, { message: 'email must be a valid email address' })
+  @MaxLength(254)
+  email!: string;
+
+  @ApiProperty({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH })
+  @IsString()
+  @Length(PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH)
+  password!: string;
+
+  @ApiProperty({ example: 'Ada Lovelace', maxLength: 100 })
+  @Transform(trim)
+  @IsString()
+  @Length(1, 100)
+  name!: string;
+}
+
+export class LoginDto {
+  @ApiProperty({ example: 'ada@example.com' })
+  @Transform(normaliseEmail)
+  @IsString()
+  @Length(1, 254)
+  email!: string;
+
+  /** Not length-checked beyond a bound: a wrong password must get the same 401 as any other. */
+  @ApiProperty()
+  @IsString()
+  @Length(1, 1024)
+  password!: string;
+}
+
+export class RefreshDto {
+  @ApiProperty({ description: 'The refresh token from login, register or the last refresh' })
+  @IsString()
+  @Length(1, 512)
+  refreshToken!: string;
+}
+
+export class ForgotPasswordDto {
+  @ApiProperty({ example: 'ada@example.com' })
+  @Transform(normaliseEmail)
+  @IsEmail({}, { message: 'email must be a valid email address' })
+  @MaxLength(254)
+  email!: string;
+}
+
+export class ResetPasswordDto {
+  @ApiProperty({ description: 'The token from the reset email' })
+  @IsString()
+  @Length(1, 512)
+  token!: string;
+
+  @ApiProperty({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH })
+  @IsString()
+  @Length(PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH)
+  password!: string;
+}
+
+export class ChangePasswordDto {
+  @ApiProperty()
+  @IsString()
+  @Length(1, 1024)
+  currentPassword!: string;
+
+  @ApiProperty({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH })
+  @IsString()
+  @Length(PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH)
+  newPassword!: string;
+}
+
+export class ErasureDto {
+  @ApiProperty({ description: 'The current password, to confirm' })
+  @IsString()
+  @Length(1, 1024)
+  password!: string;
+}

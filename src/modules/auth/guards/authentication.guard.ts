@@ -1,0 +1,31 @@
+import { ExecutionContext, Injectable } from '@nestjs/common';
+import { AuthGuard } from '@nestjs/passport';
+import type { FastifyRequest } from 'fastify';
+
+/**
+ * First of the global guards: identifies the caller from a bearer token when one is sent,
+ * and never refuses by itself, so that the rate limit (next) counts every request, per user
+ * when identified. AccessGuard (last) refuses what needs an identity.
+ */
+@Injectable()
+export class AuthenticationGuard extends AuthGuard('jwt') {
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<FastifyRequest & { authFailed?: boolean }>();
+    if (!request.headers.authorization) return true;
+    await super.canActivate(context);
+    return true;
+  }
+
+  override handleRequest<TUser>(
+    error: unknown,
+    user: TUser | false,
+    _info: unknown,
+    context: ExecutionContext,
+  ): TUser {
+    if (error || !user) {
+      context.switchToHttp().getRequest<{ authFailed?: boolean }>().authFailed = true;
+      return undefined as TUser;
+    }
+    return user;
+  }
+}

@@ -1,0 +1,42 @@
+import { Injectable } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import { ExtractJwt, Strategy } from 'passport-jwt';
+import { AppConfig } from '../../../config/app-config.js';
+import { AccessStateService } from '../../users/access-state.service.js';
+import type { Principal } from '../decorators/auth.decorators.js';
+import { accessTokenKey, type AccessClaims } from '../token.service.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * Bearer access tokens: HS256 only (alg none and every other algorithm refused), with the
+ * configured issuer and audience, unexpired, of type "access", and with the user's current
+ * token version: a logout-all, password change or reset, role change or deactivation
+ * refuses every earlier token at once. Refresh tokens are not JWTs and never pass.
+ */
+@Injectable()
+export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
+  constructor(
+    config: AppConfig,
+    private readonly accessState: AccessStateService,
+  ) {
+    super({
+      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      // passport-jwt hands this to jsonwebtoken, which takes a KeyObject; its types say Buffer.
+      secretOrKey: accessTokenKey(config) as unknown as Buffer,
+      algorithms: ['HS256'],
+      issuer: config.auth.issuer,
+      audience: config.auth.audience,
+      ignoreExpiration: false,
+    });
+  }
+
+  async validate(claims: AccessClaims): Promise<Principal | false> {
+    if (claims.typ !== 'access' || typeof claims.sub !== 'string' || !UUID.test(claims.sub))
+      return false;
+    if (typeof claims.tv !== 'number' || typeof claims.sid !== 'string') return false;
+    const state = await this.accessState.get(claims.sub);
+    if (!state || !state.isActive || state.tokenVersion !== claims.tv) return false;
+    return { id: claims.sub, role: state.role, sessionId: claims.sid };
+  }
+}

@@ -1,0 +1,102 @@
+import { Injectable } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createSecretKey,
+  hkdfSync,
+  randomBytes,
+  type KeyObject,
+} from 'node:crypto';
+
+/** The HS256 key as a KeyObject, shared by signing (JwtModule) and verification (JwtStrategy). */
+export function accessTokenKey(config: AppConfig): KeyObject {
+  return createSecretKey(Buffer.from(config.jwt.secret, 'utf8'));
+}
+import { AppConfig } from '../../config/app-config.js';
+import type { UserRole } from '../users/user.entity.js';
+
+export interface AccessClaims {
+  sub: string;
+  role: UserRole;
+  /** The user's token version when issued; a bump refuses the token everywhere. */
+  tv: number;
+  /** The session (login) the token belongs to. */
+  sid: string;
+  typ: 'access';
+}
+
+export interface IssuedTokens {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+}
+
+/**
+ * Access tokens: HS256 JWTs with exp, iat, iss, aud, sub, role, token version and session,
+ * signed and verified with a KeyObject (jsonwebtoken given a string secret first tries it
+ * as a public key, about 330 us per verify). Refresh tokens: 256 random bits, stored as a
+ * SHA-256 hash; a rotated token's successor is kept encrypted (AES-256-GCM, key derived from
+ * JWT_SECRET) for the grace window in which a second tab may still present the old one.
+ */
+@Injectable()
+export class TokenService {
+  private readonly successorKey: Buffer;
+
+  constructor(
+    private readonly jwt: JwtService,
+    config: AppConfig,
+  ) {
+    this.successorKey = Buffer.from(
+      hkdfSync('sha256', config.jwt.secret, '', 'insightsheet refresh successor v1', 32),
+    );
+  }
+
+  /** Signed with the module's KeyObject, HS256, with iss, aud and exp (see auth.module.ts). */
+  issueAccessToken(
+    user: { id: string; role: UserRole; tokenVersion: number },
+    sessionId: string,
+  ): string {
+    const claims: AccessClaims = {
+      sub: user.id,
+      role: user.role,
+      tv: user.tokenVersion,
+      sid: sessionId,
+      typ: 'access',
+    };
+    return this.jwt.sign(claims);
+  }
+
+  newRefreshToken(): { token: string; hash: Buffer } {
+    const token = randomBytes(32).toString('base64url');
+    return { token, hash: this.hashToken(token) };
+  }
+
+  hashToken(token: string): Buffer {
+    return createHash('sha256').update(token, 'utf8').digest();
+  }
+
+  encryptSuccessor(token: string): Buffer {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.successorKey, iv);
+    const body = Buffer.concat([cipher.update(token, 'utf8'), cipher.final()]);
+    return Buffer.concat([iv, cipher.getAuthTag(), body]);
+  }
+
+  decryptSuccessor(ciphertext: Buffer): string | undefined {
+    try {
+      const decipher = createDecipheriv(
+        'aes-256-gcm',
+        this.successorKey,
+        ciphertext.subarray(0, 12),
+      );
+      decipher.setAuthTag(ciphertext.subarray(12, 28));
+      return Buffer.concat([decipher.update(ciphertext.subarray(28)), decipher.final()]).toString(
+        'utf8',
+      );
+    } catch {
+      return undefined;
+    }
+  }
+}

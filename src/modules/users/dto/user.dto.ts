@@ -1,0 +1,159 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Length,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
+import type { Subscription } from '../../subscriptions/subscription.entity.js';
+import type { User } from '../user.entity.js';
+import type { UserWithSubscription } from '../users.repository.js';
+
+export class SubscriptionSummaryDto {
+  @ApiProperty({ enum: ['free', 'pro', 'business'] })
+  plan!: string;
+
+  @ApiProperty({ example: 'active' })
+  status!: string;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  currentPeriodEnd!: Date | null;
+
+  @ApiProperty()
+  cancelAtPeriodEnd!: boolean;
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: 'Effective features and limits',
+  })
+  features!: Record<string, unknown>;
+
+  static from(subscription: Subscription): SubscriptionSummaryDto {
+    return {
+      plan: subscription.plan,
+      status: subscription.status,
+      currentPeriodEnd: subscription.currentPeriodEnd,
+      cancelAtPeriodEnd: subscription.cancelAtPeriodEnd,
+      features: subscription.features,
+    };
+  }
+}
+
+/** The public view of a user: never a password hash or any token. */
+export class UserDto {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+
+  @ApiProperty()
+  email!: string;
+
+  @ApiProperty()
+  name!: string;
+
+  @ApiProperty({ enum: ['user', 'admin'] })
+  role!: string;
+
+  @ApiProperty()
+  isActive!: boolean;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  lastLogin!: Date | null;
+
+  @ApiProperty({ type: String, format: 'date-time' })
+  createdAt!: Date;
+
+  @ApiProperty({ type: SubscriptionSummaryDto, nullable: true })
+  subscription!: SubscriptionSummaryDto | null;
+
+  static from(user: User, subscription: Subscription | null): UserDto {
+    return {
+      id: user.id,
+      email: user.email,
+      name: user.name,
+      role: user.role,
+      isActive: user.isActive,
+      lastLogin: user.lastLogin,
+      createdAt: user.createdAt,
+      subscription: subscription ? SubscriptionSummaryDto.from(subscription) : null,
+    };
+  }
+
+  static fromJoined({ user, subscription }: UserWithSubscription): UserDto {
+    return UserDto.from(user, subscription);
+  }
+}
+
+export class UpdateProfileDto {
+  @ApiProperty({ example: 'Ada Lovelace', maxLength: 100 })
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
+  @IsString()
+  @Length(1, 100)
+  name!: string;
+}
+
+export class AdminUserQueryDto {
+  @ApiPropertyOptional({ description: 'Part of an email or name' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  search?: string;
+
+  @ApiPropertyOptional({ enum: ['user', 'admin'] })
+  @IsOptional()
+  @IsIn(['user', 'admin'])
+  role?: 'user' | 'admin';
+
+  @ApiPropertyOptional({ enum: ['free', 'pro', 'business'] })
+  @IsOptional()
+  @IsIn(['free', 'pro', 'business'])
+  plan?: 'free' | 'pro' | 'business';
+
+  @ApiPropertyOptional({ default: 1, minimum: 1 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  page: number = 1;
+
+  @ApiPropertyOptional({ default: 20, minimum: 1, maximum: 100 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit: number = 20;
+}
+
+export class AdminUserListDto {
+  @ApiProperty({ type: UserDto, isArray: true })
+  items!: UserDto[];
+
+  @ApiProperty()
+  total!: number;
+
+  @ApiProperty()
+  page!: number;
+
+  @ApiProperty()
+  limit!: number;
+}
+
+export class AdminUpdateUserDto {
+  @ApiPropertyOptional({ enum: ['user', 'admin'] })
+  @IsOptional()
+  @IsIn(['user', 'admin'])
+  role?: 'user' | 'admin';
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsBoolean()
+  isActive?: boolean;
+}

@@ -1,0 +1,24 @@
+import { Body, Controller, Get, Patch } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { CurrentUser, type Principal } from '../auth/decorators/auth.decorators.js';
+import { UpdateProfileDto, UserDto } from './dto/user.dto.js';
+import { UsersService } from './users.service.js';
+
+@ApiTags('users')
+@ApiBearerAuth()
+@Controller('users/me')
+export class UsersController {
+  constructor(private readonly users: UsersService) {}
+
+  @Get()
+  @ApiOkResponse({ type: UserDto })
+  me(@CurrentUser() principal: Principal): Promise<UserDto> {
+    return this.users.profile(principal.id);
+  }
+
+  @Patch()
+  @ApiOkResponse({ type: UserDto })
+  update(@CurrentUser() principal: Principal, @Body() body: UpdateProfileDto): Promise<UserDto> {
+    return this.users.rename(principal.id, body.name);
+  }
+}

@@ -1,0 +1,157 @@
+import { ConflictException, Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { EntityManager, Repository } from 'typeorm';
+import { Subscription, type PlanId } from '../subscriptions/subscription.entity.js';
+import { User, type UserRole } from './user.entity.js';
+
+const UNIQUE_VIOLATION = '23505';
+
+export interface UserWithSubscription {
+  user: User;
+  subscription: Subscription | null;
+}
+
+export interface AdminUserQuery {
+  search?: string;
+  role?: UserRole;
+  plan?: PlanId;
+  page: number;
+  limit: number;
+}
+
+/** Every users query, by name. Emails arrive here already normalised. */
+@Injectable()
+export class UsersRepository {
+  constructor(@InjectRepository(User) private readonly users: Repository<User>) {}
+
+  /** Inside the caller's transaction; a taken email (any case) is a 409, never a 500. */
+  async create(
+    manager: EntityManager,
+    fields: { email: string; passwordHash: string; name: string; role?: UserRole },
+  ): Promise<User> {
+    const repository = manager.getRepository(User);
+    try {
+      const inserted = await repository.insert(repository.create(fields));
+      return repository.findOneOrFail({ where: { id: inserted.identifiers[0].id as string } });
+    } catch (error) {
+      if ((error as { driverError?: { code?: string } }).driverError?.code === UNIQUE_VIOLATION) {
+        throw new ConflictException('An account with this email already exists');
+      }
+      throw error;
+    }
+  }
+
+  findById(id: string): Promise<User | null> {
+    return this.users.findOne({ where: { id } });
+  }
+
+  findByEmail(email: string): Promise<User | null> {
+    return this.users.findOne({ where: { email } });
+  }
+
+  /** The only read that includes the password hash. */
+  findWithPasswordHash(where: { email: string } | { id: string }): Promise<User | null> {
+    return this.users
+      .createQueryBuilder('user')
+      .addSelect('user.passwordHash')
+      .where(
+        'email' in where ? 'user.email = :email' : 'user.id = :id',
+        'email' in where ? { email: where.email } : { id: where.id },
+      )
+      .getOne();
+  }
+
+  /** What every authenticated request checks: version, active flag and role. */
+  async findAccessState(
+    id: string,
+  ): Promise<Pick<User, 'tokenVersion' | 'isActive' | 'role'> | null> {
+    return this.users.findOne({
+      where: { id },
+      select: { id: true, tokenVersion: true, isActive: true, role: true },
+    });
+  }
+
+  async findWithSubscription(id: string): Promise<UserWithSubscription | null> {
+    const user = await this.findById(id);
+    if (!user) return null;
+    const subscription = await this.users.manager
+      .getRepository(Subscription)
+      .findOne({ where: { userId: id } });
+    return { user, subscription };
+  }
+
+  async updatePasswordHash(
+    id: string,
+    passwordHash: string,
+    manager: EntityManager = this.users.manager,
+  ): Promise<void> {
+    await manager.getRepository(User).update({ id }, { passwordHash });
+  }
+
+  async updateName(id: string, name: string): Promise<void> {
+    await this.users.update({ id }, { name });
+  }
+
+  async touchLastLogin(id: string): Promise<void> {
+    await this.users.update({ id }, { lastLogin: () => 'now()' });
+  }
+
+  /**
+   * Changes what was asked and bumps the token version in one statement, so every access
+   * token issued before is refused from now on. Returns the new access state.
+   */
+  async updateAccess(
+    id: string,
+    changes: { role?: UserRole; isActive?: boolean },
+    manager: EntityManager = this.users.manager,
+  ): Promise<Pick<User, 'tokenVersion' | 'isActive' | 'role'> | null> {
+    const rows: { token_version: number; is_active: boolean; role: UserRole }[] =
+      await manager.query(
+        `UPDATE users
+          SET token_version = token_version + 1,
+              role = COALESCE($2, role),
+              is_active = COALESCE($3, is_active)
+        WHERE id = $1
+    RETURNING token_version, is_active, role`,
+        [id, changes.role ?? null, changes.isActive ?? null],
+      );
+    const [row] = Array.isArray(rows[0]) ? (rows[0] as typeof rows) : rows;
+    return row
+      ? { tokenVersion: row.token_version, isActive: row.is_active, role: row.role }
+      : null;
+  }
+
+  async delete(id: string, manager: EntityManager): Promise<boolean> {
+    const result = await manager.getRepository(User).delete({ id });
+    return (result.affected ?? 0) > 0;
+  }
+
+  async list(query: AdminUserQuery): Promise<{ items: UserWithSubscription[]; total: number }> {
+    const builder = this.users
+      .createQueryBuilder('user')
+      .leftJoinAndMapOne(
+        'user.subscription',
+        Subscription,
+        'subscription',
+        'subscription.userId = user.id',
+      )
+      .orderBy('user.createdAt', 'DESC')
+      .addOrderBy('user.id', 'ASC')
+      .skip((query.page - 1) * query.limit)
+      .take(query.limit);
+    if (query.search) {
+      const pattern = `%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      builder.andWhere('(user.email ILIKE :pattern OR user.name ILIKE :pattern)', { pattern });
+    }
+    if (query.role) builder.andWhere('user.role = :role', { role: query.role });
+    if (query.plan) builder.andWhere('subscription.plan = :plan', { plan: query.plan });
+    const [users, total] = await builder.getManyAndCount();
+    return {
+      items: users.map((user) => {
+        const { subscription, ...rest } = user as User & { subscription?: Subscription };
+        return { user: Object.assign(new User(), rest), subscription: subscription ?? null };
+      }),
+      total,
+    };
+  }
+}

@@ -1,0 +1,77 @@
+import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import { DomainEvents, type RequestMeta } from '../../common/events/domain-events.js';
+import { EventPublisher } from '../../common/events/event-publisher.service.js';
+import { AccessStateService } from './access-state.service.js';
+import {
+  AdminUserListDto,
+  UserDto,
+  type AdminUpdateUserDto,
+  type AdminUserQueryDto,
+} from './dto/user.dto.js';
+import { UsersRepository } from './users.repository.js';
+
+@Injectable()
+export class UsersService {
+  constructor(
+    private readonly users: UsersRepository,
+    private readonly accessState: AccessStateService,
+    private readonly events: EventPublisher,
+  ) {}
+
+  async profile(userId: string): Promise<UserDto> {
+    const found = await this.users.findWithSubscription(userId);
+    if (!found) throw new NotFoundException('User not found');
+    return UserDto.fromJoined(found);
+  }
+
+  async rename(userId: string, name: string): Promise<UserDto> {
+    await this.users.updateName(userId, name);
+    return this.profile(userId);
+  }
+
+  async list(query: AdminUserQueryDto): Promise<AdminUserListDto> {
+    const { items, total } = await this.users.list(query);
+    return {
+      items: items.map((item) => UserDto.fromJoined(item)),
+      total,
+      page: query.page,
+      limit: query.limit,
+    };
+  }
+
+  /**
+   * Role and active flag. Either change bumps the token version, so the user's existing
+   * access tokens stop working at once on every instance; an admin cannot lock themself out.
+   */
+  async updateAccess(
+    actorId: string,
+    userId: string,
+    changes: AdminUpdateUserDto,
+    meta: RequestMeta,
+  ): Promise<UserDto> {
+    if (changes.role === undefined && changes.isActive === undefined) {
+      throw new BadRequestException('Nothing to change: send role and/or isActive');
+    }
+    if (actorId === userId)
+      throw new BadRequestException('You cannot change your own role or active flag');
+    const before = await this.users.findById(userId);
+    if (!before) throw new NotFoundException('User not found');
+    const state = await this.users.updateAccess(userId, changes);
+    if (!state) throw new NotFoundException('User not found');
+    await this.accessState.set(userId, state);
+    if (changes.role !== undefined && changes.role !== before.role) {
+      this.events.publish(DomainEvents.RoleChanged, userId, meta, {
+        by: actorId,
+        from: before.role,
+        to: changes.role,
+      });
+    }
+    if (changes.isActive !== undefined && changes.isActive !== before.isActive) {
+      this.events.publish(DomainEvents.ActiveChanged, userId, meta, {
+        by: actorId,
+        isActive: changes.isActive,
+      });
+    }
+    return this.profile(userId);
+  }
+}
