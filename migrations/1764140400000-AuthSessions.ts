@@ -8,7 +8,9 @@ export class AuthSessions1764140400000 implements MigrationInterface {
   name = 'AuthSessions1764140400000';
 
   public async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`ALTER TABLE users ADD COLUMN token_version integer NOT NULL DEFAULT 0`);
+    await queryRunner.query(
+      `ALTER TABLE users ADD COLUMN token_version integer NOT NULL DEFAULT 0`,
+    );
 
     await queryRunner.query(`
       CREATE TABLE user_sessions (
@@ -35,7 +37,9 @@ export class AuthSessions1764140400000 implements MigrationInterface {
         successor_ciphertext bytea,
         CONSTRAINT refresh_tokens_token_hash_key UNIQUE (token_hash)
       )`);
-    await queryRunner.query(`CREATE INDEX refresh_tokens_session_idx ON refresh_tokens (session_id)`);
+    await queryRunner.query(
+      `CREATE INDEX refresh_tokens_session_idx ON refresh_tokens (session_id)`,
+    );
 
     await queryRunner.query(`
       CREATE TABLE password_reset_tokens (
@@ -47,7 +51,9 @@ export class AuthSessions1764140400000 implements MigrationInterface {
         used_at timestamptz,
         CONSTRAINT password_reset_tokens_token_hash_key UNIQUE (token_hash)
       )`);
-    await queryRunner.query(`CREATE INDEX password_reset_tokens_user_idx ON password_reset_tokens (user_id)`);
+    await queryRunner.query(
+      `CREATE INDEX password_reset_tokens_user_idx ON password_reset_tokens (user_id)`,
+    );
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {

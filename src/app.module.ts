@@ -12,6 +12,8 @@ import { MailModule } from './mail/mail.module.js';
 import { ActivityModule } from './modules/activity/activity.module.js';
 import { AuthModule } from './modules/auth/auth.module.js';
 import { AccessGuard } from './modules/auth/guards/access.guard.js';
+import { AuthenticationGuard } from './modules/auth/guards/authentication.guard.js';
+import { AppThrottlerGuard } from './common/rate-limit/app-throttler.guard.js';
 import { HealthModule } from './modules/health/health.module.js';
 import { SubscriptionsModule } from './modules/subscriptions/subscriptions.module.js';
 import { UsersModule } from './modules/users/users.module.js';
@@ -20,9 +22,9 @@ import { RedisModule } from './redis/redis.module.js';
 @Module({})
 export class AppModule {
   /**
-   * Global guards run in registration order: AuthenticationGuard (AuthModule) identifies the
-   * caller, the rate limit (RateLimitModule) counts them, AccessGuard (here) refuses what
-   * needs an identity or a role.
+   * The global guards, in the order they run: AuthenticationGuard identifies the caller from
+   * a bearer token (never refusing), the rate limit counts every request (per user when
+   * identified), AccessGuard refuses what needs an identity or a role.
    */
   static forRoot(config: AppConfig, extra: Type[] = []): DynamicModule {
     return {
@@ -36,7 +38,7 @@ export class AppModule {
         DatabaseModule,
         MailModule,
         AuthModule,
-        RateLimitModule.forRoot(config),
+        RateLimitModule,
         UsersModule,
         SubscriptionsModule,
         ActivityModule,
@@ -44,6 +46,11 @@ export class AppModule {
         ...extra,
       ],
       providers: [
+        { provide: APP_GUARD, useClass: AuthenticationGuard },
+        // RATE_LIMIT_ENABLED=false (a gateway limits instead) leaves the guard out entirely.
+        ...(config.rateLimit.enabled
+          ? [{ provide: APP_GUARD, useExisting: AppThrottlerGuard }]
+          : []),
         { provide: APP_GUARD, useClass: AccessGuard },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
       ],

@@ -92,6 +92,8 @@ export async function configureApp(
 
   const shutdown = app.get(ShutdownService);
   fastify.addHook('onSend', async (_request, reply) => {
+    // API answers hold personal data and tokens: nothing is cached unless a route says so.
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
     // While draining, every response tells its client to reconnect (elsewhere).
     if (shutdown.isShuttingDown) reply.header('connection', 'close');
   });

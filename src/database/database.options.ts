@@ -1,6 +1,7 @@
 import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
 import { migrations } from '../../migrations/index.js';
 import type { AppConfig } from '../config/app-config.js';
+import { DatabaseLogger } from './typeorm-logger.js';
 import { entities } from './entities.js';
 
 /**
@@ -23,7 +24,8 @@ export function buildDataSourceOptions(
     migrationsTransactionMode: 'each',
     synchronize: false,
     migrationsRun: false,
-    logging: ['error', 'warn', 'migration'],
+    logger: new DatabaseLogger(),
+    maxQueryExecutionTime: 1000,
     poolSize: db.poolMax,
     applicationName: 'insightsheet-api',
     extra: {

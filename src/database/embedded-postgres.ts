@@ -160,9 +160,18 @@ function run(
   });
 }
 
+export interface StartOptions {
+  /**
+   * Use a server that is already running on this data directory (an `npm start` in another
+   * terminal) instead of restarting it; it is then left running on stop().
+   */
+  reuseRunning?: boolean;
+}
+
 export async function startEmbeddedPostgres(
   config: AppConfig,
   log: Log,
+  options: StartOptions = {},
 ): Promise<EmbeddedPostgres> {
   const packaged = await loadBinaries();
   const where = layout(config, packaged, log);
@@ -225,9 +234,13 @@ export async function startEmbeddedPostgres(
   if (!password)
     throw new Error(`The embedded database in ${dataDir} has no password file ${passwordFile}`);
 
+  const port = config.database.embedded.port;
   // A previous run that was killed hard leaves its server running (or a stale lock file).
   if (existsSync(join(dataDir, 'postmaster.pid'))) {
     const status = await pgCtl('status');
+    if (status.code === 0 && options.reuseRunning) {
+      return { url: urlFor(password, port), stop: async () => undefined };
+    }
     if (status.code === 0) {
       log('Stopping an embedded PostgreSQL left running by an earlier run');
       await pgCtl('stop', '-m', 'fast', '-w', '-t', '30');
@@ -236,7 +249,6 @@ export async function startEmbeddedPostgres(
     }
   }
 
-  const port = config.database.embedded.port;
   const started = await pgCtl(
     'start',
     '-w',

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { bearer, registerUser } from '../factories/users.factory.js';
 import { ProbeModule } from '../support/probe.module.js';
 import { json, startTestApp, TEST_REDIS_URL, type TestApp } from '../support/test-app.js';
 
@@ -23,7 +24,12 @@ describe.each([
   beforeAll(async () => {
     api = await startTestApp({
       imports: [ProbeModule],
-      env: { RATE_LIMIT_MAX_REQUESTS: '3', RATE_LIMIT_WINDOW_MS: '60000', REDIS_URL: redisUrl },
+      env: {
+        RATE_LIMIT_MAX_REQUESTS: '3',
+        RATE_LIMIT_WINDOW_MS: '60000',
+        REDIS_URL: redisUrl,
+        TRUST_PROXY: undefined,
+      },
     });
   });
   afterAll(() => api.close());
@@ -77,5 +83,35 @@ describe('rate limit behind a trusted proxy', () => {
   it('counts per client address from X-Forwarded-For when TRUST_PROXY names the hop', async () => {
     expect(await statuses(api, 3, { 'x-forwarded-for': '198.51.100.1' })).toEqual([200, 200, 429]);
     expect(await statuses(api, 1, { 'x-forwarded-for': '198.51.100.2' })).toEqual([200]);
+  });
+});
+
+describe('rate limit keyed by user once authenticated', () => {
+  let api: TestApp;
+  beforeAll(async () => {
+    api = await startTestApp({ env: { RATE_LIMIT_MAX_REQUESTS: '3' } });
+  });
+  afterAll(() => api.close());
+
+  it('gives each user their own budget and still counts anonymous callers', async () => {
+    const a = await registerUser(api);
+    const b = await registerUser(api);
+    const sameAddress = { 'x-forwarded-for': '192.0.2.77' };
+    const me = (token: string) => api.fetch('/api/v1/users/me', bearer(token, sameAddress));
+    const statusesOf = async (calls: (() => Promise<Response>)[]) => {
+      const result: number[] = [];
+      for (const call of calls) result.push((await call()).status);
+      return result;
+    };
+    expect(
+      await statusesOf([() => me(a.accessToken), () => me(a.accessToken), () => me(a.accessToken)]),
+    ).toEqual([200, 200, 200]);
+    expect((await me(a.accessToken)).status).toBe(429);
+    expect((await me(b.accessToken)).status).toBe(200);
+
+    const anonymous = () => api.fetch('/api/v1/users/me', { headers: sameAddress });
+    expect(await statusesOf([anonymous, anonymous, anonymous, anonymous])).toEqual([
+      401, 401, 401, 429,
+    ]);
   });
 });

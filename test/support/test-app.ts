@@ -1,5 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomBytes } from 'node:crypto';
+import { DataSource } from 'typeorm';
 import { Writable } from 'node:stream';
 import { createApp, type CreateAppOptions } from '../../src/app.setup.js';
 import { loadConfig, type AppConfig } from '../../src/config/app-config.js';
@@ -25,6 +26,8 @@ export function testEnv(
     FRONTEND_URL: 'https://app.insightsheet.test',
     ALLOWED_ORIGINS: 'https://app.insightsheet.test,https://admin.insightsheet.test',
     RATE_LIMIT_MAX_REQUESTS: '10000',
+    // Tests act as many clients through X-Forwarded-For (see factories/users.factory.ts).
+    TRUST_PROXY: '127.0.0.1',
     ...overrides,
   };
 }
@@ -48,6 +51,8 @@ export interface TestApp {
   url: string;
   database: TestDatabase | undefined;
   fetch(path: string, init?: RequestInit): Promise<Response>;
+  /** SQL against the app's own database, for setting up and checking state. */
+  query<T = Record<string, unknown>>(sql: string, parameters?: unknown[]): Promise<T[]>;
   close(): Promise<void>;
 }
 
@@ -74,6 +79,7 @@ export async function startTestApp(options: StartTestAppOptions = {}): Promise<T
     url,
     database,
     fetch: (path, init) => fetch(`${url}${path}`, init),
+    query: (sql, parameters) => app.get(DataSource).query(sql, parameters),
     async close() {
       if (closed) return;
       closed = true;

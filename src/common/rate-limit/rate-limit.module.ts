@@ -1,5 +1,4 @@
-import { DynamicModule, Global, Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { Global, Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { AppConfig } from '../../config/app-config.js';
 import { AppThrottlerGuard } from './app-throttler.guard.js';
@@ -8,33 +7,24 @@ import { RateLimitStorage } from './rate-limit.storage.js';
 @Module({ providers: [RateLimitStorage], exports: [RateLimitStorage] })
 class RateLimitStorageModule {}
 
+/** The throttler on our storage; AppModule registers the guard among the global guards. */
 @Global()
-@Module({})
-export class RateLimitModule {
-  /** RATE_LIMIT_ENABLED=false (an upstream gateway limits instead) leaves the guard out entirely. */
-  static forRoot(config: AppConfig): DynamicModule {
-    return {
-      module: RateLimitModule,
-      imports: [
-        RateLimitStorageModule,
-        ThrottlerModule.forRootAsync({
-          imports: [RateLimitStorageModule],
-          inject: [AppConfig, RateLimitStorage],
-          useFactory: (config: AppConfig, storage: RateLimitStorage) => ({
-            throttlers: [
-              { name: 'default', ttl: config.rateLimit.windowMs, limit: config.rateLimit.max },
-            ],
-            storage,
-            errorMessage: 'Too many requests, please retry later',
-            // One budget per client across all routes (the storage adds the throttler's name).
-            generateKey: (_context, tracker) => tracker,
-          }),
-        }),
-      ],
-      providers: config.rateLimit.enabled
-        ? [{ provide: APP_GUARD, useClass: AppThrottlerGuard }]
-        : [],
-      exports: [RateLimitStorageModule],
-    };
-  }
-}
+@Module({
+  imports: [
+    RateLimitStorageModule,
+    ThrottlerModule.forRootAsync({
+      imports: [RateLimitStorageModule],
+      inject: [AppConfig, RateLimitStorage],
+      useFactory: (config: AppConfig, storage: RateLimitStorage) => ({
+        throttlers: [{ name: 'default', ttl: config.rateLimit.windowMs, limit: config.rateLimit.max }],
+        storage,
+        errorMessage: 'Too many requests, please retry later',
+        // One budget per client across all routes (the storage adds the throttler's name).
+        generateKey: (_context, tracker) => tracker,
+      }),
+    }),
+  ],
+  providers: [AppThrottlerGuard],
+  exports: [RateLimitStorageModule, AppThrottlerGuard],
+})
+export class RateLimitModule {}

@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -11,7 +10,6 @@ import { AccountController } from './account.controller.js';
 import { AccountService } from './account.service.js';
 import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
-import { AuthenticationGuard } from './guards/authentication.guard.js';
 import { LoginThrottleService } from './login-throttle.service.js';
 import { PasswordResetToken } from './password-reset-token.entity.js';
 import { PasswordResetsRepository } from './password-resets.repository.js';
@@ -49,8 +47,6 @@ import { accessTokenKey, TokenService } from './token.service.js';
   ],
   controllers: [AuthController, AccountController],
   providers: [
-    // The first global guard: identifies the caller before the rate limit counts them.
-    { provide: APP_GUARD, useClass: AuthenticationGuard },
     AuthService,
     AccountService,
     PasswordService,

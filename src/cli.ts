@@ -1,0 +1,101 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { AppModule } from './app.module.js';
+import { ConfigError, loadConfig, loadDotEnv } from './config/app-config.js';
+import { startEmbeddedPostgres } from './database/embedded-postgres.js';
+import { runPendingMigrations } from './database/migrate.js';
+import { AccountService } from './modules/auth/account.service.js';
+
+const HELP = `InsightSheet operator commands
+
+  npm run cli -- create-admin --email <email>
+      Creates an admin account, or promotes an existing one. The password of a new account
+      comes from ADMIN_PASSWORD or, on a terminal, a prompt; never from the command line.
+
+  npm run cli -- --help
+      This text.
+`;
+
+/** Reads a line from the terminal without echoing it. */
+function promptHidden(question: string): Promise<string> {
+  return new Promise((resolve) => {
+    const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: true });
+    const output = rl as unknown as { _writeToOutput: (text: string) => void };
+    output._writeToOutput = (text: string) => {
+      if (text.includes(question)) process.stdout.write(text);
+    };
+    rl.question(question, (answer) => {
+      rl.close();
+      process.stdout.write('\n');
+      resolve(answer);
+    });
+  });
+}
+
+async function createAdmin(email: string): Promise<void> {
+  loadDotEnv();
+  let config = loadConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
+  const embedded = config.database.url
+    ? undefined
+    : await startEmbeddedPostgres(config, () => undefined, { reuseRunning: true });
+  if (embedded) config = config.withDatabaseUrl(embedded.url);
+  if (!config.isProduction) await runPendingMigrations(config);
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot(config), {
+    logger: ['error', 'warn'],
+  });
+  try {
+    const account = app.get(AccountService);
+    const normalised = email.trim().toLowerCase();
+    let password = process.env.ADMIN_PASSWORD;
+    const outcome = await account
+      .createOrPromoteAdmin(normalised, password)
+      .catch(async (error: Error) => {
+        if (password || !process.stdin.isTTY || !/password is required/i.test(error.message))
+          throw error;
+        password = await promptHidden(`Password for the new admin ${normalised}: `);
+        return account.createOrPromoteAdmin(normalised, password);
+      });
+    process.stdout.write(`${outcome === 'created' ? 'Created' : 'Promoted'} admin ${normalised}\n`);
+  } finally {
+    await app.close();
+    await embedded?.stop();
+  }
+}
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: process.argv.slice(2),
+    options: { email: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    allowPositionals: true,
+  });
+  const [command] = positionals;
+  if (values.help || !command) {
+    process.stdout.write(HELP);
+    return command || values.help ? 0 : 1;
+  }
+  switch (command) {
+    case 'create-admin':
+      if (!values.email) {
+        process.stderr.write('create-admin needs --email <email>\n');
+        return 1;
+      }
+      await createAdmin(values.email);
+      return 0;
+    default:
+      process.stderr.write(`Unknown command "${command}". ${HELP}`);
+      return 1;
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    const message =
+      error instanceof ConfigError || error instanceof Error ? error.message : String(error);
+    const details = (error as { response?: { message?: unknown } }).response?.message;
+    process.stderr.write(`Error: ${Array.isArray(details) ? details.join('; ') : message}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,61 @@
+import { simpleParser } from 'mailparser';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SMTPServer } from 'smtp-server';
+
+export interface ReceivedMail {
+  to: string;
+  subject: string;
+  text: string;
+}
+
+/** A real SMTP server on loopback that keeps what it receives, for mail tests. */
+export class TestSmtpServer {
+  readonly mails: ReceivedMail[] = [];
+  private readonly server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    onData: (stream, session, callback) => {
+      simpleParser(stream)
+        .then((parsed) => {
+          this.mails.push({
+            to: session.envelope.rcptTo.map((rcpt) => rcpt.address).join(','),
+            subject: parsed.subject ?? '',
+            text: parsed.text ?? '',
+          });
+          callback();
+        })
+        .catch(callback);
+    },
+  });
+  port = 0;
+
+  get url(): string {
+    return `smtp://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.server.address() as { port: number }).port;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  async waitFor(to: string, timeoutMs = 5000): Promise<ReceivedMail> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const mail = [...this.mails].reverse().find((item) => item.to === to);
+      if (mail) return mail;
+      await sleep(20);
+    }
+    throw new Error(`no mail to ${to} within ${timeoutMs} ms`);
+  }
+}
+
+export function resetTokenFrom(mail: ReceivedMail): string {
+  const match = /reset-password\?token=([A-Za-z0-9_-]+)/.exec(mail.text);
+  if (!match) throw new Error(`no reset link in: ${mail.text}`);
+  return match[1];
+}
