@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -35,6 +36,7 @@ function promptHidden(question: string): Promise<string> {
 }
 
 async function createAdmin(email: string): Promise<void> {
+  Logger.overrideLogger(['error', 'warn']);
   loadDotEnv();
   let config = loadConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
   const embedded = config.database.url

@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { createApp } from './app.setup.js';
 import { ConfigError, loadConfig, loadDotEnv, type AppConfig } from './config/app-config.js';
-import { createLogger } from './common/logging/logger.js';
+import { Logger } from '@nestjs/common';
+import { createLogger, PinoNestLogger } from './common/logging/logger.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './database/embedded-postgres.js';
 import { runPendingMigrations } from './database/migrate.js';
 
@@ -18,6 +19,7 @@ async function bootstrap(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config);
+  Logger.overrideLogger(new PinoNestLogger(logger));
 
   let embedded: EmbeddedPostgres | undefined;
   if (!config.database.url) {

@@ -6,6 +6,7 @@ import { loadConfig } from '../../src/config/app-config.js';
 import { startEmbeddedPostgres } from '../../src/database/embedded-postgres.js';
 import { runPendingMigrations } from '../../src/database/migrate.js';
 import { databaseUrlFor, runState } from './run-state.js';
+import { build } from './server-process.js';
 
 /**
  * Once per run: find a PostgreSQL (DATABASE_URL, or an embedded one), create this run's
@@ -13,6 +14,8 @@ import { databaseUrlFor, runState } from './run-state.js';
  * the environment. Each suite then clones the template; teardown drops them all.
  */
 export default async function globalSetup(): Promise<void> {
+  // Process tests run the built server and CLI, as `npm start` and operators do.
+  build();
   const runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   let adminUrl = process.env.DATABASE_URL;
   if (!adminUrl) {

@@ -5,13 +5,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 export const MAIN = 'dist/src/main.js';
 
-let built = false;
-
-/** The built server is what `npm start` runs: build it from the current sources, once per suite. */
+/** Global setup builds dist from the current sources once per run (suites run in parallel). */
 export function ensureBuilt(): void {
-  if (built && existsSync(MAIN)) return;
-  execFileSync('npm', ['run', 'build'], { stdio: 'ignore' });
-  built = true;
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: global setup builds it`);
+}
+
+/** Called once per run by global setup. */
+export function build(): void {
+  execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'ignore' });
 }
 
 export async function freePort(): Promise<number> {

@@ -16,7 +16,9 @@ class RateLimitStorageModule {}
       imports: [RateLimitStorageModule],
       inject: [AppConfig, RateLimitStorage],
       useFactory: (config: AppConfig, storage: RateLimitStorage) => ({
-        throttlers: [{ name: 'default', ttl: config.rateLimit.windowMs, limit: config.rateLimit.max }],
+        throttlers: [
+          { name: 'default', ttl: config.rateLimit.windowMs, limit: config.rateLimit.max },
+        ],
         storage,
         errorMessage: 'Too many requests, please retry later',
         // One budget per client across all routes (the storage adds the throttler's name).

@@ -1,0 +1,200 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  bearer,
+  clientAddress,
+  login,
+  registerUser,
+  strongPassword,
+  uniqueEmail,
+} from '../factories/users.factory.js';
+import { resetTokenFrom, TestSmtpServer } from '../support/smtp.js';
+import { json, LogCapture, startTestApp, type TestApp } from '../support/test-app.js';
+
+describe('password reset by email', () => {
+  let api: TestApp;
+  const smtp = new TestSmtpServer();
+
+  beforeAll(async () => {
+    await smtp.start();
+    api = await startTestApp({
+      env: { SMTP_URL: smtp.url, MAIL_FROM: 'InsightSheet <no-reply@insightsheet.test>' },
+    });
+  });
+  afterAll(async () => {
+    await api.close();
+    await smtp.stop();
+  });
+
+  const forgot = (email: string) =>
+    api.fetch('/api/v1/auth/password/forgot', json({ email }, clientAddress()));
+  const reset = (token: string, password: string) =>
+    api.fetch('/api/v1/auth/password/reset', json({ token, password }, clientAddress()));
+
+  it('answers 202 the same way whether or not the account exists', async () => {
+    const user = await registerUser(api);
+    const known = await forgot(user.email);
+    const unknown = await forgot(uniqueEmail('nobody'));
+    expect(known.status).toBe(202);
+    expect(unknown.status).toBe(202);
+    expect(await known.json()).toEqual(await unknown.json());
+    await smtp.waitFor(user.email);
+  });
+
+  it('mails a single-use token that sets the password and ends every session', async () => {
+    const user = await registerUser(api);
+    const other = (await (await login(api, user.email, user.password)).json()) as {
+      refreshToken: string;
+    };
+    await forgot(`  ${user.email.toUpperCase()} `);
+    const mail = await smtp.waitFor(user.email);
+    expect(mail.subject).toMatch(/reset/i);
+    const token = resetTokenFrom(mail);
+
+    const password = strongPassword();
+    expect((await reset(token, password)).status).toBe(204);
+    expect((await reset(token, strongPassword())).status).toBe(400);
+
+    expect((await login(api, user.email, user.password)).status).toBe(401);
+    expect((await login(api, user.email, password)).status).toBe(200);
+    expect((await api.fetch('/api/v1/users/me', bearer(user.accessToken))).status).toBe(401);
+    expect(
+      (await api.fetch('/api/v1/auth/refresh', json({ refreshToken: other.refreshToken }))).status,
+    ).toBe(401);
+    const rows = await api.query(
+      `SELECT token_hash FROM password_reset_tokens WHERE user_id = $1`,
+      [user.id],
+    );
+    expect(JSON.stringify(rows)).not.toContain(token);
+  });
+
+  it('lets a newer token supersede an older one', async () => {
+    const user = await registerUser(api);
+    await forgot(user.email);
+    const first = resetTokenFrom(await smtp.waitFor(user.email));
+    smtp.mails.length = 0;
+    await forgot(user.email);
+    const second = resetTokenFrom(await smtp.waitFor(user.email));
+    expect(second).not.toBe(first);
+    expect((await reset(first, strongPassword())).status).toBe(400);
+    expect((await reset(second, strongPassword())).status).toBe(204);
+  });
+
+  it('refuses an expired token and a weak new password', async () => {
+    const user = await registerUser(api);
+    await forgot(user.email);
+    const token = resetTokenFrom(await smtp.waitFor(user.email));
+    expect((await reset(token, 'password123')).status).toBe(400);
+    await api.query(
+      `UPDATE password_reset_tokens SET expires_at = now() - interval '1 second' WHERE user_id = $1`,
+      [user.id],
+    );
+    expect((await reset(token, strongPassword())).status).toBe(400);
+  });
+
+  it('limits reset requests per email', async () => {
+    const email = uniqueEmail('limited');
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await forgot(email)).status);
+    expect(statuses).toEqual([202, 202, 202, 429]);
+  });
+});
+
+describe('password reset without SMTP', () => {
+  it('writes the mail to the log in development', async () => {
+    const logs = new LogCapture();
+    const api = await startTestApp({
+      env: { LOG_LEVEL: 'info', NODE_ENV: 'development' },
+      logDestination: logs,
+    });
+    try {
+      const user = await registerUser(api);
+      expect(
+        (await api.fetch('/api/v1/auth/password/forgot', json({ email: user.email }))).status,
+      ).toBe(202);
+      await sleep(50);
+      expect(logs.text).toMatch(/reset-password\?token=/);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('answers 503 in production', async () => {
+    const api = await startTestApp({ env: { NODE_ENV: 'production', JWT_SECRET: 'p'.repeat(64) } });
+    try {
+      const response = await api.fetch(
+        '/api/v1/auth/password/forgot',
+        json({ email: uniqueEmail() }),
+      );
+      expect(response.status).toBe(503);
+    } finally {
+      await api.close();
+    }
+  });
+});
+
+describe('failed-login limits', () => {
+  let api: TestApp;
+  const smtp = new TestSmtpServer();
+
+  beforeAll(async () => {
+    await smtp.start();
+    api = await startTestApp({
+      env: {
+        SMTP_URL: smtp.url,
+        LOGIN_MAX_FAILURES_PER_EMAIL: '3',
+        LOGIN_MAX_FAILURES_PER_IP: '6',
+        LOGIN_LOCK_SECONDS: '2',
+      },
+    });
+  });
+  afterAll(async () => {
+    await api.close();
+    await smtp.stop();
+  });
+
+  it('locks an email after repeated failures, refuses even the right password, and unlocks by itself', async () => {
+    const user = await registerUser(api);
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++)
+      statuses.push((await login(api, user.email, 'wrong-password-x')).status);
+    expect(statuses).toEqual([401, 401, 401]);
+
+    const locked = await login(api, user.email, user.password);
+    expect(locked.status).toBe(429);
+    expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
+    // From another address too: the lock is on the account's email.
+    expect((await login(api, user.email.toUpperCase(), user.password)).status).toBe(429);
+
+    await sleep(2200);
+    expect((await login(api, user.email, user.password)).status).toBe(200);
+  });
+
+  it('limits one address across many emails, and a spoofed header does not reset it', async () => {
+    const address = { 'x-forwarded-for': '198.51.100.200' };
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++)
+      statuses.push((await login(api, uniqueEmail('spray'), 'wrong-password-x', address)).status);
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 401]);
+    expect((await login(api, uniqueEmail('spray'), 'wrong-password-x', address)).status).toBe(429);
+    // The proxy hop is trusted, so the client is the right-most untrusted address: a value the
+    // client adds on the left is not the address that is counted.
+    const spoofed = { 'x-forwarded-for': '203.0.113.9, 198.51.100.200' };
+    expect((await login(api, uniqueEmail('spray'), 'wrong-password-x', spoofed)).status).toBe(429);
+  });
+
+  it('still lets a locked-out user reset their password, which lifts the lock', async () => {
+    const user = await registerUser(api);
+    for (let i = 0; i < 3; i++) await login(api, user.email, 'wrong-password-x');
+    expect((await login(api, user.email, user.password)).status).toBe(429);
+
+    await api.fetch('/api/v1/auth/password/forgot', json({ email: user.email }, clientAddress()));
+    const token = resetTokenFrom(await smtp.waitFor(user.email));
+    const password = strongPassword();
+    expect(
+      (await api.fetch('/api/v1/auth/password/reset', json({ token, password }, clientAddress())))
+        .status,
+    ).toBe(204);
+    expect((await login(api, user.email, password)).status).toBe(200);
+  });
+});
