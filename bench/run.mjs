@@ -5,11 +5,13 @@
 //
 // Uses DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres) to create and drop
 // its own database, and REDIS_URL (default redis://127.0.0.1:6379) for the Redis cases.
+import argon2 from 'argon2';
 import autocannon from 'autocannon';
 import { execFileSync, fork, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 
@@ -19,6 +21,8 @@ const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:543
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const RUN = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
 const DATABASE = `insightsheet_bench_${RUN}`;
+const JWT_SECRET = randomBytes(48).toString('hex');
+const ARGON2 = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 };
 
 function databaseUrl() {
   const url = new URL(ADMIN_URL);
@@ -36,10 +40,6 @@ async function admin(sql) {
   }
 }
 
-function freePort() {
-  return 40000 + Math.floor(Math.random() * 20000);
-}
-
 async function waitFor(url, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -53,6 +53,14 @@ async function waitFor(url, timeoutMs = 30_000) {
   throw new Error(`${url} did not come up`);
 }
 
+function stop(child) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', resolve);
+    child.kill('SIGTERM');
+  });
+}
+
 async function startBaseline() {
   const child = fork(new URL('./baseline-server.mjs', import.meta.url).pathname, {
     stdio: 'ignore',
@@ -63,41 +71,53 @@ async function startBaseline() {
   return { url: `http://127.0.0.1:${port}`, stop: () => stop(child) };
 }
 
+let nextPort = 40000 + Math.floor(Math.random() * 10000);
+
 async function startApi(env) {
-  const port = freePort();
-  const child = spawn(process.execPath, ['dist/src/main.js'], {
-    env: {
-      PATH: process.env.PATH,
-      NODE_ENV: 'production',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATABASE_URL: databaseUrl(),
-      JWT_SECRET: randomBytes(48).toString('hex'),
-      FRONTEND_URL: 'https://app.insightsheet.test',
-      LOG_LEVEL: 'info',
-      SHUTDOWN_DRAIN_MS: '0',
-      RATE_LIMIT_MAX_REQUESTS: '10000000',
-      REDIS_KEY_PREFIX: `bench:${RUN}:${port}`,
-      ...env,
+  const port = nextPort++;
+  const loopReport = join(tmpdir(), `insightsheet-bench-loop-${RUN}-${port}.json`);
+  const child = spawn(
+    process.execPath,
+    ['--import', new URL('./event-loop-monitor.mjs', import.meta.url).pathname, 'dist/src/main.js'],
+    {
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: 'production',
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATABASE_URL: databaseUrl(),
+        JWT_SECRET,
+        FRONTEND_URL: 'https://app.insightsheet.test',
+        LOG_LEVEL: 'info',
+        SHUTDOWN_DRAIN_MS: '0',
+        RATE_LIMIT_MAX_REQUESTS: '10000000',
+        REDIS_KEY_PREFIX: `bench:${RUN}:${port}`,
+        LOOP_REPORT: loopReport,
+        ...env,
+      },
+      // Request logs are written as in production, to a sink.
+      stdio: ['ignore', 'ignore', 'inherit'],
     },
-    // Request logs are written as in production, to a sink.
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  );
   const url = `http://127.0.0.1:${port}`;
   await waitFor(`${url}/health/ready`);
-  return { url, stop: () => stop(child) };
-}
-
-function stop(child) {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', resolve);
-    child.kill('SIGTERM');
-  });
+  return {
+    url,
+    stop: () => stop(child).then(() => rmSync(loopReport, { force: true })),
+    /** Event-loop delay since the previous call. */
+    async loopDelay() {
+      child.kill('SIGUSR2');
+      for (let i = 0; i < 50 && !existsSync(loopReport); i++) await sleep(20);
+      await sleep(50);
+      const report = JSON.parse(readFileSync(loopReport, 'utf8'));
+      rmSync(loopReport, { force: true });
+      return report;
+    },
+  };
 }
 
 async function measure(name, url, options = {}) {
-  // A short warm-up so that JIT and pools are settled before the measured run.
+  // A short warm-up so that JIT, caches and pools are settled before the measured run.
   await autocannon({ url, connections: CONNECTIONS, duration: 2, ...options });
   const result = await autocannon({
     url,
@@ -105,32 +125,66 @@ async function measure(name, url, options = {}) {
     duration: DURATION,
     ...options,
   });
-  const non2xx = result.non2xx + result.errors + result.timeouts;
   return {
     name,
     rps: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
-    failures: non2xx,
+    failures: result.non2xx + result.errors + result.timeouts,
   };
 }
 
-function table(rows, baseline) {
-  const lines = [
-    '| scenario | req/s | p50 ms | p99 ms | ratio to baseline | failed |',
-    '|---|---:|---:|---:|---:|---:|',
-  ];
-  for (const row of rows) {
-    lines.push(
-      `| ${row.name} | ${Math.round(row.rps)} | ${row.p50} | ${row.p99} | ${(row.rps / baseline.rps).toFixed(2)} | ${row.failures} |`,
-    );
+/** Alternates two measurements twice and keeps the better of each: the machine drifts. */
+async function pair(nameA, urlA, nameB, urlB, options) {
+  const runs = { a: [], b: [] };
+  for (let round = 0; round < 2; round++) {
+    runs.a.push(await measure(nameA, urlA, options));
+    runs.b.push(await measure(nameB, urlB, options));
   }
-  return lines.join('\n');
+  const best = (list) => list.reduce((x, y) => (y.rps > x.rps ? y : x));
+  return [best(runs.a), best(runs.b)];
+}
+
+async function registerAndLogin(url) {
+  const email = `bench-${randomBytes(6).toString('hex')}@example.com`;
+  const password = `Bench-${randomBytes(12).toString('base64url')}`;
+  const response = await fetch(`${url}/api/v1/auth/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password, name: 'Bench' }),
+  });
+  if (response.status !== 201)
+    throw new Error(`register failed: ${response.status} ${await response.text()}`);
+  const body = await response.json();
+  return { email, password, accessToken: body.accessToken };
+}
+
+/** Bare argon2id verifications per second with the server's parameters, as many in flight as libuv threads. */
+async function argon2Rate(seconds) {
+  const hash = await argon2.hash('bench-password-123', ARGON2);
+  const threads = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+  let done = 0;
+  const until = performance.now() + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: threads }, async () => {
+      while (performance.now() < until) {
+        await argon2.verify(hash, 'bench-password-123');
+        done++;
+      }
+    }),
+  );
+  return done / seconds;
+}
+
+function row(result, base) {
+  const ratio = base ? (result.rps / base.rps).toFixed(2) : '';
+  return `| ${result.name} | ${Math.round(result.rps)} | ${result.p50} | ${result.p99} | ${ratio} | ${result.failures} |`;
 }
 
 async function main() {
   await admin(`CREATE DATABASE ${DATABASE}`);
-  const rows = [];
+  const lines = [];
+  const notes = [];
   try {
     execFileSync(
       process.execPath,
@@ -140,7 +194,7 @@ async function main() {
           ...process.env,
           DATABASE_URL: databaseUrl(),
           NODE_ENV: 'production',
-          JWT_SECRET: 'x'.repeat(64),
+          JWT_SECRET,
           FRONTEND_URL: 'https://app.insightsheet.test',
         },
         stdio: 'ignore',
@@ -149,63 +203,70 @@ async function main() {
 
     const baseline = await startBaseline();
     const base = await measure('baseline: bare node:http JSON', baseline.url);
-    rows.push(base);
     await baseline.stop();
+    lines.push(row(base, base));
 
-    const cases = [
+    for (const [label, env] of [
       ['in-process state', {}],
       ['Redis state', { REDIS_URL }],
-    ];
-    for (const [label, env] of cases) {
-      // Both servers run side by side and are measured alternately, twice each, keeping the
-      // better run of each: the machine is noisy and its load drifts during a run.
+    ]) {
       const on = await startApi(env);
       const off = await startApi({ ...env, RATE_LIMIT_ENABLED: 'false' });
-      rows.push(await measure(`GET /health/live (${label})`, `${on.url}/health/live`));
-      const runs = { on: [], off: [] };
-      for (let round = 0; round < 2; round++) {
-        runs.on.push(
-          await measure(`GET /api/v1/plans, rate limit on (${label})`, `${on.url}/api/v1/plans`),
+      const user = await registerAndLogin(on.url);
+      const headers = { authorization: `Bearer ${user.accessToken}` };
+      lines.push(row(await measure(`GET /health/live (${label})`, `${on.url}/health/live`), base));
+      const [limited, unlimited] = await pair(
+        `GET /api/v1/users/me, rate limit on (${label})`,
+        `${on.url}/api/v1/users/me`,
+        `GET /api/v1/users/me, rate limit off (${label})`,
+        `${off.url}/api/v1/users/me`,
+        { headers },
+      );
+      lines.push(row(limited, base), row(unlimited, base));
+      notes.push(
+        `- rate limiting on an authenticated endpoint (${label}): ${(limited.rps / unlimited.rps).toFixed(2)} of the throughput without it`,
+      );
+
+      if (label === 'in-process state') {
+        const loginBody = JSON.stringify({ email: user.email, password: user.password });
+        await on.loopDelay();
+        const login = await measure(
+          `POST /api/v1/auth/login (${label})`,
+          `${on.url}/api/v1/auth/login`,
+          {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: loginBody,
+            connections: 16,
+          },
         );
-        runs.off.push(
-          await measure(`GET /api/v1/plans, rate limit off (${label})`, `${off.url}/api/v1/plans`),
+        const loop = await on.loopDelay();
+        lines.push(row(login, base));
+        const verifies = await argon2Rate(Math.min(DURATION, 5));
+        notes.push(
+          `- login: ${Math.round(login.rps)} per second against ${Math.round(verifies)} bare argon2id verifications per second ` +
+            `(m=19456, t=2, p=1, same run): ${(login.rps / verifies).toFixed(2)} of the bare rate`,
+          `- event-loop delay in the server while logins ran: p50 ${loop.p50} ms, p99 ${loop.p99} ms, max ${loop.max} ms`,
         );
       }
-      const best = (list) => list.reduce((a, b) => (b.rps > a.rps ? b : a));
-      const limited = best(runs.on);
-      const unlimited = best(runs.off);
-      rows.push(limited, unlimited);
       await on.stop();
       await off.stop();
-      rows.push({
-        name: `rate limiting cost (${label}): on/off`,
-        rps: limited.rps,
-        p50: '',
-        p99: '',
-        failures: '',
-        ratioOverride: limited.rps / unlimited.rps,
-      });
     }
 
-    const rendered = table(
-      rows.filter((row) => row.ratioOverride === undefined),
-      base,
-    );
-    const costs = rows
-      .filter((row) => row.ratioOverride !== undefined)
-      .map((row) => `- ${row.name}: ${row.ratioOverride.toFixed(2)}`)
-      .join('\n');
     const report = [
-      `# Benchmarks`,
+      '# Benchmarks',
       '',
       `Produced by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ` +
-        `${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; autocannon with ${CONNECTIONS} connections for ${DURATION} s per scenario, ` +
-        'on the same machine as the server (load generator included). The API runs built, with NODE_ENV=production and request logging on.',
+        `${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; autocannon with ${CONNECTIONS} connections ` +
+        `(16 for login) for ${DURATION} s per scenario after a 2 s warm-up, on the same two cores as the server ` +
+        '(load generator included). The API runs built, with NODE_ENV=production, real PostgreSQL, and request logs on. ' +
+        'Rate limit on/off pairs run alternately twice; the better run of each is kept.',
       '',
-      rendered,
+      '| scenario | req/s | p50 ms | p99 ms | ratio to baseline | failed |',
+      '|---|---:|---:|---:|---:|---:|',
+      ...lines,
       '',
-      'Throughput with rate limiting on, divided by the same route with it off (1.00 = free):',
-      costs,
+      ...notes,
       '',
     ].join('\n');
     console.log(report);

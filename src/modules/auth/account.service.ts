@@ -11,6 +11,7 @@ import { EventPublisher } from '../../common/events/event-publisher.service.js';
 import { ActivityRepository } from '../activity/activity.repository.js';
 import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository.js';
 import { AccessStateService } from '../users/access-state.service.js';
+import { ProfileCache } from '../users/profile-cache.js';
 import { UserDto } from '../users/dto/user.dto.js';
 import { UsersRepository } from '../users/users.repository.js';
 import type { ChangePasswordDto } from './dto/auth.dto.js';
@@ -44,6 +45,7 @@ export class AccountService {
     private readonly activity: ActivityRepository,
     private readonly passwords: PasswordService,
     private readonly accessState: AccessStateService,
+    private readonly profiles: ProfileCache,
     private readonly loginThrottle: LoginThrottleService,
     private readonly events: EventPublisher,
   ) {}
@@ -107,6 +109,7 @@ export class AccountService {
     await this.events.publishAndWait(DomainEvents.Erasing, userId, meta);
     await this.dataSource.transaction((manager) => this.users.delete(userId, manager));
     await this.accessState.set(userId, null);
+    await this.profiles.forget(userId);
     this.events.publish(DomainEvents.Erased, null, meta, { erasedUserId: userId });
   }
 

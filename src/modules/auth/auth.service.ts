@@ -17,6 +17,7 @@ import { AccessStateService } from '../users/access-state.service.js';
 import { UserDto } from '../users/dto/user.dto.js';
 import type { User } from '../users/user.entity.js';
 import { UsersRepository } from '../users/users.repository.js';
+import { UsersService } from '../users/users.service.js';
 import type { AuthResponseDto, TokenPairDto } from './dto/auth-response.dto.js';
 import type { LoginDto, RegisterDto } from './dto/auth.dto.js';
 import { LoginThrottleService } from './login-throttle.service.js';
@@ -35,6 +36,7 @@ export class AuthService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly users: UsersRepository,
+    private readonly usersService: UsersService,
     private readonly subscriptions: SubscriptionsRepository,
     private readonly sessions: SessionsRepository,
     private readonly resets: PasswordResetsRepository,
@@ -87,7 +89,7 @@ export class AuthService {
     if (this.passwords.needsRehash(user.passwordHash)) {
       await this.users.updatePasswordHash(user.id, await this.passwords.hash(input.password));
     }
-    await this.users.touchLastLogin(user.id);
+    await this.usersService.recordLogin(user.id);
     void this.sessions
       .pruneForUser(user.id)
       .catch((error: Error) => this.logger.warn(error.message));

@@ -2,6 +2,7 @@ import { BadRequestException, Injectable, NotFoundException } from '@nestjs/comm
 import { DomainEvents, type RequestMeta } from '../../common/events/domain-events.js';
 import { EventPublisher } from '../../common/events/event-publisher.service.js';
 import { AccessStateService } from './access-state.service.js';
+import { ProfileCache } from './profile-cache.js';
 import {
   AdminUserListDto,
   UserDto,
@@ -15,18 +16,31 @@ export class UsersService {
   constructor(
     private readonly users: UsersRepository,
     private readonly accessState: AccessStateService,
+    private readonly profiles: ProfileCache,
     private readonly events: EventPublisher,
   ) {}
 
+  /** The profile with its subscription, from the cache when it holds it. */
   async profile(userId: string): Promise<UserDto> {
+    const cached = await this.profiles.get(userId);
+    if (cached) return cached;
     const found = await this.users.findWithSubscription(userId);
     if (!found) throw new NotFoundException('User not found');
-    return UserDto.fromJoined(found);
+    const profile = UserDto.fromJoined(found);
+    await this.profiles.set(userId, profile);
+    return profile;
   }
 
   async rename(userId: string, name: string): Promise<UserDto> {
     await this.users.updateName(userId, name);
+    await this.profiles.forget(userId);
     return this.profile(userId);
+  }
+
+  /** Records a sign-in time (shown in the profile). */
+  async recordLogin(userId: string): Promise<void> {
+    await this.users.touchLastLogin(userId);
+    await this.profiles.forget(userId);
   }
 
   async list(query: AdminUserQueryDto): Promise<AdminUserListDto> {
@@ -59,6 +73,7 @@ export class UsersService {
     const state = await this.users.updateAccess(userId, changes);
     if (!state) throw new NotFoundException('User not found');
     await this.accessState.set(userId, state);
+    await this.profiles.forget(userId);
     if (changes.role !== undefined && changes.role !== before.role) {
       this.events.publish(DomainEvents.RoleChanged, userId, meta, {
         by: actorId,
