@@ -131,7 +131,9 @@ describe('.env.example', () => {
     const { readFile } = await import('node:fs/promises');
     const { envSchema } = await import('./config.schema.js');
     const text = await readFile(new URL('../../.env.example', import.meta.url), 'utf8');
-    const documented = new Set([...text.matchAll(/^#?\s*([A-Z][A-Z0-9_]+)=/gm)].map((match) => match[1]));
+    const documented = new Set(
+      [...text.matchAll(/^#?\s*([A-Z][A-Z0-9_]+)=/gm)].map((match) => match[1]),
+    );
     const accepted = Object.keys(envSchema.shape);
     expect([...documented].sort()).toEqual([...accepted].sort());
   });
