@@ -48,6 +48,8 @@ export class AppConfig {
     secretKey: string | undefined;
     webhookSecret: string | undefined;
     apiBase: string | undefined;
+    pastDueGraceDays: number;
+    deleteCustomerOnErasure: boolean;
     prices: {
       proMonthly: string | undefined;
       proYearly: string | undefined;
@@ -111,6 +113,8 @@ export class AppConfig {
       secretKey: env.STRIPE_SECRET_KEY,
       webhookSecret: env.STRIPE_WEBHOOK_SECRET,
       apiBase: env.STRIPE_API_BASE,
+      pastDueGraceDays: env.STRIPE_PAST_DUE_GRACE_DAYS,
+      deleteCustomerOnErasure: env.STRIPE_DELETE_CUSTOMER_ON_ERASURE,
       prices: {
         proMonthly: env.STRIPE_PRICE_PRO_MONTHLY,
         proYearly: env.STRIPE_PRICE_PRO_YEARLY,

@@ -179,6 +179,12 @@ export const envSchema = z
       })
       .optional(),
 
+    STRIPE_PAST_DUE_GRACE_DAYS: int(0, 60).default(7),
+    STRIPE_DELETE_CUSTOMER_ON_ERASURE: z
+      .enum(['true', 'false'], { message: 'must be true or false' })
+      .transform((value) => value === 'true')
+      .default(true),
+
     RATE_LIMIT_ENABLED: z
       .enum(['true', 'false'], { message: 'must be true or false' })
       .transform((value) => value === 'true')

@@ -52,7 +52,7 @@ describe('migrations', () => {
     expect(columns).toEqual([]);
     const defaults = await dataSource.query(
       `SELECT DISTINCT column_default FROM information_schema.columns
-       WHERE table_schema = 'public' AND column_name = 'id' AND table_name <> 'migrations'`,
+       WHERE table_schema = 'public' AND column_name = 'id' AND data_type = 'uuid'`,
     );
     expect(defaults).toEqual([{ column_default: 'gen_random_uuid()' }]);
   });

@@ -17,6 +17,8 @@ export const DomainEvents = {
   /** Awaited before a user's rows are deleted, so Billing can cancel at the payment provider. */
   Erasing: 'user.erasing',
   Erased: 'user.erased',
+  /** The plan whose features apply changed (Stripe, an admin's grant, or its end). */
+  PlanChanged: 'billing.plan_changed',
 } as const;
 
 export type DomainEventName = (typeof DomainEvents)[keyof typeof DomainEvents];

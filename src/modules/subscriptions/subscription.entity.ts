@@ -39,6 +39,22 @@ export class Subscription {
   @Column({ name: 'stripe_subscription_id', type: 'varchar', length: 255, nullable: true })
   stripeSubscriptionId!: string | null;
 
+  @Column({ name: 'stripe_price_id', type: 'varchar', length: 255, nullable: true })
+  stripePriceId!: string | null;
+
+  /** An administrator's grant (comp account); it outranks the Stripe state until manualUntil. */
+  @Column({ name: 'manual_plan', type: 'varchar', length: 50, nullable: true })
+  manualPlan!: PlanId | null;
+
+  @Column({ name: 'manual_until', type: 'timestamptz', nullable: true })
+  manualUntil!: Date | null;
+
+  @Column({ name: 'manual_granted_by', type: 'uuid', nullable: true })
+  manualGrantedBy!: string | null;
+
+  @Column({ name: 'manual_granted_at', type: 'timestamptz', nullable: true })
+  manualGrantedAt!: Date | null;
+
   @Column({ name: 'current_period_start', type: 'timestamptz', nullable: true })
   currentPeriodStart!: Date | null;
 

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { EntityManager, Repository } from 'typeorm';
-import { PLANS } from './plan-catalogue.js';
+import { IsNull } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
+import { entitlementsOf } from './entitlements.js';
 import { Subscription } from './subscription.entity.js';
 
 @Injectable()
@@ -12,18 +14,66 @@ export class SubscriptionsRepository {
 
   /** The free subscription every account starts with, inside the caller's transaction. */
   async createFree(manager: EntityManager, userId: string): Promise<Subscription> {
-    const free = PLANS.free;
-    return manager.getRepository(Subscription).save(
-      manager.getRepository(Subscription).create({
-        userId,
-        plan: 'free',
-        status: 'active',
-        features: { features: free.features, limits: free.limits },
-      }),
+    const repository = manager.getRepository(Subscription);
+    const free = {
+      plan: 'free' as const,
+      status: 'active' as const,
+      currentPeriodEnd: null,
+      cancelAtPeriodEnd: false,
+      manualPlan: null,
+      manualUntil: null,
+    };
+    return repository.save(
+      repository.create({ userId, ...free, features: { ...entitlementsOf(free, new Date(), 0) } }),
     );
   }
 
-  findByUserId(userId: string): Promise<Subscription | null> {
-    return this.subscriptions.findOne({ where: { userId } });
+  findByUserId(
+    userId: string,
+    manager: EntityManager = this.subscriptions.manager,
+  ): Promise<Subscription | null> {
+    return manager.getRepository(Subscription).findOne({ where: { userId } });
+  }
+
+  findByStripeCustomerId(customerId: string): Promise<Subscription | null> {
+    return this.subscriptions.findOne({ where: { stripeCustomerId: customerId } });
+  }
+
+  /** Locks the user's row for the rest of the caller's transaction. */
+  lockByUserId(manager: EntityManager, userId: string): Promise<Subscription | null> {
+    return manager
+      .getRepository(Subscription)
+      .createQueryBuilder('subscription')
+      .setLock('pessimistic_write')
+      .where('subscription.userId = :userId', { userId })
+      .getOne();
+  }
+
+  async update(
+    manager: EntityManager,
+    userId: string,
+    fields: QueryDeepPartialEntity<Subscription>,
+  ): Promise<void> {
+    await manager.getRepository(Subscription).update({ userId }, fields);
+  }
+
+  /** Stores the Stripe customer unless one is already stored; returns the one that is. */
+  async claimCustomerId(userId: string, customerId: string): Promise<string> {
+    await this.subscriptions.update(
+      { userId, stripeCustomerId: IsNull() },
+      { stripeCustomerId: customerId },
+    );
+    const row = await this.subscriptions.findOneOrFail({ where: { userId } });
+    return row.stripeCustomerId!;
+  }
+
+  /** Every row that Stripe knows about, for reconciliation. */
+  listLinkedToStripe(): Promise<Subscription[]> {
+    return this.subscriptions
+      .createQueryBuilder('subscription')
+      .where(
+        'subscription.stripeCustomerId IS NOT NULL OR subscription.stripeSubscriptionId IS NOT NULL',
+      )
+      .getMany();
   }
 }

@@ -36,8 +36,10 @@ export class SubscriptionSummaryDto {
   features!: Record<string, unknown>;
 
   static from(subscription: Subscription): SubscriptionSummaryDto {
+    // features holds the entitlements computed at the last change: its plan is the one in force.
+    const effective = (subscription.features as { plan?: string }).plan;
     return {
-      plan: subscription.plan,
+      plan: effective ?? subscription.plan,
       status: subscription.status,
       currentPeriodEnd: subscription.currentPeriodEnd,
       cancelAtPeriodEnd: subscription.cancelAtPeriodEnd,

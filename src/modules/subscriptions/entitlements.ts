@@ -1,0 +1,60 @@
+import { PLANS, type PlanFeatures, type PlanLimits } from './plan-catalogue.js';
+import type { PlanId, SubscriptionStatus } from './subscription.entity.js';
+
+export interface SubscriptionState {
+  plan: PlanId;
+  status: SubscriptionStatus;
+  currentPeriodEnd: Date | null;
+  cancelAtPeriodEnd: boolean;
+  manualPlan: PlanId | null;
+  manualUntil: Date | null;
+}
+
+export interface Entitlements {
+  /** The plan whose features apply now. */
+  plan: PlanId;
+  /** Where it comes from: an admin's grant, Stripe, or the free default. */
+  source: 'manual' | 'stripe' | 'free';
+  features: PlanFeatures;
+  limits: PlanLimits;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * What a subscription grants at a moment. Trialing and active grant their plan (also with
+ * cancel_at_period_end, until the period ends); past_due keeps it for a grace period after
+ * the period it failed to renew; incomplete, incomplete_expired, unpaid, canceled and paused
+ * fall back to free. An active manual grant outranks all of it.
+ */
+export function entitlementsOf(
+  state: SubscriptionState,
+  now: Date,
+  pastDueGraceDays: number,
+): Entitlements {
+  const grant = (plan: PlanId, source: Entitlements['source']): Entitlements => ({
+    plan,
+    source,
+    features: PLANS[plan].features,
+    limits: PLANS[plan].limits,
+  });
+  if (state.manualPlan && (!state.manualUntil || state.manualUntil > now))
+    return grant(state.manualPlan, 'manual');
+  if (state.plan === 'free') return grant('free', 'free');
+
+  const periodEnd = state.currentPeriodEnd?.getTime();
+  const inPeriod = periodEnd === undefined || periodEnd > now.getTime();
+  switch (state.status) {
+    case 'active':
+    case 'trialing':
+      return inPeriod || !state.cancelAtPeriodEnd
+        ? grant(state.plan, 'stripe')
+        : grant('free', 'free');
+    case 'past_due':
+      return periodEnd === undefined || now.getTime() < periodEnd + pastDueGraceDays * DAY_MS
+        ? grant(state.plan, 'stripe')
+        : grant('free', 'free');
+    default:
+      return grant('free', 'free');
+  }
+}
