@@ -26,7 +26,9 @@ export class BillingAndUsage1764144000000 implements MigrationInterface {
         received_at timestamptz NOT NULL DEFAULT now(),
         user_id uuid
       )`);
-    await queryRunner.query(`CREATE INDEX stripe_events_received_idx ON stripe_events (received_at)`);
+    await queryRunner.query(
+      `CREATE INDEX stripe_events_received_idx ON stripe_events (received_at)`,
+    );
 
     await queryRunner.query(`
       CREATE TABLE usage_counters (

@@ -11,6 +11,7 @@ import { DatabaseModule } from './database/database.module.js';
 import { MailModule } from './mail/mail.module.js';
 import { ActivityModule } from './modules/activity/activity.module.js';
 import { AuthModule } from './modules/auth/auth.module.js';
+import { BillingModule } from './modules/billing/billing.module.js';
 import { AccessGuard } from './modules/auth/guards/access.guard.js';
 import { AuthenticationGuard } from './modules/auth/guards/authentication.guard.js';
 import { AppThrottlerGuard } from './common/rate-limit/app-throttler.guard.js';
@@ -41,6 +42,7 @@ export class AppModule {
         RateLimitModule,
         UsersModule,
         SubscriptionsModule,
+        BillingModule,
         ActivityModule,
         HealthModule,
         ...extra,

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { Logger } from '@nestjs/common';
+import { Logger, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -8,12 +8,17 @@ import { ConfigError, loadConfig, loadDotEnv } from './config/app-config.js';
 import { startEmbeddedPostgres } from './database/embedded-postgres.js';
 import { runPendingMigrations } from './database/migrate.js';
 import { AccountService } from './modules/auth/account.service.js';
+import { BillingService } from './modules/billing/billing.service.js';
 
 const HELP = `InsightSheet operator commands
 
   npm run cli -- create-admin --email <email>
       Creates an admin account, or promotes an existing one. The password of a new account
       comes from ADMIN_PASSWORD or, on a terminal, a prompt; never from the command line.
+
+  npm run cli -- billing:reconcile
+      Fetches every subscription from Stripe and repairs any drift in the database, printing
+      what changed. Safe to run at any time.
 
   npm run cli -- --help
       This text.
@@ -35,7 +40,8 @@ function promptHidden(question: string): Promise<string> {
   });
 }
 
-async function createAdmin(email: string): Promise<void> {
+/** Runs a command inside the application's context (same configuration and database). */
+async function withApp<T>(work: (app: INestApplicationContext) => Promise<T>): Promise<T> {
   Logger.overrideLogger(['error', 'warn']);
   loadDotEnv();
   let config = loadConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
@@ -48,6 +54,15 @@ async function createAdmin(email: string): Promise<void> {
     logger: ['error', 'warn'],
   });
   try {
+    return await work(app);
+  } finally {
+    await app.close();
+    await embedded?.stop();
+  }
+}
+
+async function createAdmin(email: string): Promise<void> {
+  await withApp(async (app) => {
     const account = app.get(AccountService);
     const normalised = email.trim().toLowerCase();
     let password = process.env.ADMIN_PASSWORD;
@@ -60,10 +75,16 @@ async function createAdmin(email: string): Promise<void> {
         return account.createOrPromoteAdmin(normalised, password);
       });
     process.stdout.write(`${outcome === 'created' ? 'Created' : 'Promoted'} admin ${normalised}\n`);
-  } finally {
-    await app.close();
-    await embedded?.stop();
-  }
+  });
+}
+
+async function reconcileBilling(): Promise<void> {
+  await withApp(async (app) => {
+    const changes = await app.get(BillingService).reconcile();
+    for (const change of changes)
+      process.stdout.write(`${change.userId}: ${change.from} -> ${change.to}\n`);
+    process.stdout.write(`Reconciled with Stripe: ${changes.length} subscription(s) changed\n`);
+  });
 }
 
 async function main(): Promise<number> {
@@ -84,6 +105,9 @@ async function main(): Promise<number> {
         return 1;
       }
       await createAdmin(values.email);
+      return 0;
+    case 'billing:reconcile':
+      await reconcileBilling();
       return 0;
     default:
       process.stderr.write(`Unknown command "${command}". ${HELP}`);

@@ -96,16 +96,20 @@ export class SubscriptionsService {
 
   /**
    * Applies a change under the row lock, stores the entitlements it results in, drops the
-   * caches and publishes a plan change when the effective plan moved.
+   * caches and publishes a plan change when the effective plan moved. `claim` runs first in
+   * the same transaction (Billing records the webhook event there); when it returns false
+   * nothing is applied. Returns whether the change was applied.
    */
   async change(
     userId: string,
     meta: RequestMeta,
     apply: (manager: EntityManager, current: Subscription) => Promise<Record<string, unknown>>,
-  ): Promise<void> {
-    const { before, after, details } = await this.dataSource.transaction(async (manager) => {
+    claim?: (manager: EntityManager) => Promise<boolean>,
+  ): Promise<boolean> {
+    const outcome = await this.dataSource.transaction(async (manager) => {
       const current = await this.subscriptions.lockByUserId(manager, userId);
       if (!current) throw new NotFoundException('Subscription not found');
+      if (claim && !(await claim(manager))) return undefined;
       const previous = this.entitle(stateOf(current));
       const info = await apply(manager, current);
       const updated = (await this.subscriptions.findByUserId(userId, manager))!;
@@ -113,14 +117,16 @@ export class SubscriptionsService {
       await this.subscriptions.update(manager, userId, { features: { ...next } });
       return { before: previous, after: next, details: info };
     });
+    if (!outcome) return false;
     await this.forget(userId);
-    if (before.plan !== after.plan) {
+    if (outcome.before.plan !== outcome.after.plan) {
       this.events.publish(DomainEvents.PlanChanged, userId, meta, {
-        from: before.plan,
-        to: after.plan,
-        ...details,
+        from: outcome.before.plan,
+        to: outcome.after.plan,
+        ...outcome.details,
       });
     }
+    return true;
   }
 
   async forget(userId: string): Promise<void> {

@@ -1,0 +1,24 @@
+import { Module } from '@nestjs/common';
+import { AppConfig } from '../../config/app-config.js';
+import { SubscriptionsModule } from '../subscriptions/subscriptions.module.js';
+import { UsersModule } from '../users/users.module.js';
+import { BillingController } from './billing.controller.js';
+import { BillingService } from './billing.service.js';
+import { StripeEventsRepository } from './stripe-events.repository.js';
+import { createStripeClient, STRIPE } from './stripe.client.js';
+import { SubscriptionSyncService } from './subscription-sync.service.js';
+import { WebhookService } from './webhook.service.js';
+
+@Module({
+  imports: [SubscriptionsModule, UsersModule],
+  controllers: [BillingController],
+  providers: [
+    { provide: STRIPE, inject: [AppConfig], useFactory: createStripeClient },
+    BillingService,
+    SubscriptionSyncService,
+    StripeEventsRepository,
+    WebhookService,
+  ],
+  exports: [BillingService],
+})
+export class BillingModule {}

@@ -1,0 +1,148 @@
+import {
+  BadRequestException,
+  ConflictException,
+  Inject,
+  Injectable,
+  Logger,
+  ServiceUnavailableException,
+} from '@nestjs/common';
+import { OnEvent } from '@nestjs/event-emitter';
+import type Stripe from 'stripe';
+import { DomainEvents, type DomainEvent } from '../../common/events/domain-events.js';
+import { AppConfig } from '../../config/app-config.js';
+import { stripePriceId, type BillingInterval } from '../subscriptions/plan-catalogue.js';
+import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository.js';
+import { SubscriptionsService } from '../subscriptions/subscriptions.service.js';
+import { UsersRepository } from '../users/users.repository.js';
+import type { CheckoutSessionDto, PortalSessionDto } from './dto/billing.dto.js';
+import { STRIPE } from './stripe.client.js';
+import { SubscriptionSyncService } from './subscription-sync.service.js';
+
+const LIVE = new Set(['active', 'trialing', 'past_due', 'unpaid', 'paused', 'incomplete']);
+
+@Injectable()
+export class BillingService {
+  private readonly logger = new Logger(BillingService.name);
+
+  constructor(
+    @Inject(STRIPE) private readonly stripe: Stripe | null,
+    private readonly subscriptions: SubscriptionsRepository,
+    private readonly subscriptionsService: SubscriptionsService,
+    private readonly sync: SubscriptionSyncService,
+    private readonly users: UsersRepository,
+    private readonly config: AppConfig,
+  ) {}
+
+  /** A Stripe Checkout session for a paid plan, on the user's Stripe customer (created once). */
+  async checkout(
+    userId: string,
+    plan: 'pro' | 'business',
+    interval: BillingInterval,
+  ): Promise<CheckoutSessionDto> {
+    const stripe = this.client();
+    const price = stripePriceId(this.config, plan, interval);
+    if (!price) throw new BadRequestException(`The ${plan} plan is not available per ${interval}`);
+    const row = await this.subscriptions.findByUserId(userId);
+    if (row?.stripeSubscriptionId && LIVE.has(row.status)) {
+      throw new ConflictException(
+        'You already have a subscription: change it in the billing portal',
+      );
+    }
+    const customer = await this.customerFor(userId);
+    const session = await stripe.checkout.sessions.create({
+      mode: 'subscription',
+      customer,
+      client_reference_id: userId,
+      metadata: { userId },
+      subscription_data: { metadata: { userId } },
+      line_items: [{ price, quantity: 1 }],
+      success_url: `${this.config.frontendUrl}/billing/success?session_id={CHECKOUT_SESSION_ID}`,
+      cancel_url: `${this.config.frontendUrl}/billing/cancel`,
+    });
+    if (!session.url) throw new ServiceUnavailableException('Stripe returned no checkout page');
+    return { url: session.url, sessionId: session.id };
+  }
+
+  async portal(userId: string): Promise<PortalSessionDto> {
+    const stripe = this.client();
+    const row = await this.subscriptions.findByUserId(userId);
+    if (!row?.stripeCustomerId)
+      throw new BadRequestException('No billing account yet: subscribe first');
+    const session = await stripe.billingPortal.sessions.create({
+      customer: row.stripeCustomerId,
+      return_url: `${this.config.frontendUrl}/billing`,
+    });
+    return { url: session.url };
+  }
+
+  /**
+   * Erasure: cancels a live subscription at Stripe and deletes the customer (where
+   * configured) before the user's rows go. A Stripe failure stops the erasure.
+   */
+  @OnEvent(DomainEvents.Erasing, { async: true, promisify: true })
+  async onErasing(event: DomainEvent): Promise<void> {
+    if (!event.userId || !this.stripe) return;
+    const row = await this.subscriptions.findByUserId(event.userId);
+    if (!row) return;
+    if (row.stripeSubscriptionId && LIVE.has(row.status)) {
+      await this.ignoreMissing(this.stripe.subscriptions.cancel(row.stripeSubscriptionId));
+    }
+    if (row.stripeCustomerId && this.config.stripe.deleteCustomerOnErasure) {
+      await this.ignoreMissing(this.stripe.customers.del(row.stripeCustomerId));
+    }
+  }
+
+  /**
+   * Repairs drift: every subscription Stripe holds, and every row that points at Stripe, is
+   * synced again. Safe at any time (syncing is idempotent). Returns what changed.
+   */
+  async reconcile(): Promise<{ userId: string; from: string; to: string }[]> {
+    const stripe = this.client();
+    const users = new Map<string, string | null>();
+    for await (const subscription of stripe.subscriptions.list({ status: 'all', limit: 100 })) {
+      const userId = await this.sync.userFor(subscription);
+      if (userId && !users.has(userId)) users.set(userId, subscription.id);
+    }
+    for (const row of await this.subscriptions.listLinkedToStripe()) {
+      if (!users.has(row.userId)) users.set(row.userId, null);
+    }
+    const changes: { userId: string; from: string; to: string }[] = [];
+    for (const [userId, subscriptionId] of users) {
+      if (!(await this.users.findById(userId))) continue;
+      const before = await this.subscriptions.findByUserId(userId);
+      const after = await this.sync.sync(userId, subscriptionId);
+      const from = `${before?.plan}/${before?.status}`;
+      const to = `${after.plan}/${after.status}`;
+      if (from !== to) changes.push({ userId, from, to });
+    }
+    return changes;
+  }
+
+  private async customerFor(userId: string): Promise<string> {
+    const row = await this.subscriptions.findByUserId(userId);
+    if (row?.stripeCustomerId) return row.stripeCustomerId;
+    const user = await this.users.findById(userId);
+    // The idempotency key makes concurrent checkouts of one user create one customer.
+    const customer = await this.client().customers.create(
+      { email: user?.email, metadata: { userId } },
+      { idempotencyKey: `customer-for-user-${userId}` },
+    );
+    const stored = await this.subscriptions.claimCustomerId(userId, customer.id);
+    await this.subscriptionsService.forget(userId);
+    return stored;
+  }
+
+  private async ignoreMissing(request: Promise<unknown>): Promise<void> {
+    try {
+      await request;
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode !== 404) throw error;
+      this.logger.warn({ msg: 'Stripe object already gone during erasure' });
+    }
+  }
+
+  private client(): Stripe {
+    if (!this.stripe) throw new ServiceUnavailableException('Billing is not configured');
+    return this.stripe;
+  }
+}

@@ -1,0 +1,120 @@
+import {
+  BadRequestException,
+  Inject,
+  Injectable,
+  Logger,
+  ServiceUnavailableException,
+} from '@nestjs/common';
+import type Stripe from 'stripe';
+import { AppConfig } from '../../config/app-config.js';
+import { StripeEventsRepository } from './stripe-events.repository.js';
+import { STRIPE } from './stripe.client.js';
+import { SubscriptionSyncService } from './subscription-sync.service.js';
+
+export type WebhookOutcome = 'applied' | 'duplicate' | 'recorded';
+
+const SUBSCRIPTION_EVENTS = new Set([
+  'customer.subscription.created',
+  'customer.subscription.updated',
+  'customer.subscription.deleted',
+  'customer.subscription.paused',
+  'customer.subscription.resumed',
+  'customer.subscription.trial_will_end',
+]);
+
+/**
+ * Stripe webhooks. The signature is checked against the raw body (Stripe's default
+ * tolerance of five minutes); a bad, missing, re-serialised or stale signature is a 400 and
+ * writes nothing. Every verified event is recorded in the inbox in the same transaction as
+ * its effect, so a redelivery changes nothing; an event of a type we do not handle is
+ * recorded and answered 200 (a 4xx would make Stripe disable the endpoint). Events are
+ * signals: the subscription is fetched again from Stripe (see SubscriptionSyncService). A
+ * failure while applying is a 5xx with no inbox row, so Stripe retries.
+ */
+@Injectable()
+export class WebhookService {
+  private readonly logger = new Logger(WebhookService.name);
+
+  constructor(
+    @Inject(STRIPE) private readonly stripe: Stripe | null,
+    private readonly inbox: StripeEventsRepository,
+    private readonly sync: SubscriptionSyncService,
+    private readonly config: AppConfig,
+  ) {}
+
+  async handle(
+    rawBody: Buffer | undefined,
+    signature: string | undefined,
+  ): Promise<WebhookOutcome> {
+    const secret = this.config.stripe.webhookSecret;
+    if (!this.stripe || !secret) throw new ServiceUnavailableException('Billing is not configured');
+    if (!rawBody || !signature) throw new BadRequestException('Missing Stripe signature');
+    let event: Stripe.Event;
+    try {
+      event = await this.stripe.webhooks.constructEventAsync(rawBody, signature, secret);
+    } catch {
+      throw new BadRequestException('Invalid Stripe signature');
+    }
+    if (await this.inbox.seen(event.id)) return 'duplicate';
+
+    const target = await this.targetOf(event);
+    const entry = {
+      id: event.id,
+      type: event.type,
+      createdAt: new Date(event.created * 1000),
+      userId: target?.userId ?? null,
+    };
+    if (!target) {
+      return (await this.inbox.record(entry)) ? 'recorded' : 'duplicate';
+    }
+    const result = await this.sync.sync(target.userId, target.subscriptionId, (manager) =>
+      this.inbox.record(entry, manager),
+    );
+    this.logger.log({
+      msg: 'Stripe event applied',
+      event: event.id,
+      type: event.type,
+      userId: target.userId,
+      plan: result.plan,
+      status: result.status,
+      applied: result.applied,
+    });
+    return result.applied ? 'applied' : 'duplicate';
+  }
+
+  /** The user and subscription an event is about, or undefined for events we only record. */
+  private async targetOf(
+    event: Stripe.Event,
+  ): Promise<{ userId: string; subscriptionId: string | null } | undefined> {
+    const object = event.data.object as unknown as Record<string, unknown>;
+    if (event.type === 'checkout.session.completed') {
+      const session = object as unknown as Stripe.Checkout.Session;
+      if (session.mode !== 'subscription') return undefined;
+      const subscriptionId =
+        typeof session.subscription === 'string'
+          ? session.subscription
+          : (session.subscription?.id ?? null);
+      const userId =
+        (session.client_reference_id ?? session.metadata?.userId) ||
+        (await this.sync.userFor({ customer: session.customer as string | null }));
+      return userId ? { userId, subscriptionId } : undefined;
+    }
+    if (SUBSCRIPTION_EVENTS.has(event.type)) {
+      const subscription = object as unknown as Stripe.Subscription;
+      const userId = await this.sync.userFor(subscription);
+      return userId ? { userId, subscriptionId: subscription.id } : undefined;
+    }
+    if (event.type === 'invoice.paid' || event.type === 'invoice.payment_failed') {
+      const invoice = object as unknown as Stripe.Invoice;
+      const reference = invoice.parent?.subscription_details?.subscription;
+      const subscriptionId = typeof reference === 'string' ? reference : (reference?.id ?? null);
+      if (!subscriptionId) return undefined;
+      const userId = await this.sync.userFor({
+        metadata: invoice.parent?.subscription_details?.metadata ?? null,
+        customer: invoice.customer as string | null,
+      });
+      return userId ? { userId, subscriptionId } : undefined;
+    }
+    return undefined;
+  }
+}
