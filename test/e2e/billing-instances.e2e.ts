@@ -1,0 +1,133 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import {
+  checkoutSessionFactory,
+  eventFactory,
+  PRICES,
+  signedDelivery,
+  STRIPE_TEST_ENV,
+  subscriptionFactory,
+} from '../factories/stripe.factory.js';
+import { bearer, registerUser } from '../factories/users.factory.js';
+import { StripeStandIn } from '../support/stripe-stand-in.js';
+import {
+  json,
+  startTestApp,
+  TEST_JWT_SECRET,
+  TEST_REDIS_URL,
+  type TestApp,
+} from '../support/test-app.js';
+
+/** Two instances on one database and one Redis, as behind a load balancer. */
+describe('billing across instances', () => {
+  const stripe = new StripeStandIn(STRIPE_TEST_ENV.STRIPE_SECRET_KEY);
+  let a: TestApp;
+  let b: TestApp;
+
+  beforeAll(async () => {
+    await stripe.start();
+    const shared = {
+      ...STRIPE_TEST_ENV,
+      STRIPE_API_BASE: stripe.url,
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_KEY_PREFIX: `is-test:${process.env.TEST_RUN_ID}:${randomBytes(4).toString('hex')}`,
+    };
+    a = await startTestApp({ env: shared });
+    b = await startTestApp({ env: shared, databaseUrl: a.config.database.url });
+  });
+  afterAll(async () => {
+    await b.close();
+    await a.close();
+    await stripe.stop();
+  });
+
+  it('a webhook-driven plan change on one instance is seen by the other at once', async () => {
+    const user = await registerUser(a);
+    const before = await b.fetch('/api/v1/subscriptions/me', bearer(user.accessToken));
+    expect(((await before.json()) as { plan: string }).plan).toBe('free');
+    expect(
+      (
+        (await (await b.fetch('/api/v1/users/me', bearer(user.accessToken))).json()) as {
+          subscription: { plan: string };
+        }
+      ).subscription.plan,
+    ).toBe('free');
+
+    await a.fetch(
+      '/api/v1/billing/checkout',
+      json({ plan: 'pro', interval: 'month' }, { authorization: `Bearer ${user.accessToken}` }),
+    );
+    const [{ stripe_customer_id: customer }] = await a.query<{ stripe_customer_id: string }>(
+      `SELECT stripe_customer_id FROM subscriptions WHERE user_id = $1`,
+      [user.id],
+    );
+    const subscription = subscriptionFactory({
+      customer,
+      userId: user.id,
+      price: PRICES.proMonthly,
+    });
+    stripe.putSubscription(subscription);
+    const payload = JSON.stringify(
+      eventFactory(
+        'checkout.session.completed',
+        checkoutSessionFactory({ customer, subscription: subscription.id, userId: user.id }),
+      ),
+    );
+    const delivered = await a.fetch('/api/v1/billing/webhook', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'stripe-signature': signedDelivery(payload) },
+      body: payload,
+    });
+    expect(delivered.status).toBe(200);
+
+    const after = await b.fetch('/api/v1/subscriptions/me', bearer(user.accessToken));
+    expect(((await after.json()) as { plan: string }).plan).toBe('pro');
+    expect(
+      (
+        (await (await b.fetch('/api/v1/users/me', bearer(user.accessToken))).json()) as {
+          subscription: { plan: string };
+        }
+      ).subscription.plan,
+    ).toBe('pro');
+  });
+
+  it('npm run cli -- billing:reconcile repairs drift and reports it', async () => {
+    const user = await registerUser(a);
+    await a.fetch(
+      '/api/v1/billing/checkout',
+      json({ plan: 'pro', interval: 'month' }, { authorization: `Bearer ${user.accessToken}` }),
+    );
+    const [{ stripe_customer_id: customer }] = await a.query<{ stripe_customer_id: string }>(
+      `SELECT stripe_customer_id FROM subscriptions WHERE user_id = $1`,
+      [user.id],
+    );
+    // Stripe holds a subscription the database never heard of (a lost webhook).
+    stripe.putSubscription(
+      subscriptionFactory({ customer, userId: user.id, price: PRICES.businessMonthly }),
+    );
+    const output = await new Promise<{ code: number | null; text: string }>((resolve) => {
+      const child = spawn(process.execPath, ['dist/src/cli.js', 'billing:reconcile'], {
+        env: {
+          PATH: process.env.PATH ?? '',
+          NODE_ENV: 'test',
+          LOG_LEVEL: 'silent',
+          DATABASE_URL: a.config.database.url!,
+          JWT_SECRET: TEST_JWT_SECRET,
+          ...STRIPE_TEST_ENV,
+          STRIPE_API_BASE: stripe.url,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let text = '';
+      child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      child.on('exit', (code) => resolve({ code, text }));
+    });
+    expect(output.code).toBe(0);
+    expect(output.text).toContain(`${user.id}: free/active -> business/active`);
+    expect(output.text).toMatch(/Reconciled with Stripe: \d+ subscription\(s\) changed/);
+    const me = await b.fetch('/api/v1/subscriptions/me', bearer(user.accessToken));
+    expect(((await me.json()) as { plan: string }).plan).toBe('business');
+  });
+});
