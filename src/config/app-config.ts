@@ -62,7 +62,12 @@ export class AppConfig {
   readonly bodyLimit: number;
   readonly mail: { smtpUrl: string | undefined; from: string };
   readonly metricsToken: string | undefined;
-  readonly activityRetentionDays: number;
+  readonly activity: {
+    flushMs: number;
+    flushSize: number;
+    bufferMax: number;
+    retentionDays: number;
+  };
   readonly shutdownDrainMs: number;
   readonly healthCheckTimeoutMs: number;
 
@@ -131,7 +136,12 @@ export class AppConfig {
     this.bodyLimit = env.BODY_LIMIT;
     this.mail = { smtpUrl: env.SMTP_URL, from: env.MAIL_FROM };
     this.metricsToken = env.METRICS_TOKEN;
-    this.activityRetentionDays = env.ACTIVITY_RETENTION_DAYS;
+    this.activity = {
+      flushMs: env.ACTIVITY_FLUSH_MS,
+      flushSize: env.ACTIVITY_FLUSH_SIZE,
+      bufferMax: env.ACTIVITY_BUFFER_MAX,
+      retentionDays: env.ACTIVITY_RETENTION_DAYS,
+    };
     this.shutdownDrainMs = env.SHUTDOWN_DRAIN_MS;
     this.healthCheckTimeoutMs = env.HEALTH_CHECK_TIMEOUT_MS;
   }

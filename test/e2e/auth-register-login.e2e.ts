@@ -264,6 +264,22 @@ describe('registration and login', () => {
       ).toBe(true);
     });
 
+    it('answers 400, never 500, to input the database cannot store (a NUL character)', async () => {
+      const login = await api.fetch(
+        '/api/v1/auth/login',
+        json({ email: 'a\u0000@example.com', password: 'x' }, clientAddress()),
+      );
+      expect(login.status).toBe(400);
+      const register = await api.fetch(
+        '/api/v1/auth/register',
+        json(
+          { email: uniqueEmail(), password: strongPassword(), name: 'A\u0000B' },
+          clientAddress(),
+        ),
+      );
+      expect(register.status).toBe(400);
+    });
+
     it('upgrades a hash made with weaker parameters on the next login', async () => {
       const user = await registerUser(api);
       const argon2 = (await import('argon2')).default;

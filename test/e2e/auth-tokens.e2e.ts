@@ -164,6 +164,8 @@ describe('access and refresh tokens', () => {
         [session.id],
       );
       expect(row.revoked_reason).toBe('refresh_token_reused');
+      // The access tokens issued in that session are refused too.
+      expect((await me(session.accessToken)).status).toBe(401);
       // Other logins of the same user are untouched.
       const other = (await (await login(api, session.email, session.password)).json()) as {
         refreshToken: string;

@@ -438,6 +438,18 @@ describe('billing with Stripe', () => {
     expect(again.find((change) => change.userId === user.id)).toBeUndefined();
   });
 
+  it('records and accepts (200) a late event for an erased user, so Stripe does not retry it', async () => {
+    const user = await subscribedUser();
+    const subscription = stripe.subscriptions.get(user.subscription)!;
+    await api.query(`DELETE FROM users WHERE id = $1`, [user.id]);
+    subscription.status = 'canceled';
+    const event = eventFactory('customer.subscription.deleted', subscription);
+    const response = await deliver(event);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ received: true, outcome: 'recorded' });
+    expect(await inboxCount(event.id)).toBe(1);
+  });
+
   it('erasure cancels the Stripe subscription and deletes the customer', async () => {
     const user = await subscribedUser();
     const response = await api.fetch('/api/v1/users/me', {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { bearer, registerUser } from '../factories/users.factory.js';
 import { ProbeModule } from '../support/probe.module.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
@@ -55,6 +56,23 @@ describe('PostgreSQL unreachable', () => {
 
     await proxy.start();
     await waitForStatus(api, '/health/ready', 200);
+  });
+
+  it('answers 503, not 401, to an authenticated request that needs the database while it is away', async () => {
+    const user = await registerUser(api);
+    await proxy.stop();
+    try {
+      const { value: response, ms } = await timed(
+        api.fetch('/api/v1/users/me', bearer(user.accessToken)),
+      );
+      expect(response.status).toBe(503);
+      expect(response.headers.get('retry-after')).toBeTruthy();
+      expect(ms).toBeLessThan(5000);
+    } finally {
+      await proxy.start();
+    }
+    await waitForStatus(api, '/health/ready', 200);
+    expect((await api.fetch('/api/v1/users/me', bearer(user.accessToken))).status).toBe(200);
   });
 });
 

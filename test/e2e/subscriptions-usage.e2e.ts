@@ -95,6 +95,25 @@ describe('subscriptions, entitlements and usage', () => {
     expect(await back.json()).toMatchObject({ plan: 'free', source: 'free' });
   });
 
+  it('shows the end of a grant in the profile as soon as it ends', async () => {
+    const user = await registerUser(api);
+    const until = new Date(Date.now() + 1500).toISOString();
+    await grant(user.id, { plan: 'pro', currentPeriodEnd: until });
+    const profile = async () =>
+      (
+        (await (await api.fetch('/api/v1/users/me', bearer(user.accessToken))).json()) as {
+          subscription: { plan: string };
+        }
+      ).subscription.plan;
+    expect(await profile()).toBe('pro');
+    await new Promise((resolve) => setTimeout(resolve, 1800));
+    expect(await profile()).toBe('free');
+    const me = (await (
+      await api.fetch('/api/v1/subscriptions/me', bearer(user.accessToken))
+    ).json()) as { plan: string };
+    expect(me.plan).toBe('free');
+  });
+
   it('grant validation: past end date, unknown plan, non-admin', async () => {
     const user = await registerUser(api);
     expect(

@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
+import { ServiceUnavailableWithRetryException } from '../errors/service-unavailable.exception.js';
 import { TooManyRequestsException } from '../errors/too-many-requests.exception.js';
 
 export interface ErrorBody {
@@ -45,6 +46,12 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   );
 }
 
+/** PostgreSQL's class 22 (data exception), e.g. a NUL character or an out-of-range value: the input's fault. */
+function isInvalidData(error: unknown): boolean {
+  const code = (error as { driverError?: { code?: string } } | undefined)?.driverError?.code;
+  return typeof code === 'string' && code.startsWith('22');
+}
+
 function isHealthCheckResult(response: unknown): response is { status: string; details: object } {
   return (
     typeof response === 'object' &&
@@ -76,7 +83,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (status >= 500) {
       this.logger.error({ requestId: request.id, err: exception, msg: 'Request failed' });
     }
-    if (exception instanceof TooManyRequestsException) {
+    if (
+      exception instanceof TooManyRequestsException ||
+      exception instanceof ServiceUnavailableWithRetryException
+    ) {
       reply.header('retry-after', String(exception.retryAfterSeconds));
     }
     if (status === HttpStatus.SERVICE_UNAVAILABLE && !reply.hasHeader('retry-after')) {
@@ -108,6 +118,18 @@ export class AllExceptionsFilter implements ExceptionFilter {
         if (typeof fields.error === 'string') error = fields.error;
       }
       return { status, body: { statusCode: status, error, message, requestId } };
+    }
+    if (isInvalidData(exception)) {
+      const status = HttpStatus.BAD_REQUEST;
+      return {
+        status,
+        body: {
+          statusCode: status,
+          error: statusText(status),
+          message: 'The request contains a value that cannot be stored',
+          requestId,
+        },
+      };
     }
     if (isDatabaseUnavailable(exception)) {
       const status = HttpStatus.SERVICE_UNAVAILABLE;

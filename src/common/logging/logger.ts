@@ -18,6 +18,19 @@ const REDACTED = [
   'headers["set-cookie"]',
 ];
 
+/**
+ * pino's error serializer copies every field of an error; a failed query carries its SQL
+ * parameters (password hashes, tokens, emails), which never reach a log.
+ */
+function serializeError(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  const serialized = pino.stdSerializers.err(error) as unknown as Record<string, unknown>;
+  delete serialized.parameters;
+  delete serialized.query;
+  delete serialized.driverError;
+  return serialized;
+}
+
 export interface Loggers {
   /** Everything but request lines: redacted, since its objects come from anywhere. */
   logger: Logger;
@@ -34,6 +47,7 @@ export function createLoggers(
   destination: DestinationStream = pino.destination(1),
 ): Loggers {
   const options = {
+    serializers: { err: serializeError },
     level: config.logLevel,
     base: { service: 'insightsheet-api' },
     timestamp: pino.stdTimeFunctions.isoTime,

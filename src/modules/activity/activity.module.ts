@@ -1,11 +1,15 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { ActivityBuffer } from './activity-buffer.service.js';
+import { ActivityController } from './activity.controller.js';
 import { ActivityRepository } from './activity.repository.js';
+import { ActivityService } from './activity.service.js';
 import { UserActivity } from './user-activity.entity.js';
 
 @Module({
   imports: [TypeOrmModule.forFeature([UserActivity])],
-  providers: [ActivityRepository],
-  exports: [ActivityRepository],
+  controllers: [ActivityController],
+  providers: [ActivityRepository, ActivityBuffer, ActivityService],
+  exports: [ActivityRepository, ActivityBuffer],
 })
 export class ActivityModule {}

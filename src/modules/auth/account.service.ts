@@ -12,7 +12,8 @@ import { ActivityRepository } from '../activity/activity.repository.js';
 import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository.js';
 import { AccessStateService } from '../users/access-state.service.js';
 import { ProfileCache } from '../users/profile-cache.js';
-import { UserDto } from '../users/dto/user.dto.js';
+import type { UserDto } from '../users/dto/user.dto.js';
+import { UsersService } from '../users/users.service.js';
 import { UsersRepository } from '../users/users.repository.js';
 import type { ChangePasswordDto } from './dto/auth.dto.js';
 import { LoginThrottleService } from './login-throttle.service.js';
@@ -40,6 +41,7 @@ export class AccountService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly users: UsersRepository,
+    private readonly usersService: UsersService,
     private readonly subscriptions: SubscriptionsRepository,
     private readonly sessions: SessionsRepository,
     private readonly activity: ActivityRepository,
@@ -76,15 +78,14 @@ export class AccountService {
 
   /** Everything held about the user, without any secret. */
   async export(userId: string): Promise<AccountExport> {
-    const found = await this.users.findWithSubscription(userId);
-    if (!found) throw new NotFoundException('User not found');
+    const profile = await this.usersService.profile(userId);
     const [sessions, activity] = await Promise.all([
       this.sessions.listForUser(userId),
       this.activity.listAllForUser(userId),
     ]);
     return {
       exportedAt: new Date(),
-      profile: UserDto.fromJoined(found),
+      profile,
       sessions,
       activity: activity.map(
         ({ action, resource, resourceId, metadata, ipAddress, userAgent, createdAt }) => ({
@@ -124,6 +125,7 @@ export class AccountService {
         existing.id,
         await this.users.updateAccess(existing.id, { role: 'admin' }),
       );
+      await this.profiles.forget(existing.id);
       return 'promoted';
     }
     if (!password) throw new BadRequestException('A password is required to create a new admin');

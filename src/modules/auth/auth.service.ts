@@ -66,7 +66,10 @@ export class AuthService {
     });
     this.events.publish(DomainEvents.Registered, user.id, meta);
     const tokens = await this.startSession(user, meta);
-    return { user: UserDto.from(user, subscription), ...tokens };
+    return {
+      user: UserDto.from(user, subscription, this.config.stripe.pastDueGraceDays),
+      ...tokens,
+    };
   }
 
   /**
@@ -94,9 +97,8 @@ export class AuthService {
       .pruneForUser(user.id)
       .catch((error: Error) => this.logger.warn(error.message));
     this.events.publish(DomainEvents.LoggedIn, user.id, meta);
-    const loaded = await this.users.findWithSubscription(user.id);
     const tokens = await this.startSession(user, meta);
-    return { user: UserDto.from(loaded!.user, loaded!.subscription), ...tokens };
+    return { user: await this.usersService.profile(user.id), ...tokens };
   }
 
   async refresh(refreshToken: string, meta: RequestMeta): Promise<TokenPairDto> {
@@ -109,6 +111,8 @@ export class AuthService {
       { decrypt: (c) => this.tokens.decryptSuccessor(c), hash: (t) => this.tokens.hashToken(t) },
     );
     if (outcome.kind === 'reused') {
+      // A replayed token means it was stolen: the access tokens issued with it go too.
+      await this.accessState.set(outcome.userId, await this.users.updateAccess(outcome.userId, {}));
       this.events.publish(DomainEvents.RefreshTokenReused, outcome.userId, meta, {
         sessionId: outcome.sessionId,
       });
@@ -134,10 +138,16 @@ export class AuthService {
     this.events.publish(DomainEvents.LoggedOutEverywhere, userId, meta);
   }
 
-  /** Always the same answer; the mail goes out after the response, so timing tells nothing. */
+  /** Always the same answer, at once: the lookup, the token and the mail happen after the response. */
   async requestPasswordReset(email: string, meta: RequestMeta): Promise<void> {
     if (!this.mail.available)
       throw new ServiceUnavailableException('Password reset by email is not configured');
+    void this.sendPasswordReset(email, meta).catch((error: Error) =>
+      this.logger.error({ err: error }, 'Password reset request failed'),
+    );
+  }
+
+  private async sendPasswordReset(email: string, meta: RequestMeta): Promise<void> {
     const user = await this.users.findByEmail(email);
     if (!user || !user.isActive) return;
     const token = randomBytes(32).toString('base64url');
@@ -149,18 +159,14 @@ export class AuthService {
     this.events.publish(DomainEvents.PasswordResetRequested, user.id, meta);
     const link = `${this.config.frontendUrl}/reset-password?token=${token}`;
     const minutes = Math.round(this.config.auth.passwordResetTtlSeconds / 60);
-    this.mail
-      .send({
-        to: user.email,
-        subject: 'Reset your InsightSheet password',
-        text:
-          `Someone asked to reset the password of your InsightSheet account.\n\n` +
-          `To choose a new password, open this link within ${minutes} minutes:\n${link}\n\n` +
-          `If it was not you, ignore this message: your password stays as it is.\n`,
-      })
-      .catch((error: Error) =>
-        this.logger.error({ err: error, userId: user.id }, 'Password reset mail failed'),
-      );
+    await this.mail.send({
+      to: user.email,
+      subject: 'Reset your InsightSheet password',
+      text:
+        `Someone asked to reset the password of your InsightSheet account.\n\n` +
+        `To choose a new password, open this link within ${minutes} minutes:\n${link}\n\n` +
+        `If it was not you, ignore this message: your password stays as it is.\n`,
+    });
   }
 
   /** A single-use token: sets the password and ends every session and access token. */

@@ -80,12 +80,19 @@ export class SubscriptionSyncService {
   }
 
   /** The user a Stripe subscription belongs to: its metadata, or its customer. */
+  /** Whether a user (still) has a subscription row: erased users do not. */
+  async exists(userId: string | null | undefined): Promise<boolean> {
+    return (
+      !!userId && /^[0-9a-f-]{36}$/.test(userId) && (await this.rows.findByUserId(userId)) !== null
+    );
+  }
+
   async userFor(subscription: {
     metadata?: Stripe.Metadata | null;
     customer?: string | { id: string } | null;
   }) {
     const fromMetadata = subscription.metadata?.userId;
-    if (fromMetadata && /^[0-9a-f-]{36}$/.test(fromMetadata)) return fromMetadata;
+    if (await this.exists(fromMetadata)) return fromMetadata;
     const customer =
       typeof subscription.customer === 'string' ? subscription.customer : subscription.customer?.id;
     if (!customer) return undefined;

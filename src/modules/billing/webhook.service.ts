@@ -3,6 +3,7 @@ import {
   Inject,
   Injectable,
   Logger,
+  NotFoundException,
   ServiceUnavailableException,
 } from '@nestjs/common';
 import type Stripe from 'stripe';
@@ -67,9 +68,16 @@ export class WebhookService {
     if (!target) {
       return (await this.inbox.record(entry)) ? 'recorded' : 'duplicate';
     }
-    const result = await this.sync.sync(target.userId, target.subscriptionId, (manager) =>
-      this.inbox.record(entry, manager),
-    );
+    let result;
+    try {
+      result = await this.sync.sync(target.userId, target.subscriptionId, (manager) =>
+        this.inbox.record(entry, manager),
+      );
+    } catch (error) {
+      // The user was erased while the event was on its way: nothing is left to apply.
+      if (!(error instanceof NotFoundException)) throw error;
+      return (await this.inbox.record({ ...entry, userId: null })) ? 'recorded' : 'duplicate';
+    }
     this.logger.log({
       msg: 'Stripe event applied',
       event: event.id,
@@ -94,9 +102,10 @@ export class WebhookService {
         typeof session.subscription === 'string'
           ? session.subscription
           : (session.subscription?.id ?? null);
-      const userId =
-        (session.client_reference_id ?? session.metadata?.userId) ||
-        (await this.sync.userFor({ customer: session.customer as string | null }));
+      const referenced = session.client_reference_id ?? session.metadata?.userId;
+      const userId = (await this.sync.exists(referenced))
+        ? referenced
+        : await this.sync.userFor({ customer: session.customer as string | null });
       return userId ? { userId, subscriptionId } : undefined;
     }
     if (SUBSCRIPTION_EVENTS.has(event.type)) {

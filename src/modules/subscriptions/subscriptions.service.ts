@@ -129,8 +129,11 @@ export class SubscriptionsService {
     return true;
   }
 
+  /** Drops the entry now and once more a moment later, against a read that began before the change. */
   async forget(userId: string): Promise<void> {
-    await this.cache.del(this.key(userId)).catch(() => undefined);
+    const drop = () => this.cache.del(this.key(userId)).catch(() => undefined);
+    await drop();
+    setTimeout(() => void drop(), 1000).unref();
     await this.profiles.forget(userId);
   }
 

@@ -39,9 +39,12 @@ export class AccessStateService {
 
   /** Records a change (or a deletion, with null) for every instance. */
   async set(userId: string, state: AccessState | null): Promise<void> {
-    await this.cache
-      .set(this.key(userId), state ?? 'none', TTL_MS)
-      .catch(() => this.forget(userId));
+    const write = () =>
+      this.cache.set(this.key(userId), state ?? 'none', TTL_MS).catch(() => this.forget(userId));
+    await write();
+    // Once more a moment later: a request that read the old state before the change
+    // committed could otherwise write it back.
+    setTimeout(() => void write(), 1000).unref();
   }
 
   async forget(userId: string): Promise<void> {

@@ -4,6 +4,7 @@ import type { Cache } from 'cache-manager';
 import type { UserDto } from './dto/user.dto.js';
 
 const TTL_MS = 3_600_000;
+const LATE_READ_MS = 1000;
 
 /**
  * GET /users/me is the web app's most frequent read: the profile with its subscription is
@@ -18,12 +19,22 @@ export class ProfileCache {
     return (await this.cache.get<UserDto>(this.key(userId)).catch(() => undefined)) ?? undefined;
   }
 
-  async set(userId: string, profile: UserDto): Promise<void> {
-    await this.cache.set(this.key(userId), profile, TTL_MS).catch(() => undefined);
+  /** Kept until `until` when given (the next time the plan in force changes by itself). */
+  async set(userId: string, profile: UserDto, until?: Date): Promise<void> {
+    const ttl = until ? Math.min(TTL_MS, until.getTime() - Date.now()) : TTL_MS;
+    if (ttl > 0) await this.cache.set(this.key(userId), profile, ttl).catch(() => undefined);
   }
 
+  /**
+   * Drops the entry now and once more a moment later: a read that began before the change
+   * committed could otherwise put the old profile back.
+   */
   async forget(userId: string): Promise<void> {
     await this.cache.del(this.key(userId)).catch(() => undefined);
+    setTimeout(
+      () => void this.cache.del(this.key(userId)).catch(() => undefined),
+      LATE_READ_MS,
+    ).unref();
   }
 
   private key(userId: string): string {

@@ -1,6 +1,8 @@
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
 import { DomainEvents, type RequestMeta } from '../../common/events/domain-events.js';
 import { EventPublisher } from '../../common/events/event-publisher.service.js';
+import { AppConfig } from '../../config/app-config.js';
+import { nextTransition } from '../subscriptions/entitlements.js';
 import { AccessStateService } from './access-state.service.js';
 import { ProfileCache } from './profile-cache.js';
 import {
@@ -18,6 +20,7 @@ export class UsersService {
     private readonly accessState: AccessStateService,
     private readonly profiles: ProfileCache,
     private readonly events: EventPublisher,
+    private readonly config: AppConfig,
   ) {}
 
   /** The profile with its subscription, from the cache when it holds it. */
@@ -26,8 +29,13 @@ export class UsersService {
     if (cached) return cached;
     const found = await this.users.findWithSubscription(userId);
     if (!found) throw new NotFoundException('User not found');
-    const profile = UserDto.fromJoined(found);
-    await this.profiles.set(userId, profile);
+    const grace = this.config.stripe.pastDueGraceDays;
+    const profile = UserDto.fromJoined(found, grace);
+    await this.profiles.set(
+      userId,
+      profile,
+      found.subscription ? nextTransition(found.subscription, grace) : undefined,
+    );
     return profile;
   }
 
@@ -46,7 +54,7 @@ export class UsersService {
   async list(query: AdminUserQueryDto): Promise<AdminUserListDto> {
     const { items, total } = await this.users.list(query);
     return {
-      items: items.map((item) => UserDto.fromJoined(item)),
+      items: items.map((item) => UserDto.fromJoined(item, this.config.stripe.pastDueGraceDays)),
       total,
       page: query.page,
       limit: query.limit,

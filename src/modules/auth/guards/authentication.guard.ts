@@ -1,6 +1,7 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
+import { isDatabaseUnavailable } from '../../../common/filters/all-exceptions.filter.js';
 
 /**
  * First of the global guards: identifies the caller from a bearer token when one is sent,
@@ -22,6 +23,9 @@ export class AuthenticationGuard extends AuthGuard('jwt') {
     _info: unknown,
     context: ExecutionContext,
   ): TUser {
+    // An unreachable database is the server's problem (503), never the caller's token (401):
+    // a 401 would make the web app sign the user out.
+    if (isDatabaseUnavailable(error)) throw error;
     if (error || !user) {
       context.switchToHttp().getRequest<{ authFailed?: boolean }>().authFailed = true;
       return undefined as TUser;

@@ -11,6 +11,7 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
+import { entitlementsOf } from '../../subscriptions/entitlements.js';
 import type { Subscription } from '../../subscriptions/subscription.entity.js';
 import type { User } from '../user.entity.js';
 import type { UserWithSubscription } from '../users.repository.js';
@@ -35,15 +36,20 @@ export class SubscriptionSummaryDto {
   })
   features!: Record<string, unknown>;
 
-  static from(subscription: Subscription): SubscriptionSummaryDto {
-    // features holds the entitlements computed at the last change: its plan is the one in force.
-    const effective = (subscription.features as { plan?: string }).plan;
+  /** The plan in force now (a grant or a grace period may have ended since the last change). */
+  static from(
+    subscription: Subscription,
+    pastDueGraceDays: number,
+    now = new Date(),
+  ): SubscriptionSummaryDto {
+    const entitlements = entitlementsOf(subscription, now, pastDueGraceDays);
     return {
-      plan: effective ?? subscription.plan,
+      plan: entitlements.plan,
       status: subscription.status,
-      currentPeriodEnd: subscription.currentPeriodEnd,
+      currentPeriodEnd:
+        entitlements.source === 'manual' ? subscription.manualUntil : subscription.currentPeriodEnd,
       cancelAtPeriodEnd: subscription.cancelAtPeriodEnd,
-      features: subscription.features,
+      features: { ...entitlements },
     };
   }
 }
@@ -74,7 +80,7 @@ export class UserDto {
   @ApiProperty({ type: SubscriptionSummaryDto, nullable: true })
   subscription!: SubscriptionSummaryDto | null;
 
-  static from(user: User, subscription: Subscription | null): UserDto {
+  static from(user: User, subscription: Subscription | null, pastDueGraceDays: number): UserDto {
     return {
       id: user.id,
       email: user.email,
@@ -83,12 +89,17 @@ export class UserDto {
       isActive: user.isActive,
       lastLogin: user.lastLogin,
       createdAt: user.createdAt,
-      subscription: subscription ? SubscriptionSummaryDto.from(subscription) : null,
+      subscription: subscription
+        ? SubscriptionSummaryDto.from(subscription, pastDueGraceDays)
+        : null,
     };
   }
 
-  static fromJoined({ user, subscription }: UserWithSubscription): UserDto {
-    return UserDto.from(user, subscription);
+  static fromJoined(
+    { user, subscription }: UserWithSubscription,
+    pastDueGraceDays: number,
+  ): UserDto {
+    return UserDto.from(user, subscription, pastDueGraceDays);
   }
 }
 

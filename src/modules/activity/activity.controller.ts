@@ -1,0 +1,74 @@
+import { Body, Controller, Get, HttpCode, HttpStatus, Post, Query } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiOkResponse,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { RequestMeta } from '../../common/events/domain-events.js';
+import { Meta } from '../../common/http/request-meta.js';
+import { CurrentUser, Roles, type Principal } from '../auth/decorators/auth.decorators.js';
+import { ActivityService } from './activity.service.js';
+import {
+  ActivityBatchDto,
+  ActivityCursorQueryDto,
+  ActivityEventDto,
+  ActivityPageDto,
+  AdminActivityQueryDto,
+} from './dto/activity.dto.js';
+
+@ApiTags('activity')
+@ApiBearerAuth()
+@Controller()
+export class ActivityController {
+  constructor(private readonly activity: ActivityService) {}
+
+  @Post('activity')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiAcceptedResponse({ description: 'Accepted; written within a second' })
+  @ApiServiceUnavailableResponse({ description: 'The buffer is full: retry after Retry-After' })
+  record(
+    @CurrentUser() principal: Principal,
+    @Body() body: ActivityEventDto,
+    @Meta() meta: RequestMeta,
+  ): void {
+    this.activity.record(principal.id, [body], meta);
+  }
+
+  @Post('activity/batch')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiAcceptedResponse({ description: '{accepted}: every event, or none (503)' })
+  recordBatch(
+    @CurrentUser() principal: Principal,
+    @Body() body: ActivityBatchDto,
+    @Meta() meta: RequestMeta,
+  ): { accepted: number } {
+    return { accepted: this.activity.record(principal.id, body.events, meta) };
+  }
+
+  @Get('activity/me')
+  @ApiOkResponse({ type: ActivityPageDto })
+  mine(
+    @CurrentUser() principal: Principal,
+    @Query() query: ActivityCursorQueryDto,
+  ): Promise<ActivityPageDto> {
+    return this.activity.page({ userId: principal.id }, query.cursor, query.limit);
+  }
+
+  @Get('admin/activity')
+  @Roles('admin')
+  @ApiOkResponse({ type: ActivityPageDto })
+  all(@Query() query: AdminActivityQueryDto): Promise<ActivityPageDto> {
+    return this.activity.page(
+      {
+        userId: query.userId,
+        action: query.action,
+        from: query.from ? new Date(query.from) : undefined,
+        to: query.to ? new Date(query.to) : undefined,
+      },
+      query.cursor,
+      query.limit,
+    );
+  }
+}

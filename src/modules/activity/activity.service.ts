@@ -1,0 +1,92 @@
+import { Injectable } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import {
+  DomainEvents,
+  type DomainEvent,
+  type RequestMeta,
+} from '../../common/events/domain-events.js';
+import { ActivityBuffer } from './activity-buffer.service.js';
+import type { ActivityRow } from './activity-writer.js';
+import { ActivityRepository, type ActivityFilter } from './activity.repository.js';
+import type { ActivityEventDto, ActivityItemDto, ActivityPageDto } from './dto/activity.dto.js';
+import type { UserActivity } from './user-activity.entity.js';
+
+/** Domain events that are not recorded: erasure leaves no trace of the erased user. */
+const NOT_RECORDED = new Set<string>([DomainEvents.Erasing, DomainEvents.Erased]);
+const RECORDED = new Set<string>(
+  Object.values(DomainEvents).filter((name) => !NOT_RECORDED.has(name)),
+);
+
+@Injectable()
+export class ActivityService {
+  constructor(
+    private readonly buffer: ActivityBuffer,
+    private readonly activities: ActivityRepository,
+    emitter: EventEmitter2,
+  ) {
+    // The server's own events (Auth, Users, Billing), with the caller's address and agent.
+    emitter.onAny((name: string | string[], event: DomainEvent) => {
+      if (typeof name === 'string' && RECORDED.has(name)) this.recordDomainEvent(event);
+    });
+  }
+
+  /** The web app's events; 503 (with Retry-After) when the buffer is full. */
+  record(userId: string, events: ActivityEventDto[], meta: RequestMeta): number {
+    const now = new Date();
+    this.buffer.enqueue(
+      events.map((event) => ({
+        userId,
+        action: event.action,
+        resource: event.resource ?? null,
+        resourceId: event.resourceId ?? null,
+        metadata: event.metadata ?? null,
+        ipAddress: meta.ip,
+        userAgent: meta.userAgent,
+        createdAt: now,
+      })),
+    );
+    return events.length;
+  }
+
+  async page(
+    filter: ActivityFilter,
+    cursor: string | undefined,
+    limit: number,
+  ): Promise<ActivityPageDto> {
+    const page = await this.activities.page(filter, cursor, limit);
+    return { items: page.items.map(toItem), nextCursor: page.nextCursor };
+  }
+
+  private recordDomainEvent(event: DomainEvent): void {
+    const row: ActivityRow = {
+      userId: event.userId,
+      action: event.name,
+      resource: null,
+      resourceId: null,
+      metadata: event.metadata ?? null,
+      ipAddress: event.ip,
+      userAgent: event.userAgent,
+      createdAt: event.occurredAt,
+    };
+    try {
+      this.buffer.enqueue([row]);
+    } catch {
+      // A full buffer refuses the web app's events with a 503; the server's own are dropped
+      // only then, and counted by the buffer's metrics.
+    }
+  }
+}
+
+function toItem(row: UserActivity): ActivityItemDto {
+  return {
+    id: row.id,
+    userId: row.userId,
+    action: row.action,
+    resource: row.resource,
+    resourceId: row.resourceId,
+    metadata: row.metadata,
+    ipAddress: row.ipAddress,
+    userAgent: row.userAgent,
+    createdAt: row.createdAt,
+  };
+}

@@ -1,0 +1,159 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsDateString,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Length,
+  Matches,
+  Max,
+  Min,
+  registerDecorator,
+  ValidateNested,
+  type ValidationOptions,
+} from 'class-validator';
+
+export const ACTION_PATTERN = /^[a-z][a-z0-9_.:-]{0,99}$/;
+export const METADATA_MAX_BYTES = 4096;
+export const METADATA_MAX_DEPTH = 5;
+
+function depthOf(value: unknown): number {
+  if (value === null || typeof value !== 'object') return 0;
+  const children = Array.isArray(value) ? value : Object.values(value);
+  return 1 + children.reduce<number>((deepest, child) => Math.max(deepest, depthOf(child)), 0);
+}
+
+/** A plain JSON object of at most 4 KB and bounded depth: never a file's content. */
+function IsSmallJsonObject(options?: ValidationOptions) {
+  return (target: object, property: string) =>
+    registerDecorator({
+      name: 'isSmallJsonObject',
+      target: target.constructor,
+      propertyName: property,
+      options: {
+        message: `${property} must be a JSON object of at most ${METADATA_MAX_BYTES} bytes and ${METADATA_MAX_DEPTH} levels`,
+        ...options,
+      },
+      validator: {
+        validate(value: unknown) {
+          if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+          return (
+            Buffer.byteLength(JSON.stringify(value), 'utf8') <= METADATA_MAX_BYTES &&
+            depthOf(value) <= METADATA_MAX_DEPTH
+          );
+        },
+      },
+    });
+}
+
+export class ActivityEventDto {
+  @ApiProperty({ example: 'sheet.analysed', pattern: ACTION_PATTERN.source })
+  @IsString()
+  @Matches(ACTION_PATTERN, { message: 'action must match ^[a-z][a-z0-9_.:-]{0,99}$' })
+  action!: string;
+
+  @ApiPropertyOptional({ example: 'sheet', maxLength: 100 })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  resource?: string;
+
+  @ApiPropertyOptional({ example: 'local-7f3a', maxLength: 255 })
+  @IsOptional()
+  @IsString()
+  @Length(1, 255)
+  resourceId?: string;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: 'At most 4 KB, 5 levels; never file content',
+  })
+  @IsOptional()
+  @IsSmallJsonObject()
+  metadata?: Record<string, unknown>;
+}
+
+export class ActivityBatchDto {
+  @ApiProperty({ type: ActivityEventDto, isArray: true, maxItems: 100 })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(100)
+  @ValidateNested({ each: true })
+  @Type(() => ActivityEventDto)
+  events!: ActivityEventDto[];
+}
+
+export class ActivityCursorQueryDto {
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  cursor?: string;
+
+  @ApiPropertyOptional({ default: 50, maximum: 200 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  limit: number = 50;
+}
+
+export class AdminActivityQueryDto extends ActivityCursorQueryDto {
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsUUID()
+  userId?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Matches(ACTION_PATTERN, { message: 'action must match ^[a-z][a-z0-9_.:-]{0,99}$' })
+  action?: string;
+
+  @ApiPropertyOptional({ format: 'date-time' })
+  @IsOptional()
+  @IsDateString()
+  from?: string;
+
+  @ApiPropertyOptional({ format: 'date-time' })
+  @IsOptional()
+  @IsDateString()
+  to?: string;
+}
+
+export class ActivityItemDto {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+  @ApiProperty({ format: 'uuid', nullable: true })
+  userId!: string | null;
+  @ApiProperty()
+  action!: string;
+  @ApiProperty({ nullable: true })
+  resource!: string | null;
+  @ApiProperty({ nullable: true })
+  resourceId!: string | null;
+  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true })
+  metadata!: Record<string, unknown> | null;
+  @ApiProperty({ nullable: true })
+  ipAddress!: string | null;
+  @ApiProperty({ nullable: true })
+  userAgent!: string | null;
+  @ApiProperty({ type: String, format: 'date-time' })
+  createdAt!: Date;
+}
+
+export class ActivityPageDto {
+  @ApiProperty({ type: ActivityItemDto, isArray: true })
+  items!: ActivityItemDto[];
+  @ApiProperty({
+    nullable: true,
+    description: 'Pass as ?cursor= for the next (older) page; null at the end',
+  })
+  nextCursor!: string | null;
+}

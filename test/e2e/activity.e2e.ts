@@ -1,0 +1,342 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ActivityBuffer } from '../../src/modules/activity/activity-buffer.service.js';
+import {
+  bearer,
+  createAdmin,
+  login,
+  registerUser,
+  type RegisteredUser,
+} from '../factories/users.factory.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
+import { createTestDatabase } from '../support/test-database.js';
+import { json, startTestApp, type TestApp } from '../support/test-app.js';
+
+async function until(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await sleep(25);
+  }
+  throw new Error('condition not met in time');
+}
+
+describe('activity', () => {
+  let api: TestApp;
+  let user: RegisteredUser;
+
+  beforeAll(async () => {
+    api = await startTestApp({ env: { ACTIVITY_FLUSH_MS: '100' } });
+    user = await registerUser(api);
+  });
+  afterAll(() => api.close());
+
+  const post = (
+    path: string,
+    body: unknown,
+    token = user.accessToken,
+    headers: Record<string, string> = {},
+  ) => api.fetch(path, json(body, { authorization: `Bearer ${token}`, ...headers }));
+  const count = async (userId: string, action?: string) =>
+    (
+      await api.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM user_activities WHERE user_id = $1 AND ($2::text IS NULL OR action = $2)`,
+        [userId, action ?? null],
+      )
+    )[0].n;
+
+  it('accepts an event with 202 and writes it with address and user agent', async () => {
+    const response = await post(
+      '/api/v1/activity',
+      {
+        action: 'sheet.analysed',
+        resource: 'sheet',
+        resourceId: 'local-1',
+        metadata: { rows: 1200, charts: ['bar'] },
+      },
+      user.accessToken,
+      { 'user-agent': 'sheet-app/2.0', 'x-forwarded-for': '10.9.8.7' },
+    );
+    expect(response.status).toBe(202);
+    await until(async () => (await count(user.id, 'sheet.analysed')) === 1);
+    const [row] = await api.query<Record<string, unknown>>(
+      `SELECT resource, resource_id, metadata, host(ip_address) AS ip, user_agent FROM user_activities WHERE user_id = $1 AND action = 'sheet.analysed'`,
+      [user.id],
+    );
+    expect(row).toEqual({
+      resource: 'sheet',
+      resource_id: 'local-1',
+      metadata: { rows: 1200, charts: ['bar'] },
+      ip: '10.9.8.7',
+      user_agent: 'sheet-app/2.0',
+    });
+  });
+
+  it('accepts a batch of up to 100 and says how many', async () => {
+    const other = await registerUser(api);
+    const events = Array.from({ length: 100 }, (_, i) => ({
+      action: 'chart.rendered',
+      resourceId: `c${i}`,
+    }));
+    const response = await post('/api/v1/activity/batch', { events }, other.accessToken);
+    expect(response.status).toBe(202);
+    expect(await response.json()).toEqual({ accepted: 100 });
+    await until(async () => (await count(other.id, 'chart.rendered')) === 100);
+  });
+
+  it.each([
+    ['an action with capitals', { action: 'Sheet.Opened' }, 'action'],
+    ['an action starting with a digit', { action: '1sheet' }, 'action'],
+    ['an action of 101 characters', { action: `a${'b'.repeat(100)}` }, 'action'],
+    ['a missing action', { resource: 'sheet' }, 'action'],
+    ['a resource of 101 characters', { action: 'a', resource: 'r'.repeat(101) }, 'resource'],
+    ['a resourceId of 256 characters', { action: 'a', resourceId: 'r'.repeat(256) }, 'resourceId'],
+    ['metadata as an array', { action: 'a', metadata: [1, 2] }, 'metadata'],
+    ['metadata as a string', { action: 'a', metadata: 'x' }, 'metadata'],
+    ['metadata over 4 KB', { action: 'a', metadata: { blob: 'x'.repeat(4100) } }, 'metadata'],
+    [
+      'metadata nested too deep',
+      { action: 'a', metadata: { a: { b: { c: { d: { e: { f: 1 } } } } } } },
+      'metadata',
+    ],
+    ['an unknown field', { action: 'a', fileContent: 'col1,col2' }, 'fileContent'],
+  ])('refuses %s with a 400 naming the field', async (_case, body, field) => {
+    const response = await post('/api/v1/activity', body);
+    expect(response.status).toBe(400);
+    const message = ((await response.json()) as { message: string[] }).message.join(' ');
+    expect(message).toContain(field);
+  });
+
+  it.each([
+    ['an empty batch', { events: [] }],
+    ['101 events', { events: Array.from({ length: 101 }, () => ({ action: 'a' })) }],
+    ['one bad event among good ones', { events: [{ action: 'a' }, { action: 'BAD' }] }],
+  ])('refuses %s and accepts none of it', async (_case, body) => {
+    const fresh = await registerUser(api);
+    expect((await post('/api/v1/activity/batch', body, fresh.accessToken)).status).toBe(400);
+    await sleep(250);
+    expect(await count(fresh.id, 'a')).toBe(0);
+  });
+
+  it('needs authentication', async () => {
+    expect((await api.fetch('/api/v1/activity', json({ action: 'a' }))).status).toBe(401);
+  });
+
+  it("records the server's own events (register, login, failed login) with address and agent", async () => {
+    const fresh = await registerUser(api, {
+      headers: { 'user-agent': 'browser/1', 'x-forwarded-for': '10.1.1.1' },
+    });
+    await login(api, fresh.email, 'wrong-password-x', {
+      'user-agent': 'browser/1',
+      'x-forwarded-for': '10.1.1.2',
+    });
+    await login(api, fresh.email, fresh.password, {
+      'user-agent': 'browser/1',
+      'x-forwarded-for': '10.1.1.3',
+    });
+    await until(async () => (await count(fresh.id)) >= 3);
+    const rows = await api.query<{ action: string; ip: string; user_agent: string }>(
+      `SELECT action, host(ip_address) AS ip, user_agent FROM user_activities WHERE user_id = $1 ORDER BY created_at`,
+      [fresh.id],
+    );
+    expect(rows).toEqual([
+      { action: 'auth.registered', ip: '10.1.1.1', user_agent: 'browser/1' },
+      { action: 'auth.login_failed', ip: '10.1.1.2', user_agent: 'browser/1' },
+      { action: 'auth.login', ip: '10.1.1.3', user_agent: 'browser/1' },
+    ]);
+  });
+
+  it('GET /activity/me pages newest first without gaps or duplicates while events keep arriving', async () => {
+    const walker = await registerUser(api);
+    const events = Array.from({ length: 50 }, (_, i) => ({
+      action: 'cell.edited',
+      resourceId: `e${i}`,
+    }));
+    await post('/api/v1/activity/batch', { events }, walker.accessToken);
+    await until(async () => (await count(walker.id, 'cell.edited')) === 50);
+    const existing = new Set(
+      (
+        await api.query<{ id: string }>(`SELECT id FROM user_activities WHERE user_id = $1`, [
+          walker.id,
+        ])
+      ).map((r) => r.id),
+    );
+
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let previous = Infinity;
+    do {
+      const page = await api.fetch(
+        `/api/v1/activity/me?limit=7${cursor ? `&cursor=${cursor}` : ''}`,
+        bearer(walker.accessToken),
+      );
+      expect(page.status).toBe(200);
+      const body = (await page.json()) as {
+        items: { id: string; createdAt: string }[];
+        nextCursor: string | null;
+      };
+      for (const item of body.items) {
+        const at = new Date(item.createdAt).getTime();
+        expect(at).toBeLessThanOrEqual(previous);
+        previous = at;
+        seen.push(item.id);
+      }
+      cursor = body.nextCursor;
+      // New events arrive while the pages are walked.
+      await post('/api/v1/activity', { action: 'cell.edited' }, walker.accessToken);
+    } while (cursor);
+
+    expect(new Set(seen).size).toBe(seen.length);
+    for (const id of existing) expect(seen).toContain(id);
+  });
+
+  it('refuses a malformed cursor with 400', async () => {
+    expect(
+      (await api.fetch('/api/v1/activity/me?cursor=not-a-cursor', bearer(user.accessToken))).status,
+    ).toBe(400);
+  });
+
+  it('GET /admin/activity filters by user, action and time, for admins only', async () => {
+    const admin = await createAdmin(api);
+    const target = await registerUser(api);
+    await post(
+      '/api/v1/activity/batch',
+      { events: [{ action: 'x.one' }, { action: 'x.two' }, { action: 'x.one' }] },
+      target.accessToken,
+    );
+    await until(async () => (await count(target.id, 'x.one')) === 2);
+    const response = await api.fetch(
+      `/api/v1/admin/activity?userId=${target.id}&action=x.one`,
+      bearer(admin.accessToken),
+    );
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as {
+      items: { action: string; userId: string }[];
+      nextCursor: null;
+    };
+    expect(body.items).toHaveLength(2);
+    expect(body.items.every((item) => item.action === 'x.one' && item.userId === target.id)).toBe(
+      true,
+    );
+    const future = new Date(Date.now() + 3_600_000).toISOString();
+    const none = (await (
+      await api.fetch(
+        `/api/v1/admin/activity?userId=${target.id}&from=${future}`,
+        bearer(admin.accessToken),
+      )
+    ).json()) as { items: unknown[] };
+    expect(none.items).toEqual([]);
+    expect((await api.fetch('/api/v1/admin/activity', bearer(target.accessToken))).status).toBe(
+      403,
+    );
+    expect(
+      (await api.fetch('/api/v1/admin/activity?from=yesterday', bearer(admin.accessToken))).status,
+    ).toBe(400);
+  });
+});
+
+describe('activity buffer', () => {
+  it('flushes by size before the interval', async () => {
+    const api = await startTestApp({
+      env: { ACTIVITY_FLUSH_MS: '60000', ACTIVITY_FLUSH_SIZE: '5' },
+    });
+    try {
+      const user = await registerUser(api);
+      const events = Array.from({ length: 5 }, () => ({ action: 'size.flush' }));
+      await api.fetch(
+        '/api/v1/activity/batch',
+        json({ events }, { authorization: `Bearer ${user.accessToken}` }),
+      );
+      await until(async () => {
+        const [row] = await api.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM user_activities WHERE action = 'size.flush'`,
+        );
+        return row.n === 5;
+      }, 2000);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('keeps events while the database is unreachable, answers 503 when full, and writes them all when it returns', async () => {
+    const database = await createTestDatabase();
+    const proxy = TcpProxy.forUrl(database.url);
+    await proxy.start();
+    const api = await startTestApp({
+      databaseUrl: proxy.rewrite(database.url),
+      env: {
+        ACTIVITY_FLUSH_MS: '50',
+        ACTIVITY_FLUSH_SIZE: '10',
+        ACTIVITY_BUFFER_MAX: '30',
+        DB_CONNECT_TIMEOUT_MS: '300',
+      },
+    });
+    try {
+      const user = await registerUser(api);
+      const buffer = api.app.get(ActivityBuffer);
+      // The caller's access state is cached by this request, so requests pass while the database is away.
+      expect((await api.fetch('/api/v1/users/me', bearer(user.accessToken))).status).toBe(200);
+      await until(async () => buffer.depth === 0);
+      await proxy.stop();
+      const send = (n: number) =>
+        api.fetch(
+          '/api/v1/activity/batch',
+          json(
+            { events: Array.from({ length: n }, () => ({ action: 'outage.event' })) },
+            { authorization: `Bearer ${user.accessToken}` },
+          ),
+        );
+      expect((await send(20)).status).toBe(202);
+      await until(async () => buffer.stats.failedFlushes > 0);
+      const full = await send(20);
+      expect(full.status).toBe(503);
+      expect(Number(full.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(buffer.depth).toBe(20);
+
+      await proxy.start();
+      await until(async () => buffer.depth === 0, 15_000);
+      const [row] = await api.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM user_activities WHERE action = 'outage.event'`,
+      );
+      expect(row.n).toBe(20);
+    } finally {
+      await api.close();
+      await proxy.stop();
+      await database.drop();
+    }
+  }, 40_000);
+
+  it('writes every buffered event at shutdown before the pool closes', async () => {
+    const database = await createTestDatabase();
+    const api = await startTestApp({
+      databaseUrl: database.url,
+      env: { ACTIVITY_FLUSH_MS: '60000', ACTIVITY_FLUSH_SIZE: '10000' },
+    });
+    try {
+      const user = await registerUser(api);
+      const events = Array.from({ length: 100 }, (_, i) => ({
+        action: 'shutdown.event',
+        resourceId: String(i),
+      }));
+      for (let i = 0; i < 3; i++) {
+        const response = await api.fetch(
+          '/api/v1/activity/batch',
+          json({ events }, { authorization: `Bearer ${user.accessToken}` }),
+        );
+        expect(response.status).toBe(202);
+      }
+      expect(api.app.get(ActivityBuffer).depth).toBeGreaterThanOrEqual(300);
+      await api.app.close();
+      const pg = (await import('pg')).default;
+      const client = new pg.Client({ connectionString: database.url });
+      await client.connect();
+      const { rows } = await client.query(
+        `SELECT count(*)::int AS n FROM user_activities WHERE action = 'shutdown.event'`,
+      );
+      await client.end();
+      expect(rows[0].n).toBe(300);
+    } finally {
+      await database.drop();
+    }
+  });
+});
