@@ -7,6 +7,7 @@ import { AppModule } from './app.module.js';
 import { ConfigError, loadConfig, loadDotEnv } from './config/app-config.js';
 import { startEmbeddedPostgres } from './database/embedded-postgres.js';
 import { runPendingMigrations } from './database/migrate.js';
+import { ActivityPartitionsService } from './modules/activity/activity-partitions.service.js';
 import { AccountService } from './modules/auth/account.service.js';
 import { BillingService } from './modules/billing/billing.service.js';
 
@@ -19,6 +20,10 @@ const HELP = `InsightSheet operator commands
   npm run cli -- billing:reconcile
       Fetches every subscription from Stripe and repairs any drift in the database, printing
       what changed. Safe to run at any time.
+
+  npm run cli -- activity:maintain
+      Creates the coming months' activity partitions and drops those past
+      ACTIVITY_RETENTION_DAYS (the API also does this hourly).
 
   npm run cli -- --help
       This text.
@@ -105,6 +110,14 @@ async function main(): Promise<number> {
         return 1;
       }
       await createAdmin(values.email);
+      return 0;
+    case 'activity:maintain':
+      await withApp(async (app) => {
+        const report = await app.get(ActivityPartitionsService).maintain();
+        process.stdout.write(
+          `Activity partitions: ${report.created} created, ${report.dropped.length} dropped\n`,
+        );
+      });
       return 0;
     case 'billing:reconcile':
       await reconcileBilling();

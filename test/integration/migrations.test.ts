@@ -103,7 +103,10 @@ describe('migrations', () => {
         `EXPLAIN SELECT * FROM user_activities WHERE created_at > now() - interval '30 days' ORDER BY created_at DESC LIMIT 50`,
       );
     });
-    expect(JSON.stringify(plan)).toContain('user_activities_created_at_idx');
+    // Each monthly partition has its own copy of the index declared on the parent.
+    expect(JSON.stringify(plan)).toMatch(
+      /Index Scan on user_activities_\d{4}_\d{2}_created_at_idx/,
+    );
   });
 
   it('reverts cleanly and applies again', async () => {

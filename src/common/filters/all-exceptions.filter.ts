@@ -36,13 +36,21 @@ const DATABASE_UNAVAILABLE = new Set([
 ]);
 
 export function isDatabaseUnavailable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const code =
-    (error as { code?: string }).code ??
-    (error as { driverError?: { code?: string } }).driverError?.code;
-  if (code && DATABASE_UNAVAILABLE.has(code)) return true;
-  return /timeout exceeded when trying to connect|Connection terminated|Query read timeout|connect ECONNREFUSED/i.test(
-    error.message,
+  // Duck-typed rather than instanceof Error: errors raised by Node's sockets may come from
+  // another realm (as under jest's module sandbox).
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, driverError, message } = error as {
+    code?: unknown;
+    driverError?: { code?: unknown };
+    message?: unknown;
+  };
+  const found = typeof code === 'string' ? code : driverError?.code;
+  if (typeof found === 'string' && DATABASE_UNAVAILABLE.has(found)) return true;
+  return (
+    typeof message === 'string' &&
+    /timeout exceeded when trying to connect|Connection terminated|Query read timeout|connect ECONNREFUSED/i.test(
+      message,
+    )
   );
 }
 
