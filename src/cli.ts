@@ -8,6 +8,7 @@ import { ConfigError, loadConfig, loadDotEnv } from './config/app-config.js';
 import { startEmbeddedPostgres } from './database/embedded-postgres.js';
 import { runPendingMigrations } from './database/migrate.js';
 import { ActivityPartitionsService } from './modules/activity/activity-partitions.service.js';
+import { ActivitySeeder } from './modules/activity/activity-seeder.service.js';
 import { AccountService } from './modules/auth/account.service.js';
 import { BillingService } from './modules/billing/billing.service.js';
 
@@ -24,6 +25,10 @@ const HELP = `InsightSheet operator commands
   npm run cli -- activity:maintain
       Creates the coming months' activity partitions and drops those past
       ACTIVITY_RETENTION_DAYS (the API also does this hourly).
+
+  npm run cli -- seed:activity --users <n> --events <m> [--days 90]
+      Fills the database with generated users and activity, for benchmarks and trials.
+      Refused with NODE_ENV=production.
 
   npm run cli -- --help
       This text.
@@ -95,7 +100,13 @@ async function reconcileBilling(): Promise<void> {
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     args: process.argv.slice(2),
-    options: { email: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      email: { type: 'string' },
+      users: { type: 'string' },
+      events: { type: 'string' },
+      days: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
     allowPositionals: true,
   });
   const [command] = positionals;
@@ -111,6 +122,26 @@ async function main(): Promise<number> {
       }
       await createAdmin(values.email);
       return 0;
+    case 'seed:activity': {
+      const [users, events, days] = [values.users, values.events, values.days ?? '90'].map(Number);
+      if (![users, events, days].every((n) => Number.isInteger(n) && n > 0)) {
+        process.stderr.write(
+          'seed:activity needs --users <n> --events <m> [--days <d>], positive whole numbers\n',
+        );
+        return 1;
+      }
+      if (process.env.NODE_ENV === 'production') {
+        process.stderr.write('seed:activity is refused with NODE_ENV=production\n');
+        return 1;
+      }
+      await withApp(async (app) => {
+        const report = await app.get(ActivitySeeder).seed(users, events, days);
+        process.stdout.write(
+          `Seeded ${report.users} users and ${report.events} events in ${report.ms} ms\n`,
+        );
+      });
+      return 0;
+    }
     case 'activity:maintain':
       await withApp(async (app) => {
         const report = await app.get(ActivityPartitionsService).maintain();

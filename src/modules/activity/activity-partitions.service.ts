@@ -74,6 +74,9 @@ export class ActivityPartitionsService implements OnApplicationBootstrap, OnAppl
           dropped.push(name);
         }
       }
+      const cutoffDay = new Date(cutoff).toISOString().slice(0, 10);
+      await manager.query(`DELETE FROM activity_daily_users WHERE day < $1::date`, [cutoffDay]);
+      await manager.query(`DELETE FROM activity_daily_actions WHERE day < $1::date`, [cutoffDay]);
       if (created > 0 || dropped.length > 0)
         this.logger.log({ msg: 'Activity partitions maintained', created, dropped });
       return { created, dropped };

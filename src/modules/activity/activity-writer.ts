@@ -56,12 +56,27 @@ export class ActivityWriter {
       columns.agent.push(row.userAgent);
       columns.at.push(row.createdAt);
     }
+    // One statement: the events, and the daily rollups of exactly the rows inserted.
     const result = await this.pool.query(
-      `INSERT INTO user_activities (user_id, action, resource, resource_id, metadata, ip_address, user_agent, created_at)
-       SELECT t.user_id, t.action, t.resource, t.resource_id, t.metadata, t.ip_address, t.user_agent, t.created_at
-         FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::varchar[], $5::jsonb[], $6::inet[], $7::varchar[], $8::timestamptz[])
-              AS t(user_id, action, resource, resource_id, metadata, ip_address, user_agent, created_at)
-        WHERE t.user_id IS NULL OR EXISTS (SELECT 1 FROM users u WHERE u.id = t.user_id)`,
+      `WITH inserted AS (
+         INSERT INTO user_activities (user_id, action, resource, resource_id, metadata, ip_address, user_agent, created_at)
+         SELECT t.user_id, t.action, t.resource, t.resource_id, t.metadata, t.ip_address, t.user_agent, t.created_at
+           FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::varchar[], $5::jsonb[], $6::inet[], $7::varchar[], $8::timestamptz[])
+                AS t(user_id, action, resource, resource_id, metadata, ip_address, user_agent, created_at)
+          WHERE t.user_id IS NULL OR EXISTS (SELECT 1 FROM users u WHERE u.id = t.user_id)
+         RETURNING user_id, action, (created_at AT TIME ZONE 'UTC')::date AS day
+       ),
+       actions AS (
+         INSERT INTO activity_daily_actions (day, action, events)
+         SELECT day, action, count(*) FROM inserted GROUP BY day, action
+         ON CONFLICT (day, action) DO UPDATE SET events = activity_daily_actions.events + EXCLUDED.events
+       ),
+       users AS (
+         INSERT INTO activity_daily_users (day, user_id)
+         SELECT DISTINCT day, user_id FROM inserted WHERE user_id IS NOT NULL
+         ON CONFLICT DO NOTHING
+       )
+       SELECT count(*)::int AS written FROM inserted`,
       [
         columns.user,
         columns.action,
@@ -73,7 +88,7 @@ export class ActivityWriter {
         columns.at,
       ],
     );
-    return result.rowCount ?? 0;
+    return (result.rows[0] as { written: number }).written;
   }
 
   close(): Promise<void> {

@@ -10,19 +10,24 @@ import type { RequestMeta } from '../../common/events/domain-events.js';
 import { Meta } from '../../common/http/request-meta.js';
 import { CurrentUser, Roles, type Principal } from '../auth/decorators/auth.decorators.js';
 import { ActivityService } from './activity.service.js';
+import { AnalyticsService } from './analytics.service.js';
 import {
   ActivityBatchDto,
   ActivityCursorQueryDto,
   ActivityEventDto,
   ActivityPageDto,
   AdminActivityQueryDto,
+  AnalyticsQueryDto,
 } from './dto/activity.dto.js';
 
 @ApiTags('activity')
 @ApiBearerAuth()
 @Controller()
 export class ActivityController {
-  constructor(private readonly activity: ActivityService) {}
+  constructor(
+    private readonly activity: ActivityService,
+    private readonly analytics: AnalyticsService,
+  ) {}
 
   @Post('activity')
   @HttpCode(HttpStatus.ACCEPTED)
@@ -54,6 +59,16 @@ export class ActivityController {
     @Query() query: ActivityCursorQueryDto,
   ): Promise<ActivityPageDto> {
     return this.activity.page({ userId: principal.id }, query.cursor, query.limit);
+  }
+
+  @Get('admin/analytics/overview')
+  @Roles('admin')
+  @ApiOkResponse({
+    description:
+      'users {total, new}, activeUsers {dau, wau, mau} as of `to`, planMix, signupsPerDay, topActions, for UTC days from..to',
+  })
+  overview(@Query() query: AnalyticsQueryDto) {
+    return this.analytics.overview(query.from, query.to);
   }
 
   @Get('admin/activity')

@@ -157,3 +157,18 @@ export class ActivityPageDto {
   })
   nextCursor!: string | null;
 }
+
+export class AnalyticsQueryDto {
+  @ApiPropertyOptional({
+    example: '2026-10-01',
+    description: 'First day (UTC), default 29 days before `to`',
+  })
+  @IsOptional()
+  @IsDateString()
+  from?: string;
+
+  @ApiPropertyOptional({ example: '2026-10-30', description: 'Last day (UTC), default today' })
+  @IsOptional()
+  @IsDateString()
+  to?: string;
+}

@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ActivityBuffer } from '../../src/modules/activity/activity-buffer.service.js';
+import { ActivitySeeder } from '../../src/modules/activity/activity-seeder.service.js';
+import {
+  bearer,
+  createAdmin,
+  registerUser,
+  type RegisteredUser,
+} from '../factories/users.factory.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+
+interface Overview {
+  range: { from: string; to: string };
+  users: { total: number; new: number };
+  activeUsers: { dau: number; wau: number; mau: number };
+  planMix: { plan: string; users: number }[];
+  signupsPerDay: { day: string; signups: number }[];
+  topActions: { action: string; events: number }[];
+}
+
+describe('admin analytics overview', () => {
+  let api: TestApp;
+  let admin: RegisteredUser;
+
+  beforeAll(async () => {
+    api = await startTestApp({ env: { ACTIVITY_FLUSH_MS: '50' } });
+    await api.app.get(ActivitySeeder).seed(40, 3000, 20);
+    admin = await createAdmin(api);
+    const buffer = api.app.get(ActivityBuffer);
+    while (buffer.depth > 0) await sleep(20);
+    await sleep(100);
+  });
+  afterAll(() => api.close());
+
+  const day = (offset: number) =>
+    new Date(Date.now() - offset * 86_400_000).toISOString().slice(0, 10);
+
+  it('matches brute-force counts over the raw tables', async () => {
+    const from = day(14);
+    const to = day(2);
+    const response = await api.fetch(
+      `/api/v1/admin/analytics/overview?from=${from}&to=${to}`,
+      bearer(admin.accessToken),
+    );
+    expect(response.status).toBe(200);
+    const overview = (await response.json()) as Overview;
+    expect(overview.range).toEqual({ from, to });
+
+    const one = async <T>(sql: string, parameters: unknown[] = []) =>
+      (await api.query<T>(sql, parameters))[0];
+    const utc = `(created_at AT TIME ZONE 'UTC')::date`;
+    expect(overview.users).toEqual(
+      await one(
+        `SELECT count(*)::int AS total, count(*) FILTER (WHERE ${utc} BETWEEN $1::date AND $2::date)::int AS new FROM users`,
+        [from, to],
+      ),
+    );
+    expect(overview.activeUsers).toEqual(
+      await one(
+        `SELECT count(DISTINCT user_id) FILTER (WHERE ${utc} = $1::date)::int AS dau,
+                count(DISTINCT user_id) FILTER (WHERE ${utc} > $1::date - 7)::int AS wau,
+                count(DISTINCT user_id)::int AS mau
+           FROM user_activities WHERE user_id IS NOT NULL AND ${utc} > $1::date - 30 AND ${utc} <= $1::date`,
+        [to],
+      ),
+    );
+    expect(overview.activeUsers.mau).toBeGreaterThan(0);
+    expect(overview.planMix).toEqual(
+      await api.query(
+        `SELECT coalesce(features->>'plan', plan) AS plan, count(*)::int AS users FROM subscriptions GROUP BY 1 ORDER BY 2 DESC, 1`,
+      ),
+    );
+    const signups = await api.query<{ day: string; signups: number }>(
+      `SELECT to_char(${utc}, 'YYYY-MM-DD') AS day, count(*)::int AS signups FROM users
+        WHERE ${utc} BETWEEN $1::date AND $2::date GROUP BY 1`,
+      [from, to],
+    );
+    expect(overview.signupsPerDay).toHaveLength(13);
+    for (const entry of overview.signupsPerDay) {
+      expect(entry.signups).toBe(signups.find((row) => row.day === entry.day)?.signups ?? 0);
+    }
+    expect(overview.topActions).toEqual(
+      (
+        await api.query<{ action: string; events: number }>(
+          `SELECT action, count(*)::int AS events FROM user_activities
+            WHERE ${utc} BETWEEN $1::date AND $2::date GROUP BY action ORDER BY count(*) DESC, action LIMIT 10`,
+          [from, to],
+        )
+      ).map((row) => ({ action: row.action, events: row.events })),
+    );
+  });
+
+  it('defaults to the last 30 days and validates the range', async () => {
+    const response = await api.fetch('/api/v1/admin/analytics/overview', bearer(admin.accessToken));
+    expect(((await response.json()) as Overview).range).toEqual({ from: day(29), to: day(0) });
+    for (const query of [
+      'from=2026-02-10&to=2026-02-01',
+      'from=2020-01-01&to=2026-01-01',
+      'from=soon',
+    ]) {
+      expect(
+        (await api.fetch(`/api/v1/admin/analytics/overview?${query}`, bearer(admin.accessToken)))
+          .status,
+      ).toBe(400);
+    }
+  });
+
+  it('is for admins only', async () => {
+    const user = await registerUser(api);
+    expect(
+      (await api.fetch('/api/v1/admin/analytics/overview', bearer(user.accessToken))).status,
+    ).toBe(403);
+    expect((await api.fetch('/api/v1/admin/analytics/overview')).status).toBe(401);
+  });
+});
