@@ -176,6 +176,143 @@ async function argon2Rate(seconds) {
   return done / seconds;
 }
 
+async function adminToken(url) {
+  const user = await registerAndLogin(url);
+  const client = new pg.Client({ connectionString: databaseUrl() });
+  await client.connect();
+  await client.query(
+    `UPDATE users SET role = 'admin', token_version = token_version + 1 WHERE email = $1`,
+    [user.email],
+  );
+  await client.end();
+  const response = await fetch(`${url}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: user.email, password: user.password }),
+  });
+  return (await response.json()).accessToken;
+}
+
+/** Rows per second written one INSERT at a time, and through the activity writer's batches. */
+async function writeRates(seconds) {
+  const { ActivityWriter } = await import('../dist/src/modules/activity/activity-writer.js');
+  const { loadConfig } = await import('../dist/src/config/app-config.js');
+  const row = () => ({
+    userId: null,
+    action: 'bench.write',
+    resource: 'sheet',
+    resourceId: null,
+    metadata: { rows: 10 },
+    ipAddress: '10.0.0.1',
+    userAgent: 'bench',
+    createdAt: new Date(),
+  });
+  const client = new pg.Client({ connectionString: databaseUrl() });
+  await client.connect();
+  let single = 0;
+  const until = performance.now() + seconds * 1000;
+  while (performance.now() < until) {
+    const r = row();
+    await client.query(
+      `INSERT INTO user_activities (user_id, action, resource, resource_id, metadata, ip_address, user_agent, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [
+        r.userId,
+        r.action,
+        r.resource,
+        r.resourceId,
+        JSON.stringify(r.metadata),
+        r.ipAddress,
+        r.userAgent,
+        r.createdAt,
+      ],
+    );
+    single++;
+  }
+  await client.end();
+  const writer = new ActivityWriter(loadConfig({ NODE_ENV: 'test' }), databaseUrl());
+  let batched = 0;
+  const batchUntil = performance.now() + seconds * 1000;
+  while (performance.now() < batchUntil) {
+    batched += await writer.insert(Array.from({ length: 500 }, row));
+  }
+  await writer.close();
+  return { single: single / seconds, batched: batched / seconds };
+}
+
+async function activityScenarios(base, notes) {
+  const lines = [];
+  const api = await startApi({});
+  const user = await registerAndLogin(api.url);
+  const intake = await measure(
+    'POST /api/v1/activity (events accepted)',
+    `${api.url}/api/v1/activity`,
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${user.accessToken}` },
+      body: JSON.stringify({
+        action: 'sheet.analysed',
+        resource: 'sheet',
+        metadata: { rows: 1200 },
+      }),
+    },
+  );
+  lines.push(row(intake, base));
+  await api.stop();
+  const rates = await writeRates(Math.min(DURATION, 5));
+  notes.push(
+    `- activity rows written per second: ${Math.round(rates.batched)} in the writer's batches of 500 against ` +
+      `${Math.round(rates.single)} one INSERT at a time (same run): ${(rates.batched / rates.single).toFixed(1)}x`,
+  );
+
+  const users = Number(process.env.BENCH_ANALYTICS_USERS ?? 100_000);
+  const events = Number(process.env.BENCH_ANALYTICS_EVENTS ?? 10_000_000);
+  const started = performance.now();
+  execFileSync(
+    process.execPath,
+    [
+      'dist/src/cli.js',
+      'seed:activity',
+      '--users',
+      String(users),
+      '--events',
+      String(events),
+      '--days',
+      '90',
+    ],
+    {
+      env: {
+        ...process.env,
+        DATABASE_URL: databaseUrl(),
+        NODE_ENV: 'development',
+        JWT_SECRET,
+        LOG_LEVEL: 'error',
+      },
+      stdio: 'ignore',
+    },
+  );
+  const seedSeconds = (performance.now() - started) / 1000;
+  const analytics = await startApi({});
+  const token = await adminToken(analytics.url);
+  const timings = [];
+  for (let i = 0; i < 21; i++) {
+    const t0 = performance.now();
+    const response = await fetch(`${analytics.url}/api/v1/admin/analytics/overview`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    if (response.status !== 200) throw new Error(`overview answered ${response.status}`);
+    await response.json();
+    if (i > 0) timings.push(performance.now() - t0);
+  }
+  timings.sort((a, b) => a - b);
+  await analytics.stop();
+  notes.push(
+    `- analytics overview (last 30 days) on ${events.toLocaleString('en')} events over 90 days for ${users.toLocaleString('en')} users ` +
+      `(generated in ${Math.round(seedSeconds)} s): p50 ${Math.round(timings[10])} ms, max ${Math.round(timings.at(-1))} ms over 20 requests`,
+  );
+  return lines;
+}
+
 function row(result, base) {
   const ratio = base ? (result.rps / base.rps).toFixed(2) : '';
   return `| ${result.name} | ${Math.round(result.rps)} | ${result.p50} | ${result.p99} | ${ratio} | ${result.failures} |`;
@@ -252,6 +389,8 @@ async function main() {
       await on.stop();
       await off.stop();
     }
+
+    lines.push(...(await activityScenarios(base, notes)));
 
     const report = [
       '# Benchmarks',

@@ -16,7 +16,7 @@ const ACTIONS = [
   ['auth.login', 1],
 ] as const;
 
-const CHUNK = 500_000;
+const CHUNK = 250_000;
 
 export interface SeedReport {
   users: number;
@@ -59,8 +59,11 @@ export class ActivitySeeder {
     const actions = ACTIONS.flatMap(([action, weight]) => Array<string>(weight).fill(action));
     for (let done = 0; done < events; done += CHUNK) {
       const size = Math.min(CHUNK, events - done);
-      await this.dataSource.query(
-        `WITH seeded AS (SELECT array_agg(id) AS ids FROM users WHERE email LIKE 'seed-' || $1 || '-%'),
+      // A chunk takes longer than the API's statement timeout, which does not apply here.
+      await this.dataSource.transaction(async (manager) => {
+        await manager.query(`SET LOCAL statement_timeout = 0`);
+        await manager.query(
+          `WITH seeded AS (SELECT array_agg(id) AS ids FROM users WHERE email LIKE 'seed-' || $1 || '-%'),
          inserted AS (
            INSERT INTO user_activities (user_id, action, resource, metadata, ip_address, user_agent, created_at)
            SELECT s.ids[1 + floor(power(random(), 2) * array_length(s.ids, 1))::int],
@@ -79,8 +82,9 @@ export class ActivitySeeder {
          )
          INSERT INTO activity_daily_users (day, user_id)
          SELECT DISTINCT day, user_id FROM inserted ON CONFLICT DO NOTHING`,
-        [run, actions, size, days],
-      );
+          [run, actions, size, days],
+        );
+      });
     }
     return { users, events, ms: Date.now() - started };
   }
