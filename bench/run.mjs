@@ -287,8 +287,10 @@ async function activityScenarios(base, notes) {
         NODE_ENV: 'development',
         JWT_SECRET,
         LOG_LEVEL: 'error',
+        // Generation runs long statements; the API's timeouts are for requests.
+        DB_STATEMENT_TIMEOUT_MS: '600000',
       },
-      stdio: 'ignore',
+      stdio: ['ignore', 'ignore', 'inherit'],
     },
   );
   const seedSeconds = (performance.now() - started) / 1000;
