@@ -240,8 +240,14 @@ async function writeRates(seconds) {
   return { single: single / seconds, batched: batched / seconds };
 }
 
-async function activityScenarios(base, notes) {
+async function activityScenarios(base, notes, { analyticsOnly = false } = {}) {
   const lines = [];
+  if (!analyticsOnly) await intakeScenarios(base, notes, lines);
+  await analyticsScenario(notes);
+  return lines;
+}
+
+async function intakeScenarios(base, notes, lines) {
   const api = await startApi({});
   const user = await registerAndLogin(api.url);
   const intake = await measure(
@@ -264,7 +270,9 @@ async function activityScenarios(base, notes) {
     `- activity rows written per second: ${Math.round(rates.batched)} in the writer's batches of 500 against ` +
       `${Math.round(rates.single)} one INSERT at a time (same run): ${(rates.batched / rates.single).toFixed(1)}x`,
   );
+}
 
+async function analyticsScenario(notes) {
   const users = Number(process.env.BENCH_ANALYTICS_USERS ?? 100_000);
   const events = Number(process.env.BENCH_ANALYTICS_EVENTS ?? 10_000_000);
   const started = performance.now();
@@ -312,7 +320,6 @@ async function activityScenarios(base, notes) {
     `- analytics overview (last 30 days) on ${events.toLocaleString('en')} events over 90 days for ${users.toLocaleString('en')} users ` +
       `(generated in ${Math.round(seedSeconds)} s): p50 ${Math.round(timings[10])} ms, max ${Math.round(timings.at(-1))} ms over 20 requests`,
   );
-  return lines;
 }
 
 function row(result, base) {
@@ -339,6 +346,13 @@ async function main() {
         stdio: 'ignore',
       },
     );
+
+    if (process.env.BENCH_ONLY === 'analytics') {
+      const base = { rps: 1 };
+      await activityScenarios(base, notes, { analyticsOnly: true });
+      console.log(notes.join('\n'));
+      return;
+    }
 
     const baseline = await startBaseline();
     const base = await measure('baseline: bare node:http JSON', baseline.url);

@@ -91,6 +91,34 @@ describe('admin analytics overview', () => {
     );
   });
 
+  it('counts active users as of today from last-active days, equal to the brute force', async () => {
+    const response = await api.fetch('/api/v1/admin/analytics/overview', bearer(admin.accessToken));
+    const overview = (await response.json()) as Overview;
+    const utc = `(created_at AT TIME ZONE 'UTC')::date`;
+    const [expected] = await api.query(
+      `SELECT count(DISTINCT user_id) FILTER (WHERE ${utc} = $1::date)::int AS dau,
+              count(DISTINCT user_id) FILTER (WHERE ${utc} > $1::date - 7)::int AS wau,
+              count(DISTINCT user_id)::int AS mau
+         FROM user_activities WHERE user_id IS NOT NULL AND ${utc} > $1::date - 30 AND ${utc} <= $1::date`,
+      [day(0)],
+    );
+    expect(overview.activeUsers).toEqual(expected);
+    expect(overview.activeUsers.dau).toBeGreaterThan(0);
+  });
+
+  it('stores the counts of a settled day and serves them from then on', async () => {
+    const settled = day(5);
+    await api.fetch(
+      `/api/v1/admin/analytics/overview?from=${day(10)}&to=${settled}`,
+      bearer(admin.accessToken),
+    );
+    const [row] = await api.query<{ mau: number }>(
+      `SELECT mau FROM activity_daily_active WHERE day = $1::date`,
+      [settled],
+    );
+    expect(row.mau).toBeGreaterThan(0);
+  });
+
   it('defaults to the last 30 days and validates the range', async () => {
     const response = await api.fetch('/api/v1/admin/analytics/overview', bearer(admin.accessToken));
     expect(((await response.json()) as Overview).range).toEqual({ from: day(29), to: day(0) });

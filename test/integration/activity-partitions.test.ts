@@ -6,6 +6,7 @@ import { loadConfig } from '../../src/config/app-config.js';
 import { ConfigModule } from '../../src/config/config.module.js';
 import { buildDataSourceOptions } from '../../src/database/database.options.js';
 import { ActivityPartitionsService } from '../../src/modules/activity/activity-partitions.service.js';
+import { AnalyticsRepository } from '../../src/modules/activity/analytics.repository.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 describe(ActivityPartitionsService.name, () => {
@@ -26,7 +27,7 @@ describe(ActivityPartitionsService.name, () => {
         ConfigModule.forRoot(config),
         TypeOrmModule.forRoot(buildDataSourceOptions(config)),
       ],
-      providers: [ActivityPartitionsService],
+      providers: [ActivityPartitionsService, AnalyticsRepository],
     }).compile();
     service = moduleRef.get(ActivityPartitionsService);
     dataSource = moduleRef.get(DataSource);

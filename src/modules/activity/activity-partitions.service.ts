@@ -2,9 +2,11 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../../config/app-config.js';
+import { AnalyticsRepository } from './analytics.repository.js';
 
 const HOUR_MS = 3_600_000;
 const MONTHS_AHEAD = 3;
+const MAX_DAYS_SETTLED_PER_RUN = 31;
 /** Any constant: instances take turns on it so that only one maintains at a time. */
 const LOCK_KEY = 727_174_001;
 
@@ -27,6 +29,7 @@ export class ActivityPartitionsService implements OnApplicationBootstrap, OnAppl
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly config: AppConfig,
+    private readonly analytics: AnalyticsRepository,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -44,6 +47,13 @@ export class ActivityPartitionsService implements OnApplicationBootstrap, OnAppl
   }
 
   async maintain(now = new Date()): Promise<MaintenanceReport> {
+    const report = await this.maintainPartitions(now);
+    // Active-user counts of finished days, so the overview reads them instead of counting.
+    await this.analytics.settleDays(MAX_DAYS_SETTLED_PER_RUN);
+    return report;
+  }
+
+  private async maintainPartitions(now: Date): Promise<MaintenanceReport> {
     return this.dataSource.transaction(async (manager) => {
       const [{ locked }] = (await manager.query(`SELECT pg_try_advisory_xact_lock($1) AS locked`, [
         LOCK_KEY,
@@ -77,6 +87,7 @@ export class ActivityPartitionsService implements OnApplicationBootstrap, OnAppl
       const cutoffDay = new Date(cutoff).toISOString().slice(0, 10);
       await manager.query(`DELETE FROM activity_daily_users WHERE day < $1::date`, [cutoffDay]);
       await manager.query(`DELETE FROM activity_daily_actions WHERE day < $1::date`, [cutoffDay]);
+      await manager.query(`DELETE FROM activity_daily_active WHERE day < $1::date`, [cutoffDay]);
       if (created > 0 || dropped.length > 0)
         this.logger.log({ msg: 'Activity partitions maintained', created, dropped });
       return { created, dropped };

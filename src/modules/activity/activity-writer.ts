@@ -71,6 +71,11 @@ export class ActivityWriter {
          SELECT day, action, count(*) FROM inserted GROUP BY day, action
          ON CONFLICT (day, action) DO UPDATE SET events = activity_daily_actions.events + EXCLUDED.events
        ),
+       last_active AS (
+         INSERT INTO activity_user_last_active (user_id, last_day)
+         SELECT user_id, max(day) FROM inserted WHERE user_id IS NOT NULL GROUP BY user_id
+         ON CONFLICT (user_id) DO UPDATE SET last_day = GREATEST(activity_user_last_active.last_day, EXCLUDED.last_day)
+       ),
        users AS (
          INSERT INTO activity_daily_users (day, user_id)
          SELECT DISTINCT day, user_id FROM inserted WHERE user_id IS NOT NULL

@@ -10,6 +10,27 @@ export interface Overview {
   topActions: { action: string; events: number }[];
 }
 
+export interface ActiveUsers {
+  dau: number;
+  wau: number;
+  mau: number;
+}
+
+type Query = <T>(sql: string, parameters: unknown[]) => Promise<T[]>;
+
+/** Counting distinct users over the daily rollup: exact, but heavy on a large base. */
+const COUNT_ACTIVE_AS_OF = `
+  SELECT count(DISTINCT user_id) FILTER (WHERE day = $1::date)::int AS dau,
+         count(DISTINCT user_id) FILTER (WHERE day > $1::date - 7)::int AS wau,
+         count(DISTINCT user_id)::int AS mau
+    FROM activity_daily_users
+   WHERE day > $1::date - 30 AND day <= $1::date`;
+
+/** A finished day is counted once it cannot change any more (late flushes included). */
+const SETTLED_AFTER_MS = 2 * 3_600_000;
+
+const utcToday = () => new Date().toISOString().slice(0, 10);
+
 /**
  * The admin overview from the daily rollups (never the raw events), through TypeORM's read
  * ("slave") connection: the primary until read replicas are configured. Days are UTC dates.
@@ -17,6 +38,58 @@ export interface Overview {
 @Injectable()
 export class AnalyticsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /**
+   * DAU, WAU and MAU as of a day. As of today (or later): from each user's last active day,
+   * one index range count. As of a finished day: the counts stored for it, computed from the
+   * daily rollup once the day has settled and kept, since it no longer changes.
+   */
+  async activeUsers(day: string, query: Query): Promise<ActiveUsers> {
+    if (day >= utcToday()) {
+      const [row] = await query<ActiveUsers>(
+        `SELECT count(*) FILTER (WHERE last_day = $1::date)::int AS dau,
+                count(*) FILTER (WHERE last_day > $1::date - 7)::int AS wau,
+                count(*)::int AS mau
+           FROM activity_user_last_active WHERE last_day > $1::date - 30`,
+        [utcToday()],
+      );
+      return row;
+    }
+    const [stored] = await query<ActiveUsers>(
+      `SELECT dau, wau, mau FROM activity_daily_active WHERE day = $1::date`,
+      [day],
+    );
+    if (stored) return stored;
+    const [counted] = await query<ActiveUsers>(COUNT_ACTIVE_AS_OF, [day]);
+    if (Date.now() > Date.parse(`${day}T00:00:00Z`) + 86_400_000 + SETTLED_AFTER_MS) {
+      await this.store(day, counted);
+    }
+    return counted;
+  }
+
+  /** Counts and stores the finished days that have settled and are not stored yet (at most `limit`). */
+  async settleDays(limit: number): Promise<number> {
+    const days = (await this.dataSource.query(
+      `SELECT to_char(d.day, 'YYYY-MM-DD') AS day
+         FROM (SELECT DISTINCT day FROM activity_daily_users) AS d
+         LEFT JOIN activity_daily_active a ON a.day = d.day
+        WHERE a.day IS NULL AND d.day < (now() AT TIME ZONE 'UTC' - make_interval(secs => $1))::date
+        ORDER BY d.day DESC LIMIT $2`,
+      [SETTLED_AFTER_MS / 1000 + 86_400, limit],
+    )) as { day: string }[];
+    for (const { day } of days) {
+      const [counted] = (await this.dataSource.query(COUNT_ACTIVE_AS_OF, [day])) as ActiveUsers[];
+      await this.store(day, counted);
+    }
+    return days.length;
+  }
+
+  private async store(day: string, counts: ActiveUsers): Promise<void> {
+    await this.dataSource.query(
+      `INSERT INTO activity_daily_active (day, dau, wau, mau) VALUES ($1::date, $2, $3, $4) ON CONFLICT (day) DO NOTHING`,
+      [day, counts.dau, counts.wau, counts.mau],
+    );
+  }
 
   async overview(from: string, to: string): Promise<Overview> {
     const runner = this.dataSource.createQueryRunner('slave');
@@ -30,14 +103,7 @@ export class AnalyticsRepository {
              FROM users`,
           [from, to],
         ),
-        query<{ dau: number; wau: number; mau: number }>(
-          `SELECT count(DISTINCT user_id) FILTER (WHERE day = $1::date)::int AS dau,
-                  count(DISTINCT user_id) FILTER (WHERE day > $1::date - 7)::int AS wau,
-                  count(DISTINCT user_id)::int AS mau
-             FROM activity_daily_users
-            WHERE day > $1::date - 30 AND day <= $1::date`,
-          [to],
-        ),
+        this.activeUsers(to, (sql, parameters) => query(sql, parameters)),
         query<{ plan: string; users: number }>(
           `SELECT coalesce(features->>'plan', plan) AS plan, count(*)::int AS users
              FROM subscriptions GROUP BY 1 ORDER BY 2 DESC, 1`,
@@ -60,7 +126,7 @@ export class AnalyticsRepository {
       ]);
       return {
         users: users[0],
-        activeUsers: active[0],
+        activeUsers: active,
         planMix,
         signupsPerDay: signups,
         topActions: topActions.map((row) => ({ action: row.action, events: Number(row.events) })),
