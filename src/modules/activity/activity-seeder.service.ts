@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { ROLLUPS_OF_INSERTED } from './activity-writer.js';
 
 const ACTIONS = [
   ['sheet.opened', 30],
@@ -75,19 +76,8 @@ export class ActivitySeeder {
                   now() - random() * make_interval(days => $4)
              FROM seeded AS s, generate_series(1, $3)
            RETURNING user_id, action, (created_at AT TIME ZONE 'UTC')::date AS day
-         ),
-         actions AS (
-           INSERT INTO activity_daily_actions (day, action, events)
-           SELECT day, action, count(*) FROM inserted GROUP BY day, action
-           ON CONFLICT (day, action) DO UPDATE SET events = activity_daily_actions.events + EXCLUDED.events
-         ),
-         last_active AS (
-         INSERT INTO activity_user_last_active (user_id, last_day)
-         SELECT user_id, max(day) FROM inserted WHERE user_id IS NOT NULL GROUP BY user_id
-         ON CONFLICT (user_id) DO UPDATE SET last_day = GREATEST(activity_user_last_active.last_day, EXCLUDED.last_day)
-       )
-         INSERT INTO activity_daily_users (day, user_id)
-         SELECT DISTINCT day, user_id FROM inserted ON CONFLICT DO NOTHING`,
+         ),${ROLLUPS_OF_INSERTED}
+         SELECT count(*) FROM inserted`,
           [run, actions, size, days],
         );
       });

@@ -13,6 +13,28 @@ export interface ActivityRow {
 }
 
 /**
+ * Common table expressions that keep the daily rollups (events per action, active users per
+ * day, each user's last active day) in step with the rows of an `inserted` CTE returning
+ * (user_id, action, day). Used by the writer and by the data generator.
+ */
+export const ROLLUPS_OF_INSERTED = `
+       actions AS (
+         INSERT INTO activity_daily_actions (day, action, events)
+         SELECT day, action, count(*) FROM inserted GROUP BY day, action
+         ON CONFLICT (day, action) DO UPDATE SET events = activity_daily_actions.events + EXCLUDED.events
+       ),
+       last_active AS (
+         INSERT INTO activity_user_last_active (user_id, last_day)
+         SELECT user_id, max(day) FROM inserted WHERE user_id IS NOT NULL GROUP BY user_id
+         ON CONFLICT (user_id) DO UPDATE SET last_day = GREATEST(activity_user_last_active.last_day, EXCLUDED.last_day)
+       ),
+       users AS (
+         INSERT INTO activity_daily_users (day, user_id)
+         SELECT DISTINCT day, user_id FROM inserted WHERE user_id IS NOT NULL
+         ON CONFLICT DO NOTHING
+       )`;
+
+/**
  * Writes buffered events with one multi-row INSERT per batch (arrays unnested server-side),
  * through a small pool of its own: the buffer's last flush at shutdown must not depend on
  * the order in which the application's pool is closed. Rows of users erased in the meantime
@@ -65,22 +87,7 @@ export class ActivityWriter {
                 AS t(user_id, action, resource, resource_id, metadata, ip_address, user_agent, created_at)
           WHERE t.user_id IS NULL OR EXISTS (SELECT 1 FROM users u WHERE u.id = t.user_id)
          RETURNING user_id, action, (created_at AT TIME ZONE 'UTC')::date AS day
-       ),
-       actions AS (
-         INSERT INTO activity_daily_actions (day, action, events)
-         SELECT day, action, count(*) FROM inserted GROUP BY day, action
-         ON CONFLICT (day, action) DO UPDATE SET events = activity_daily_actions.events + EXCLUDED.events
-       ),
-       last_active AS (
-         INSERT INTO activity_user_last_active (user_id, last_day)
-         SELECT user_id, max(day) FROM inserted WHERE user_id IS NOT NULL GROUP BY user_id
-         ON CONFLICT (user_id) DO UPDATE SET last_day = GREATEST(activity_user_last_active.last_day, EXCLUDED.last_day)
-       ),
-       users AS (
-         INSERT INTO activity_daily_users (day, user_id)
-         SELECT DISTINCT day, user_id FROM inserted WHERE user_id IS NOT NULL
-         ON CONFLICT DO NOTHING
-       )
+       ),${ROLLUPS_OF_INSERTED}
        SELECT count(*)::int AS written FROM inserted`,
       [
         columns.user,

@@ -96,34 +96,33 @@ export class AnalyticsRepository {
     try {
       const query = <T>(sql: string, parameters: unknown[]) =>
         runner.query(sql, parameters) as Promise<T[]>;
-      const [users, active, planMix, signups, topActions] = await Promise.all([
-        query<{ total: number; new: number }>(
-          `SELECT count(*)::int AS total,
-                  count(*) FILTER (WHERE (created_at AT TIME ZONE 'UTC')::date BETWEEN $1::date AND $2::date)::int AS new
-             FROM users`,
-          [from, to],
-        ),
-        this.activeUsers(to, (sql, parameters) => query(sql, parameters)),
-        query<{ plan: string; users: number }>(
-          `SELECT coalesce(features->>'plan', plan) AS plan, count(*)::int AS users
-             FROM subscriptions GROUP BY 1 ORDER BY 2 DESC, 1`,
-          [],
-        ),
-        query<{ day: string; signups: number }>(
-          `SELECT to_char(d.day, 'YYYY-MM-DD') AS day, count(u.id)::int AS signups
-             FROM generate_series($1::date, $2::date, interval '1 day') AS d(day)
-             LEFT JOIN users u
-               ON u.created_at >= d.day AT TIME ZONE 'UTC' AND u.created_at < (d.day + interval '1 day') AT TIME ZONE 'UTC'
-            GROUP BY d.day ORDER BY d.day`,
-          [from, to],
-        ),
-        query<{ action: string; events: number }>(
-          `SELECT action, sum(events)::bigint::float8 AS events
-             FROM activity_daily_actions WHERE day BETWEEN $1::date AND $2::date
-            GROUP BY action ORDER BY sum(events) DESC, action LIMIT 10`,
-          [from, to],
-        ),
-      ]);
+      // One connection, so one query after another.
+      const users = await query<{ total: number; new: number }>(
+        `SELECT count(*)::int AS total,
+                count(*) FILTER (WHERE (created_at AT TIME ZONE 'UTC')::date BETWEEN $1::date AND $2::date)::int AS new
+           FROM users`,
+        [from, to],
+      );
+      const active = await this.activeUsers(to, (sql, parameters) => query(sql, parameters));
+      const planMix = await query<{ plan: string; users: number }>(
+        `SELECT coalesce(features->>'plan', plan) AS plan, count(*)::int AS users
+           FROM subscriptions GROUP BY 1 ORDER BY 2 DESC, 1`,
+        [],
+      );
+      const signups = await query<{ day: string; signups: number }>(
+        `SELECT to_char(d.day, 'YYYY-MM-DD') AS day, count(u.id)::int AS signups
+           FROM generate_series($1::date, $2::date, interval '1 day') AS d(day)
+           LEFT JOIN users u
+             ON u.created_at >= d.day AT TIME ZONE 'UTC' AND u.created_at < (d.day + interval '1 day') AT TIME ZONE 'UTC'
+          GROUP BY d.day ORDER BY d.day`,
+        [from, to],
+      );
+      const topActions = await query<{ action: string; events: number }>(
+        `SELECT action, sum(events)::bigint::float8 AS events
+           FROM activity_daily_actions WHERE day BETWEEN $1::date AND $2::date
+          GROUP BY action ORDER BY sum(events) DESC, action LIMIT 10`,
+        [from, to],
+      );
       return {
         users: users[0],
         activeUsers: active,
