@@ -9,6 +9,7 @@ import {
 } from '../../common/events/domain-events.js';
 import { EventPublisher } from '../../common/events/event-publisher.service.js';
 import { ActivityRepository } from '../activity/activity.repository.js';
+import type { ActivityItemDto } from '../activity/dto/activity.dto.js';
 import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository.js';
 import { AccessStateService } from '../users/access-state.service.js';
 import { ProfileCache } from '../users/profile-cache.js';
@@ -24,15 +25,7 @@ export interface AccountExport {
   exportedAt: Date;
   profile: UserDto;
   sessions: SessionView[];
-  activity: {
-    action: string;
-    resource: string | null;
-    resourceId: string | null;
-    metadata: Record<string, unknown> | null;
-    ipAddress: string | null;
-    userAgent: string | null;
-    createdAt: Date;
-  }[];
+  activity: Omit<ActivityItemDto, 'id' | 'userId'>[];
 }
 
 /** Self-service account operations that touch credentials and sessions. */
