@@ -16,6 +16,7 @@ import { AccessGuard } from './modules/auth/guards/access.guard.js';
 import { AuthenticationGuard } from './modules/auth/guards/authentication.guard.js';
 import { AppThrottlerGuard } from './common/rate-limit/app-throttler.guard.js';
 import { HealthModule } from './modules/health/health.module.js';
+import { MetricsModule } from './modules/metrics/metrics.module.js';
 import { SubscriptionsModule } from './modules/subscriptions/subscriptions.module.js';
 import { UsersModule } from './modules/users/users.module.js';
 import { RedisModule } from './redis/redis.module.js';
@@ -37,6 +38,7 @@ export class AppModule {
         RedisModule,
         CacheModule,
         DatabaseModule,
+        MetricsModule,
         MailModule,
         AuthModule,
         RateLimitModule,

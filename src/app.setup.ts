@@ -13,6 +13,7 @@ import { AppModule } from './app.module.js';
 import { applySecurityHeaders } from './common/http/security-headers.js';
 import { requestIdFor, type RequestWithUser } from './common/http/request-context.js';
 import { ShutdownService } from './common/lifecycle/shutdown.service.js';
+import { MetricsService } from './modules/metrics/metrics.service.js';
 import { createLoggers, PinoNestLogger, type Loggers } from './common/logging/logger.js';
 import type { AppConfig } from './config/app-config.js';
 
@@ -98,9 +99,18 @@ export async function configureApp(
     if (shutdown.isShuttingDown) reply.header('connection', 'close');
   });
 
+  const metrics = app.get(MetricsService);
   fastify.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url;
-    if (route?.startsWith('/health')) return;
+    if (route !== '/metrics') {
+      metrics.recordRequest(
+        request.method,
+        route ?? 'unmatched',
+        reply.statusCode,
+        reply.elapsedTime / 1000,
+      );
+    }
+    if (route?.startsWith('/health') || route === '/metrics') return;
     const user = (request as unknown as RequestWithUser).user;
     const line = {
       requestId: request.id,

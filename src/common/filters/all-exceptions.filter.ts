@@ -100,7 +100,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (status === HttpStatus.SERVICE_UNAVAILABLE && !reply.hasHeader('retry-after')) {
       reply.header('retry-after', '5');
     }
-    void reply.status(status).header('cache-control', 'no-store').send(body);
+    void reply
+      .status(status)
+      .header('cache-control', 'no-store')
+      // A route may have set another type (e.g. text/plain) before it failed.
+      .header('content-type', 'application/json; charset=utf-8')
+      .send(body);
   }
 
   private toResponse(

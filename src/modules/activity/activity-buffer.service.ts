@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config.js';
 import { ServiceUnavailableWithRetryException } from '../../common/errors/service-unavailable.exception.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { ActivityWriter, type ActivityRow } from './activity-writer.js';
 
 const MAX_BACKOFF_MS = 30_000;
@@ -27,7 +28,26 @@ export class ActivityBuffer implements OnModuleInit, OnApplicationShutdown {
   /** Counters for metrics and tests. */
   readonly stats = { written: 0, failedFlushes: 0 };
 
-  constructor(private readonly config: AppConfig) {}
+  constructor(
+    private readonly config: AppConfig,
+    metrics: MetricsService,
+  ) {
+    metrics.gauge(
+      'activity_buffer_depth',
+      'Activity events waiting to be written',
+      () => this.queue.length,
+    );
+    metrics.gauge(
+      'activity_events_written',
+      'Activity events written since start',
+      () => this.stats.written,
+    );
+    metrics.gauge(
+      'activity_flush_failures',
+      'Failed activity writes since start',
+      () => this.stats.failedFlushes,
+    );
+  }
 
   onModuleInit(): void {
     this.writer = new ActivityWriter(this.config, this.config.database.url!);

@@ -1,4 +1,13 @@
-import { Body, Controller, Headers, HttpCode, HttpStatus, Post, Req } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Headers,
+  HttpCode,
+  HttpException,
+  HttpStatus,
+  Post,
+  Req,
+} from '@nestjs/common';
 import type { RawBodyRequest } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
@@ -11,6 +20,7 @@ import {
 import { SkipThrottle } from '@nestjs/throttler';
 import type { FastifyRequest } from 'fastify';
 import { CurrentUser, Public, type Principal } from '../auth/decorators/auth.decorators.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { BillingService } from './billing.service.js';
 import { CheckoutDto, CheckoutSessionDto, PortalSessionDto } from './dto/billing.dto.js';
 import { WebhookService, type WebhookOutcome } from './webhook.service.js';
@@ -22,6 +32,7 @@ export class BillingController {
   constructor(
     private readonly billing: BillingService,
     private readonly webhooks: WebhookService,
+    private readonly metrics: MetricsService,
   ) {}
 
   @Post('checkout')
@@ -52,6 +63,14 @@ export class BillingController {
     @Req() request: RawBodyRequest<FastifyRequest>,
     @Headers('stripe-signature') signature: string | undefined,
   ): Promise<{ received: true; outcome: WebhookOutcome }> {
-    return { received: true, outcome: await this.webhooks.handle(request.rawBody, signature) };
+    try {
+      const outcome = await this.webhooks.handle(request.rawBody, signature);
+      this.metrics.webhooks.inc({ outcome });
+      return { received: true, outcome };
+    } catch (error) {
+      const status = error instanceof HttpException ? error.getStatus() : 500;
+      this.metrics.webhooks.inc({ outcome: status < 500 ? 'rejected' : 'failed' });
+      throw error;
+    }
   }
 }

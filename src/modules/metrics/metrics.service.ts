@@ -1,0 +1,62 @@
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * Prometheus metrics of this instance: process and event-loop metrics (prom-client's
+ * defaults), requests by route and status with their latency, and gauges that modules
+ * register for their own state (database pool, activity buffer).
+ */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+  readonly requests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests by method, route pattern and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly latency = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request latency by method, route pattern and status class',
+    labelNames: ['method', 'route', 'status_class'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  readonly webhooks = new Counter({
+    name: 'stripe_webhook_events_total',
+    help: 'Stripe webhook deliveries by outcome (applied, duplicate, recorded, rejected, failed)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 20 });
+  }
+
+  /** A gauge whose value is read at scrape time. */
+  gauge(
+    name: string,
+    help: string,
+    read: () => Record<string, number> | number,
+    labelNames: string[] = [],
+  ): void {
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [this.registry],
+      collect() {
+        const value = read();
+        if (typeof value === 'number') this.set(value);
+        else
+          for (const [label, count] of Object.entries(value))
+            this.set({ [labelNames[0]]: label }, count);
+      },
+    });
+  }
+
+  recordRequest(method: string, route: string, status: number, seconds: number): void {
+    this.requests.inc({ method, route, status: String(status) });
+    this.latency.observe({ method, route, status_class: `${Math.floor(status / 100)}xx` }, seconds);
+  }
+}
