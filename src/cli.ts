@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { AppModule } from './app.module.js';
 import { ConfigError, loadConfig, loadDotEnv } from './config/app-config.js';
+import { setUpDatabaseRoles } from './database/database-roles.js';
 import { startEmbeddedPostgres } from './database/embedded-postgres.js';
 import { runPendingMigrations } from './database/migrate.js';
 import { ActivityPartitionsService } from './modules/activity/activity-partitions.service.js';
@@ -29,6 +30,11 @@ const HELP = `InsightSheet operator commands
   npm run cli -- seed:activity --users <n> --events <m> [--days 90]
       Fills the database with generated users and activity, for benchmarks and trials.
       Refused with NODE_ENV=production.
+
+  npm run cli -- db:roles --app-role <name> --analytics-role <name>
+      Connected as the schema's owner (DATABASE_URL), creates or updates the application's
+      role (data only, no DDL) and the analytics role (read only). Their passwords come from
+      APP_DB_PASSWORD and ANALYTICS_DB_PASSWORD, never from the command line.
 
   npm run cli -- --help
       This text.
@@ -105,6 +111,8 @@ async function main(): Promise<number> {
       users: { type: 'string' },
       events: { type: 'string' },
       days: { type: 'string' },
+      'app-role': { type: 'string' },
+      'analytics-role': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: true,
@@ -140,6 +148,29 @@ async function main(): Promise<number> {
           `Seeded ${report.users} users and ${report.events} events in ${report.ms} ms\n`,
         );
       });
+      return 0;
+    }
+    case 'db:roles': {
+      loadDotEnv();
+      const config = loadConfig();
+      const [appPassword, analyticsPassword] = [
+        process.env.APP_DB_PASSWORD,
+        process.env.ANALYTICS_DB_PASSWORD,
+      ];
+      if (!config.database.url || !appPassword || !analyticsPassword) {
+        process.stderr.write(
+          'db:roles needs DATABASE_URL (the owner), APP_DB_PASSWORD and ANALYTICS_DB_PASSWORD\n',
+        );
+        return 1;
+      }
+      await setUpDatabaseRoles(config.database.url, {
+        app: { name: values['app-role'] ?? 'insightsheet_app', password: appPassword },
+        analytics: {
+          name: values['analytics-role'] ?? 'insightsheet_analytics',
+          password: analyticsPassword,
+        },
+      });
+      process.stdout.write('Database roles are set up\n');
       return 0;
     }
     case 'activity:maintain':
