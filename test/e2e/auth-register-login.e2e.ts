@@ -82,11 +82,13 @@ describe('registration and login', () => {
 
   it('normalises emails: trimmed and lower-cased for every use', async () => {
     const password = strongPassword();
-    const user = await registerUser(api, { email: '  Mixed.Case@Example.COM ', password }).catch(
-      async () =>
-        registerUser(api, { email: `  ${uniqueEmail('Mixed').toUpperCase()} `, password }),
-    );
-    expect(user.email).toBe(user.email.trim().toLowerCase());
+    const raw = `  ${uniqueEmail('Mixed.Case').toUpperCase()} `;
+    const user = await registerUser(api, { email: raw, password });
+    expect(user.email).toBe(raw.trim().toLowerCase());
+    const [row] = await api.query<{ email: string }>(`SELECT email FROM users WHERE id = $1`, [
+      user.id,
+    ]);
+    expect(row.email).toBe(raw.trim().toLowerCase());
     expect((await login(api, `  ${user.email.toUpperCase()}  `, password)).status).toBe(200);
   });
 

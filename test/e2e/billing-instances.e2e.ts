@@ -19,6 +19,14 @@ import {
   type TestApp,
 } from '../support/test-app.js';
 
+/** The plan the profile (GET /users/me) of one instance shows. */
+async function profilePlan(api: TestApp, token: string): Promise<string> {
+  const body = (await (await api.fetch('/api/v1/users/me', bearer(token))).json()) as {
+    subscription: { plan: string };
+  };
+  return body.subscription.plan;
+}
+
 /** Two instances on one database and one Redis, as behind a load balancer. */
 describe('billing across instances', () => {
   const stripe = new StripeStandIn(STRIPE_TEST_ENV.STRIPE_SECRET_KEY);
@@ -46,13 +54,7 @@ describe('billing across instances', () => {
     const user = await registerUser(a);
     const before = await b.fetch('/api/v1/subscriptions/me', bearer(user.accessToken));
     expect(((await before.json()) as { plan: string }).plan).toBe('free');
-    expect(
-      (
-        (await (await b.fetch('/api/v1/users/me', bearer(user.accessToken))).json()) as {
-          subscription: { plan: string };
-        }
-      ).subscription.plan,
-    ).toBe('free');
+    expect(await profilePlan(b, user.accessToken)).toBe('free');
 
     await a.fetch(
       '/api/v1/billing/checkout',
@@ -83,13 +85,7 @@ describe('billing across instances', () => {
 
     const after = await b.fetch('/api/v1/subscriptions/me', bearer(user.accessToken));
     expect(((await after.json()) as { plan: string }).plan).toBe('pro');
-    expect(
-      (
-        (await (await b.fetch('/api/v1/users/me', bearer(user.accessToken))).json()) as {
-          subscription: { plan: string };
-        }
-      ).subscription.plan,
-    ).toBe('pro');
+    expect(await profilePlan(b, user.accessToken)).toBe('pro');
   });
 
   it('npm run cli -- billing:reconcile repairs drift and reports it', async () => {

@@ -15,7 +15,7 @@ import { MailService } from '../../mail/mail.service.js';
 import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository.js';
 import { AccessStateService } from '../users/access-state.service.js';
 import { UserDto } from '../users/dto/user.dto.js';
-import type { User } from '../users/user.entity.js';
+import { User } from '../users/user.entity.js';
 import { UsersRepository } from '../users/users.repository.js';
 import { UsersService } from '../users/users.service.js';
 import type { AuthResponseDto, TokenPairDto } from './dto/auth-response.dto.js';
@@ -171,24 +171,23 @@ export class AuthService {
 
   /** A single-use token: sets the password and ends every session and access token. */
   async resetPassword(token: string, password: string, meta: RequestMeta): Promise<void> {
-    const userId = await this.dataSource.transaction(async (manager) => {
+    const { userId, email, state } = await this.dataSource.transaction(async (manager) => {
       const owner = await this.resets.consume(manager, this.tokens.hashToken(token));
       if (!owner) throw new BadRequestException('Invalid or expired reset token');
-      const user = await this.users.findById(owner);
+      const user = await manager.getRepository(User).findOne({ where: { id: owner } });
       if (!user) throw new BadRequestException('Invalid or expired reset token');
       this.passwords.assertAcceptable(password, user.email);
       await this.users.updatePasswordHash(owner, await this.passwords.hash(password), manager);
       await this.sessions.revokeAllForUser(owner, 'password_reset', null, manager);
-      await this.users.updateAccess(owner, {}, manager);
+      const bumped = await this.users.updateAccess(owner, {}, manager);
       await manager.query(
         `DELETE FROM password_reset_tokens WHERE user_id = $1 AND used_at IS NULL`,
         [owner],
       );
-      return owner;
+      return { userId: owner, email: user.email, state: bumped };
     });
-    await this.publishAccessState(userId);
-    const user = await this.users.findById(userId);
-    if (user) await this.loginThrottle.clear(user.email);
+    await this.accessState.set(userId, state);
+    await this.loginThrottle.clear(email);
     this.events.publish(DomainEvents.PasswordReset, userId, meta);
   }
 
@@ -204,11 +203,5 @@ export class AuthService {
       refreshToken: refresh.token,
       expiresIn: this.config.jwt.accessTtlSeconds,
     };
-  }
-
-  /** Publishes the user's access state (after a bump) so every instance refuses older tokens now. */
-  async publishAccessState(userId: string): Promise<void> {
-    const state = await this.users.findAccessState(userId);
-    await this.accessState.set(userId, state);
   }
 }

@@ -1,5 +1,6 @@
 import { createParamDecorator, SetMetadata, type ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
+import type { AuthenticatedUser } from '../../../common/http/request-context.js';
 import type { UserRole } from '../../users/user.entity.js';
 
 export const IS_PUBLIC = Symbol('is-public');
@@ -12,8 +13,7 @@ export const Public = () => SetMetadata(IS_PUBLIC, true);
 export const Roles = (...roles: UserRole[]) => SetMetadata(ROLES, roles);
 
 /** What the access token (checked against the current token version) says of the caller. */
-export interface Principal {
-  id: string;
+export interface Principal extends AuthenticatedUser {
   role: UserRole;
   sessionId: string;
 }
