@@ -1,5 +1,5 @@
 import { DynamicModule, Module, type Type } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { CacheModule } from './cache/cache.module.js';
 import { EventsModule } from './common/events/events.module.js';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter.js';
@@ -8,6 +8,7 @@ import { RateLimitModule } from './common/rate-limit/rate-limit.module.js';
 import { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
+import { RecentWriteInterceptor } from './database/recent-write.interceptor.js';
 import { MailModule } from './mail/mail.module.js';
 import { ActivityModule } from './modules/activity/activity.module.js';
 import { AuthModule } from './modules/auth/auth.module.js';
@@ -57,6 +58,9 @@ export class AppModule {
           : []),
         { provide: APP_GUARD, useClass: AccessGuard },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
+        ...(config.database.replicaUrls.length
+          ? [{ provide: APP_INTERCEPTOR, useClass: RecentWriteInterceptor }]
+          : []),
       ],
     };
   }

@@ -20,6 +20,9 @@ export class AppConfig {
     /** Undefined until the embedded server is up when DATABASE_URL is not set. */
     url: string | undefined;
     replicaUrls: string[];
+    /** A replica further behind the primary than this is skipped. */
+    replicaMaxLagMs: number;
+    replicaCheckIntervalMs: number;
     poolMin: number;
     poolMax: number;
     connectTimeoutMs: number;
@@ -80,6 +83,8 @@ export class AppConfig {
     this.database = {
       url: env.DATABASE_URL,
       replicaUrls: env.READ_REPLICA_URL,
+      replicaMaxLagMs: env.REPLICA_MAX_LAG_MS,
+      replicaCheckIntervalMs: env.REPLICA_CHECK_INTERVAL_MS,
       poolMin: env.DB_POOL_MIN,
       poolMax: env.DB_POOL_MAX,
       connectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS,

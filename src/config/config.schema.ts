@@ -107,6 +107,8 @@ export const envSchema = z
 
     DATABASE_URL: postgresUrl.optional(),
     READ_REPLICA_URL: z.string().transform(list).pipe(z.array(postgresUrl)).default([]),
+    REPLICA_MAX_LAG_MS: int(0, 3_600_000).default(5000),
+    REPLICA_CHECK_INTERVAL_MS: int(100, 60_000).default(1000),
     DB_POOL_MIN: int(0, 1000).default(5),
     DB_POOL_MAX: int(1, 1000).default(20),
     DB_CONNECT_TIMEOUT_MS: int(100, 60_000).default(3000),

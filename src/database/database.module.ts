@@ -1,8 +1,10 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config.js';
 import { buildDataSourceOptions } from './database.options.js';
+import { ReplicaRouter } from './replica-router.service.js';
 
+@Global()
 @Module({
   imports: [
     TypeOrmModule.forRootAsync({
@@ -15,5 +17,7 @@ import { buildDataSourceOptions } from './database.options.js';
       }),
     }),
   ],
+  providers: [ReplicaRouter],
+  exports: [ReplicaRouter],
 })
 export class DatabaseModule {}

@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { CacheModule } from '@nestjs/cache-manager';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '../../src/config/app-config.js';
 import { ConfigModule } from '../../src/config/config.module.js';
 import { buildDataSourceOptions } from '../../src/database/database.options.js';
+import { ReplicaRouter } from '../../src/database/replica-router.service.js';
 import { ActivityPartitionsService } from '../../src/modules/activity/activity-partitions.service.js';
 import { AnalyticsRepository } from '../../src/modules/activity/analytics.repository.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
@@ -26,8 +28,9 @@ describe(ActivityPartitionsService.name, () => {
       imports: [
         ConfigModule.forRoot(config),
         TypeOrmModule.forRoot(buildDataSourceOptions(config)),
+        CacheModule.register(),
       ],
-      providers: [ActivityPartitionsService, AnalyticsRepository],
+      providers: [ActivityPartitionsService, AnalyticsRepository, ReplicaRouter],
     }).compile();
     service = moduleRef.get(ActivityPartitionsService);
     dataSource = moduleRef.get(DataSource);

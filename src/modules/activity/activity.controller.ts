@@ -58,7 +58,7 @@ export class ActivityController {
     @CurrentUser() principal: Principal,
     @Query() query: ActivityCursorQueryDto,
   ): Promise<ActivityPageDto> {
-    return this.activity.page({ userId: principal.id }, query.cursor, query.limit);
+    return this.activity.page({ userId: principal.id }, query.cursor, query.limit, principal.id);
   }
 
   @Get('admin/analytics/overview')
@@ -67,14 +67,17 @@ export class ActivityController {
     description:
       'users {total, new}, activeUsers {dau, wau, mau} as of `to`, planMix, signupsPerDay, topActions, for UTC days from..to',
   })
-  overview(@Query() query: AnalyticsQueryDto) {
-    return this.analytics.overview(query.from, query.to);
+  overview(@CurrentUser() principal: Principal, @Query() query: AnalyticsQueryDto) {
+    return this.analytics.overview(principal.id, query.from, query.to);
   }
 
   @Get('admin/activity')
   @Roles('admin')
   @ApiOkResponse({ type: ActivityPageDto })
-  all(@Query() query: AdminActivityQueryDto): Promise<ActivityPageDto> {
+  all(
+    @CurrentUser() principal: Principal,
+    @Query() query: AdminActivityQueryDto,
+  ): Promise<ActivityPageDto> {
     return this.activity.page(
       {
         userId: query.userId,
@@ -84,6 +87,7 @@ export class ActivityController {
       },
       query.cursor,
       query.limit,
+      principal.id,
     );
   }
 }

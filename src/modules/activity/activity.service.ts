@@ -5,6 +5,7 @@ import {
   type DomainEvent,
   type RequestMeta,
 } from '../../common/events/domain-events.js';
+import { ReplicaRouter } from '../../database/replica-router.service.js';
 import { ActivityBuffer } from './activity-buffer.service.js';
 import type { ActivityRow } from './activity-writer.js';
 import { ActivityRepository, type ActivityFilter } from './activity.repository.js';
@@ -22,6 +23,7 @@ export class ActivityService {
   constructor(
     private readonly buffer: ActivityBuffer,
     private readonly activities: ActivityRepository,
+    private readonly router: ReplicaRouter,
     emitter: EventEmitter2,
   ) {
     // The server's own events (Auth, Users, Billing), with the caller's address and agent.
@@ -48,12 +50,14 @@ export class ActivityService {
     return events.length;
   }
 
+  /** @param reader who asks: after a write of theirs, the read comes from the primary. */
   async page(
     filter: ActivityFilter,
     cursor: string | undefined,
     limit: number,
+    reader: string,
   ): Promise<ActivityPageDto> {
-    const page = await this.activities.page(filter, cursor, limit);
+    const page = await this.activities.page(filter, cursor, limit, reader);
     return { items: page.items.map(toItem), nextCursor: page.nextCursor };
   }
 
@@ -70,6 +74,8 @@ export class ActivityService {
     };
     try {
       this.buffer.enqueue([row]);
+      // Unauthenticated writes (register, login) are not marked by RecentWriteInterceptor.
+      if (row.userId) void this.router.markWrite(row.userId);
     } catch {
       // A full buffer refuses the web app's events with a 503; the server's own are dropped
       // only then, and counted by the buffer's metrics.

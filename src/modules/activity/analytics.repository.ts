@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { ReplicaRouter, type ReadQuery } from '../../database/replica-router.service.js';
 
 export interface Overview {
   users: { total: number; new: number };
@@ -16,8 +17,6 @@ export interface ActiveUsers {
   mau: number;
 }
 
-type Query = <T>(sql: string, parameters: unknown[]) => Promise<T[]>;
-
 /** Counting distinct users over the daily rollup: exact, but heavy on a large base. */
 const COUNT_ACTIVE_AS_OF = `
   SELECT count(DISTINCT user_id) FILTER (WHERE day = $1::date)::int AS dau,
@@ -32,19 +31,22 @@ const SETTLED_AFTER_MS = 2 * 3_600_000;
 const utcToday = () => new Date().toISOString().slice(0, 10);
 
 /**
- * The admin overview from the daily rollups (never the raw events), through TypeORM's read
- * ("slave") connection: the primary until read replicas are configured. Days are UTC dates.
+ * The admin overview from the daily rollups (never the raw events), read from a replica when
+ * one is usable (ReplicaRouter). Days are UTC dates.
  */
 @Injectable()
 export class AnalyticsRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly router: ReplicaRouter,
+  ) {}
 
   /**
    * DAU, WAU and MAU as of a day. As of today (or later): from each user's last active day,
    * one index range count. As of a finished day: the counts stored for it, computed from the
    * daily rollup once the day has settled and kept, since it no longer changes.
    */
-  async activeUsers(day: string, query: Query): Promise<ActiveUsers> {
+  async activeUsers(day: string, query: ReadQuery): Promise<ActiveUsers> {
     if (day >= utcToday()) {
       const [row] = await query<ActiveUsers>(
         `SELECT count(*) FILTER (WHERE last_day = $1::date)::int AS dau,
@@ -91,19 +93,17 @@ export class AnalyticsRepository {
     );
   }
 
-  async overview(from: string, to: string): Promise<Overview> {
-    const runner = this.dataSource.createQueryRunner('slave');
-    try {
-      const query = <T>(sql: string, parameters: unknown[]) =>
-        runner.query(sql, parameters) as Promise<T[]>;
-      // One connection, so one query after another.
+  /** @param reader the admin asking, who reads from the primary after a write of theirs. */
+  overview(from: string, to: string, reader?: string): Promise<Overview> {
+    // One connection, so one query after another, all from the same server.
+    return this.router.read(async (query) => {
       const users = await query<{ total: number; new: number }>(
         `SELECT count(*)::int AS total,
                 count(*) FILTER (WHERE (created_at AT TIME ZONE 'UTC')::date BETWEEN $1::date AND $2::date)::int AS new
            FROM users`,
         [from, to],
       );
-      const active = await this.activeUsers(to, (sql, parameters) => query(sql, parameters));
+      const active = await this.activeUsers(to, query);
       const planMix = await query<{ plan: string; users: number }>(
         `SELECT coalesce(features->>'plan', plan) AS plan, count(*)::int AS users
            FROM subscriptions GROUP BY 1 ORDER BY 2 DESC, 1`,
@@ -130,8 +130,6 @@ export class AnalyticsRepository {
         signupsPerDay: signups,
         topActions: topActions.map((row) => ({ action: row.action, events: Number(row.events) })),
       };
-    } finally {
-      await runner.release();
-    }
+    }, reader);
   }
 }

@@ -9,6 +9,7 @@ import {
 import { RateLimitStorage } from '../../common/rate-limit/rate-limit.storage.js';
 import { ShutdownService } from '../../common/lifecycle/shutdown.service.js';
 import { AppConfig } from '../../config/app-config.js';
+import { ReplicaRouter } from '../../database/replica-router.service.js';
 import { RedisService } from '../../redis/redis.service.js';
 
 @Injectable()
@@ -21,9 +22,13 @@ export class HealthService {
     private readonly rateLimits: RateLimitStorage,
     private readonly shutdown: ShutdownService,
     private readonly config: AppConfig,
+    private readonly replicas: ReplicaRouter,
   ) {}
 
-  /** PostgreSQL, and Redis when configured, each bounded by HEALTH_CHECK_TIMEOUT_MS. */
+  /**
+   * PostgreSQL, and Redis when configured, each bounded by HEALTH_CHECK_TIMEOUT_MS. Replicas
+   * are reported but never fail readiness: their reads fall back to the primary.
+   */
   readiness(): Promise<HealthCheckResult> {
     const timeout = this.config.healthCheckTimeoutMs;
     const checks: HealthIndicatorFunction[] = [
@@ -45,6 +50,14 @@ export class HealthService {
           })
           .withTimeout(timeout),
       );
+    }
+    if (this.replicas.enabled) {
+      checks.push(() => {
+        const replicas = Object.fromEntries(
+          this.replicas.status().map(({ name, ...state }) => [name, state]),
+        );
+        return this.indicators.check('replicas').up(replicas);
+      });
     }
     return this.health.check(checks);
   }

@@ -2,6 +2,7 @@ import { Global, Module, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
+import { ReplicaRouter } from '../../database/replica-router.service.js';
 import { MetricsController } from './metrics.controller.js';
 import { MetricsService } from './metrics.service.js';
 
@@ -15,6 +16,7 @@ export class MetricsModule implements OnModuleInit {
   constructor(
     private readonly metrics: MetricsService,
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly replicas: ReplicaRouter,
   ) {}
 
   onModuleInit(): void {
@@ -32,6 +34,25 @@ export class MetricsModule implements OnModuleInit {
         };
       },
       ['state'],
+    );
+    if (!this.replicas.enabled) return;
+    const replicas = () => this.replicas.status();
+    this.metrics.gauge(
+      'db_replica_usable',
+      'Whether a read replica takes reads (1) or is skipped as down or lagging (0)',
+      () => Object.fromEntries(replicas().map(({ name, state }) => [name, state === 'up' ? 1 : 0])),
+      ['replica'],
+    );
+    this.metrics.gauge(
+      'db_replica_lag_seconds',
+      'Time a read replica is behind the primary, as last measured',
+      () =>
+        Object.fromEntries(
+          replicas()
+            .filter(({ lagMs }) => lagMs !== null)
+            .map(({ name, lagMs }) => [name, (lagMs ?? 0) / 1000]),
+        ),
+      ['replica'],
     );
   }
 }
