@@ -8,10 +8,7 @@ import {
   registerUser,
   type RegisteredUser,
 } from '../factories/users.factory.js';
-import {
-  startReplicatedPostgres,
-  type ReplicatedPostgres,
-} from '../support/replicated-postgres.js';
+import { startPostgresCluster, type PostgresCluster } from '../support/postgres-cluster.js';
 import { freePort } from '../support/server-process.js';
 import { json, startTestApp, testEnv, type TestApp } from '../support/test-app.js';
 
@@ -28,7 +25,7 @@ interface Readiness {
  * on the replica to make it fall behind on demand.
  */
 describe('read replicas', () => {
-  let cluster: ReplicatedPostgres;
+  let cluster: PostgresCluster;
   let patient: TestApp;
   let strict: TestApp;
   let admin: RegisteredUser;
@@ -71,7 +68,7 @@ describe('read replicas', () => {
     )[0].total;
 
   beforeAll(async () => {
-    cluster = await startReplicatedPostgres();
+    cluster = await startPostgresCluster();
     await cluster.sql('primary', 'postgres', `CREATE DATABASE ${DATABASE}`);
     const primaryUrl = cluster.primaryUrl(DATABASE);
     await runPendingMigrations(loadConfig(testEnv({ DATABASE_URL: primaryUrl })));

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { json, type TestApp } from '../support/test-app.js';
+import { json, type ApiClient } from '../support/test-app.js';
 
 export interface RegisteredUser {
   id: string;
@@ -29,7 +29,7 @@ export function strongPassword(): string {
 }
 
 export async function registerUser(
-  api: TestApp,
+  api: ApiClient,
   overrides: {
     email?: string;
     password?: string;
@@ -63,7 +63,7 @@ export async function registerUser(
 }
 
 export async function login(
-  api: TestApp,
+  api: ApiClient,
   email: string,
   password: string,
   headers: Record<string, string> = {},
@@ -79,7 +79,7 @@ export function bearer(token: string, extra: Record<string, string> = {}): Reque
 }
 
 /** Makes a user admin directly in the database and returns a fresh login as that admin. */
-export async function createAdmin(api: TestApp): Promise<RegisteredUser> {
+export async function createAdmin(api: ApiClient): Promise<RegisteredUser> {
   const user = await registerUser(api);
   await api.query(
     `UPDATE users SET role = 'admin', token_version = token_version + 1 WHERE id = $1`,

@@ -1,4 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import pg from 'pg';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -56,4 +57,53 @@ export async function waitForReady(port: number, timeoutMs = 60_000): Promise<vo
     await sleep(200);
   }
   throw new Error(`the server on port ${port} was not ready within ${timeoutMs} ms`);
+}
+
+export interface ApiProcess extends ServerProcess {
+  url: string;
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  query<T = Record<string, unknown>>(sql: string, parameters?: unknown[]): Promise<T[]>;
+  /** Sends a signal and waits for the exit, SIGKILL after `timeoutMs`. */
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<{ code: number | null }>;
+}
+
+/** The built server as its own OS process on a free port, once it answers ready. */
+export async function startApiProcess(env: Record<string, string>): Promise<ApiProcess> {
+  const port = await freePort();
+  const server = spawnServer({ ...env, HOST: '127.0.0.1', PORT: String(port) });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await Promise.race([
+      waitForReady(port),
+      server.exited.then(({ code }) => {
+        throw new Error(`the server exited with ${code}:\n${server.output()}`);
+      }),
+    ]);
+  } catch (error) {
+    server.child.kill('SIGKILL');
+    throw error;
+  }
+  return {
+    ...server,
+    url,
+    fetch: (path, init) => fetch(`${url}${path}`, init),
+    async query<T>(sql: string, parameters?: unknown[]) {
+      const client = new pg.Client({ connectionString: env.DATABASE_URL });
+      await client.connect();
+      try {
+        return (await client.query(sql, parameters)).rows as T[];
+      } finally {
+        await client.end();
+      }
+    },
+    async stop(signal = 'SIGTERM', timeoutMs = 20_000) {
+      if (server.child.exitCode !== null || server.child.signalCode !== null)
+        return { code: server.child.exitCode };
+      server.child.kill(signal);
+      const timer = setTimeout(() => server.child.kill('SIGKILL'), timeoutMs);
+      const { code } = await server.exited;
+      clearTimeout(timer);
+      return { code };
+    },
+  };
 }

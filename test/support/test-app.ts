@@ -45,14 +45,18 @@ export class LogCapture extends Writable {
   }
 }
 
-export interface TestApp {
-  app: NestFastifyApplication;
-  config: AppConfig;
+/** What the factories need of a running API, in this process or another. */
+export interface ApiClient {
   url: string;
-  database: TestDatabase | undefined;
   fetch(path: string, init?: RequestInit): Promise<Response>;
   /** SQL against the app's own database, for setting up and checking state. */
   query<T = Record<string, unknown>>(sql: string, parameters?: unknown[]): Promise<T[]>;
+}
+
+export interface TestApp extends ApiClient {
+  app: NestFastifyApplication;
+  config: AppConfig;
+  database: TestDatabase | undefined;
   close(): Promise<void>;
 }
 

@@ -60,6 +60,10 @@ function isInvalidData(error: unknown): boolean {
   return typeof code === 'string' && code.startsWith('22');
 }
 
+function isHealthCheckAnswer(exception: unknown): boolean {
+  return exception instanceof HttpException && isHealthCheckResult(exception.getResponse());
+}
+
 function isHealthCheckResult(response: unknown): response is { status: string; details: object } {
   return (
     typeof response === 'object' &&
@@ -88,7 +92,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const reply = ctx.getResponse<FastifyReply>();
     const { status, body } = this.toResponse(exception, request.id);
 
-    if (status >= 500) {
+    if (isHealthCheckAnswer(exception)) {
+      // Readiness answering 503 is its job, not a failure: HealthService logs the changes.
+    } else if (isDatabaseUnavailable(exception)) {
+      const reason = (exception as { message?: unknown }).message;
+      this.logger.warn({ requestId: request.id, reason, msg: 'Database unavailable' });
+    } else if (status >= 500) {
       this.logger.error({ requestId: request.id, err: exception, msg: 'Request failed' });
     }
     if (

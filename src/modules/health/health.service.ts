@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import {
   HealthCheckResult,
   HealthCheckService,
@@ -14,6 +14,10 @@ import { RedisService } from '../../redis/redis.service.js';
 
 @Injectable()
 export class HealthService {
+  private readonly logger = new Logger('Health');
+  /** The failing checks at the last readiness answer, to log changes rather than every probe. */
+  private failing = '';
+
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
@@ -59,6 +63,24 @@ export class HealthService {
         return this.indicators.check('replicas').up(replicas);
       });
     }
-    return this.health.check(checks);
+    return this.health.check(checks).then(
+      (result) => {
+        this.noteFailing(result, []);
+        return result;
+      },
+      (error: unknown) => {
+        const result = (error as { getResponse?: () => HealthCheckResult }).getResponse?.();
+        if (result) this.noteFailing(result, Object.keys(result.error ?? {}));
+        throw error;
+      },
+    );
+  }
+
+  private noteFailing(result: HealthCheckResult, failing: string[]): void {
+    const now = failing.sort().join(', ');
+    if (now === this.failing) return;
+    this.failing = now;
+    if (now) this.logger.warn({ msg: `Not ready: ${now} down`, details: result.error });
+    else this.logger.log('Ready: every check is up');
   }
 }

@@ -7,13 +7,13 @@ import pg from 'pg';
 import { freePort } from './server-process.js';
 
 /**
- * A primary and a streaming replica of its own, made for one suite: initdb for the primary,
- * pg_basebackup -R for the replica, each with its own data directory and port under a temp
- * folder. The machine's own PostgreSQL is never touched. Needs PostgreSQL's server binaries
- * (pg_basebackup is not in the embedded package): PG_BIN_DIR, or the newest under
- * /usr/lib/postgresql.
+ * A PostgreSQL primary of one suite's own, with a streaming replica when asked: initdb for the
+ * primary, pg_basebackup -R for the replica, each with its own data directory and port under a
+ * temp folder, so a suite can stop and start them. The machine's own PostgreSQL is never
+ * touched. Needs PostgreSQL's server binaries (pg_basebackup is not in the embedded package):
+ * PG_BIN_DIR, or the newest under /usr/lib/postgresql.
  */
-export interface ReplicatedPostgres {
+export interface PostgresCluster {
   primaryUrl(database: string): string;
   replicaUrl(database: string): string;
   /** Runs SQL as the superuser on the primary or the replica. */
@@ -30,6 +30,9 @@ export interface ReplicatedPostgres {
   waitForReplay(): Promise<void>;
   stopReplica(): void;
   startReplica(): void;
+  /** Stops the primary at once, as a crash or a network cut would look to clients. */
+  stopPrimary(): void;
+  startPrimary(): void;
   stop(): void;
 }
 
@@ -48,7 +51,7 @@ function binDir(): string {
   return join(root, versions[0], 'bin');
 }
 
-export async function startReplicatedPostgres(): Promise<ReplicatedPostgres> {
+export async function startPostgresCluster({ replica = true } = {}): Promise<PostgresCluster> {
   const bin = binDir();
   const base = mkdtempSync(join(tmpdir(), 'is-replication-'));
   // PostgreSQL refuses to run as root: when the tests do, its processes run as "postgres".
@@ -76,7 +79,7 @@ export async function startReplicatedPostgres(): Promise<ReplicatedPostgres> {
       'fsync = off',
       'full_page_writes = off',
       'shared_buffers = 32MB',
-      'max_connections = 60',
+      'max_connections = 100',
       'wal_level = replica',
       'max_wal_senders = 4',
       'wal_keep_size = 256MB',
@@ -99,22 +102,25 @@ export async function startReplicatedPostgres(): Promise<ReplicatedPostgres> {
     ]);
   start(primaryDir);
   try {
-    run('pg_basebackup', [
-      '-h',
-      '127.0.0.1',
-      '-p',
-      String(ports.primary),
-      '-U',
-      'postgres',
-      '-D',
-      replicaDir,
-      '-R',
-      '-X',
-      'stream',
-      '--no-sync',
-    ]);
-    appendFileSync(join(replicaDir, 'postgresql.conf'), `port = ${ports.replica}\n`);
-    start(replicaDir);
+    if (replica)
+      run('pg_basebackup', [
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(ports.primary),
+        '-U',
+        'postgres',
+        '-D',
+        replicaDir,
+        '-R',
+        '-X',
+        'stream',
+        '--no-sync',
+      ]);
+    if (replica) {
+      appendFileSync(join(replicaDir, 'postgresql.conf'), `port = ${ports.replica}\n`);
+      start(replicaDir);
+    }
   } catch (error) {
     run('pg_ctl', ['-D', primaryDir, '-m', 'immediate', 'stop'], { stdio: 'ignore' });
     rmSync(base, { recursive: true, force: true });
@@ -137,7 +143,7 @@ export async function startReplicatedPostgres(): Promise<ReplicatedPostgres> {
       await client.end();
     }
   };
-  const cluster: ReplicatedPostgres = {
+  const cluster: PostgresCluster = {
     primaryUrl: (database) => url(ports.primary, database),
     replicaUrl: (database) => url(ports.replica, database),
     sql,
@@ -181,8 +187,10 @@ export async function startReplicatedPostgres(): Promise<ReplicatedPostgres> {
     },
     stopReplica: () => run('pg_ctl', ['-D', replicaDir, '-m', 'fast', '-w', 'stop']),
     startReplica: () => start(replicaDir),
+    stopPrimary: () => run('pg_ctl', ['-D', primaryDir, '-m', 'immediate', '-w', 'stop']),
+    startPrimary: () => start(primaryDir),
     stop() {
-      for (const dir of [replicaDir, primaryDir])
+      for (const dir of replica ? [replicaDir, primaryDir] : [primaryDir])
         spawnSync(join(bin, 'pg_ctl'), ['-D', dir, '-m', 'immediate', '-w', 'stop'], {
           stdio: 'ignore',
           ...(owner ? { uid: owner.uid, gid: owner.gid } : {}),
@@ -190,7 +198,7 @@ export async function startReplicatedPostgres(): Promise<ReplicatedPostgres> {
       rmSync(base, { recursive: true, force: true });
     },
   };
-  await cluster.waitForReplay();
+  if (replica) await cluster.waitForReplay();
   return cluster;
 }
 

@@ -1,0 +1,276 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { loadConfig } from '../../src/config/app-config.js';
+import { runPendingMigrations } from '../../src/database/migrate.js';
+import {
+  checkoutSessionFactory,
+  eventFactory,
+  PRICES,
+  signedDelivery,
+  STRIPE_TEST_ENV,
+  subscriptionFactory,
+} from '../factories/stripe.factory.js';
+import { bearer, clientAddress, registerUser } from '../factories/users.factory.js';
+import { LoadBalancer } from '../support/load-balancer.js';
+import { countStatuses, runLoad } from '../support/load.js';
+import { startPostgresCluster, type PostgresCluster } from '../support/postgres-cluster.js';
+import { RedisProcess } from '../support/redis-process.js';
+import { ensureBuilt, startApiProcess, type ApiProcess } from '../support/server-process.js';
+import { StripeStandIn } from '../support/stripe-stand-in.js';
+import { json, TEST_JWT_SECRET, testEnv } from '../support/test-app.js';
+
+const DATABASE = 'insightsheet';
+const RATE_LIMIT = 40;
+
+/** A request that needs the database and nothing else: an unknown refresh token (401). */
+const refreshUnknown = (api: { url: string }, signal?: AbortSignal) =>
+  fetch(`${api.url}/api/v1/auth/refresh`, {
+    ...json({ refreshToken: randomBytes(32).toString('base64url') }, clientAddress()),
+    signal,
+  });
+
+/** A request that needs no dependency: the public plan catalogue (200). */
+const plans = (api: { url: string }, signal?: AbortSignal) =>
+  fetch(`${api.url}/api/v1/plans`, { headers: clientAddress(), signal });
+
+async function readiness(api: ApiProcess) {
+  const response = await api.fetch('/health/ready');
+  return {
+    status: response.status,
+    body: (await response.json()) as {
+      details?: Record<string, { status: string; rateLimits?: string }>;
+    },
+  };
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await sleep(50);
+  }
+  throw new Error(`${what}: not within ${timeoutMs} ms`);
+}
+
+/**
+ * Two API processes built as in production (`node dist/src/main.js`, NODE_ENV=production) on a
+ * PostgreSQL and a Redis of this suite's own, which it stops and starts, behind a load balancer
+ * that health-checks /health/ready as a platform's does.
+ */
+describe('API processes: shared state, faults and shutdown', () => {
+  const stripe = new StripeStandIn(STRIPE_TEST_ENV.STRIPE_SECRET_KEY);
+  const redis = new RedisProcess();
+  let cluster: PostgresCluster;
+  let a: ApiProcess;
+  let b: ApiProcess;
+  let balancer: LoadBalancer;
+
+  beforeAll(async () => {
+    ensureBuilt();
+    cluster = await startPostgresCluster({ replica: false });
+    await cluster.sql('primary', 'postgres', `CREATE DATABASE ${DATABASE}`);
+    const databaseUrl = cluster.primaryUrl(DATABASE);
+    await runPendingMigrations(loadConfig(testEnv({ DATABASE_URL: databaseUrl })));
+    await redis.start();
+    await stripe.start();
+    const env = {
+      ...STRIPE_TEST_ENV,
+      STRIPE_API_BASE: stripe.url,
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'info',
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: redis.url,
+      JWT_SECRET: TEST_JWT_SECRET,
+      FRONTEND_URL: 'https://app.insightsheet.test',
+      TRUST_PROXY: '127.0.0.1',
+      RATE_LIMIT_MAX_REQUESTS: String(RATE_LIMIT),
+      SHUTDOWN_DRAIN_MS: '1500',
+      DB_POOL_MAX: '10',
+      ACTIVITY_FLUSH_MS: '100',
+    };
+    [a, b] = await Promise.all([startApiProcess(env), startApiProcess(env)]);
+    balancer = new LoadBalancer([a.url, b.url]);
+    await balancer.start();
+  }, 120_000);
+
+  afterAll(async () => {
+    await balancer?.stop();
+    await Promise.all([a?.stop('SIGKILL'), b?.stop('SIGKILL')]);
+    await redis.stop();
+    await stripe.stop();
+    cluster?.stop();
+  });
+
+  it('counts one rate limit of N across both processes', async () => {
+    const user = await registerUser(a);
+    const statuses: number[] = [];
+    for (let i = 0; i < RATE_LIMIT + 4; i++) {
+      const instance = i % 2 === 0 ? a : b;
+      statuses.push((await instance.fetch('/api/v1/users/me', bearer(user.accessToken))).status);
+    }
+    expect(statuses.filter((status) => status === 200)).toHaveLength(RATE_LIMIT);
+    expect(statuses.slice(RATE_LIMIT)).toEqual([429, 429, 429, 429]);
+  });
+
+  it('logout-all on one process rejects the token on the other at once', async () => {
+    const user = await registerUser(b);
+    expect((await b.fetch('/api/v1/users/me', bearer(user.accessToken))).status).toBe(200);
+    const response = await a.fetch('/api/v1/auth/logout-all', {
+      method: 'POST',
+      ...bearer(user.accessToken),
+    });
+    expect(response.status).toBe(204);
+    expect((await b.fetch('/api/v1/users/me', bearer(user.accessToken))).status).toBe(401);
+  });
+
+  it('a webhook-driven plan change on one process is seen by the other at once', async () => {
+    const user = await registerUser(a);
+    const plan = async (api: ApiProcess) => {
+      const me = await api.fetch('/api/v1/users/me', bearer(user.accessToken));
+      return ((await me.json()) as { subscription: { plan: string } }).subscription.plan;
+    };
+    expect(await plan(b)).toBe('free');
+    const checkout = await a.fetch(
+      '/api/v1/billing/checkout',
+      json({ plan: 'pro', interval: 'month' }, { authorization: `Bearer ${user.accessToken}` }),
+    );
+    expect(checkout.status).toBe(201);
+    const [{ stripe_customer_id: customer }] = await a.query<{ stripe_customer_id: string }>(
+      `SELECT stripe_customer_id FROM subscriptions WHERE user_id = $1`,
+      [user.id],
+    );
+    const subscription = subscriptionFactory({
+      customer,
+      userId: user.id,
+      price: PRICES.proMonthly,
+    });
+    stripe.putSubscription(subscription);
+    const payload = JSON.stringify(
+      eventFactory(
+        'checkout.session.completed',
+        checkoutSessionFactory({ customer, subscription: subscription.id, userId: user.id }),
+      ),
+    );
+    const delivered = await a.fetch('/api/v1/billing/webhook', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'stripe-signature': signedDelivery(payload) },
+      body: payload,
+    });
+    expect(delivered.status).toBe(200);
+    expect(await plan(b)).toBe('pro');
+  });
+
+  it('keeps serving while Redis is stopped, falls back per instance, and uses Redis again', async () => {
+    const user = await registerUser(a);
+    let stopLoad!: () => void;
+    const stopped = new Promise<void>((resolve) => (stopLoad = resolve));
+    const load = runLoad((signal) => plans(a, signal), { concurrency: 8, stop: stopped });
+    await sleep(300);
+    await redis.stop();
+    try {
+      await waitFor('readiness reports the fallback', async () => {
+        const ready = await readiness(a);
+        return ready.status === 503 && ready.body.details?.redis?.status === 'down';
+      });
+      // Authenticated, cached routes keep working from the database.
+      expect((await a.fetch('/api/v1/users/me', bearer(user.accessToken))).status).toBe(200);
+      await sleep(500);
+    } finally {
+      await redis.start();
+      stopLoad();
+    }
+    const result = await load;
+    expect(result.errors).toEqual([]);
+    expect(countStatuses(result, 200, 300)).toBe(result.total);
+    expect(result.maxMs).toBeLessThan(2000);
+    expect(a.output()).toContain('Rate limiting falls back to per-instance counters');
+
+    await waitFor('readiness is back to Redis', async () => {
+      // The counters move back to Redis on the next rate-limited request that finds it.
+      await (await plans(a)).arrayBuffer();
+      const ready = await readiness(a);
+      return ready.status === 200 && ready.body.details?.redis?.rateLimits === 'redis';
+    });
+    expect((await a.fetch('/api/v1/users/me', bearer(user.accessToken))).status).toBe(200);
+  });
+
+  it('fails fast with 503 while PostgreSQL is stopped, loses no accepted event, and recovers by itself', async () => {
+    const user = await registerUser(a);
+    const event = (action: string) =>
+      a.fetch(
+        '/api/v1/activity',
+        json({ action }, { authorization: `Bearer ${user.accessToken}` }),
+      );
+    expect((await event('sheet.before_outage')).status).toBe(202);
+
+    let stopLoad!: () => void;
+    const stopped = new Promise<void>((resolve) => (stopLoad = resolve));
+    const load = runLoad((signal) => refreshUnknown(a, signal), { concurrency: 8, stop: stopped });
+    await sleep(300);
+    cluster.stopPrimary();
+    const stoppedAt = Date.now();
+    let restarted = false;
+    try {
+      await waitFor('readiness answers 503', async () => (await readiness(a)).status === 503, 2000);
+      expect(Date.now() - stoppedAt).toBeLessThan(2000);
+      // Accepted during the outage: kept in the buffer until the database returns.
+      expect((await event('sheet.during_outage')).status).toBe(202);
+      await sleep(1500);
+      expect(a.child.exitCode).toBeNull();
+      cluster.startPrimary();
+      restarted = true;
+      await waitFor('readiness is 200 again', async () => (await readiness(a)).status === 200);
+      await sleep(300);
+    } finally {
+      if (!restarted) cluster.startPrimary();
+      stopLoad();
+    }
+    const result = await load;
+    // Nothing hung or crashed: every request got an answer, 401 (database up) or 503 (down).
+    expect(result.errors).toEqual([]);
+    expect(countStatuses(result, 500, 503) + countStatuses(result, 504, 600)).toBe(0);
+    expect(result.statuses.get(503)).toBeGreaterThan(0);
+    expect(result.statuses.get(401)).toBeGreaterThan(0);
+    expect(result.maxMs).toBeLessThan(5000);
+
+    await waitFor('the event accepted during the outage is stored', async () => {
+      const rows = await a.query(
+        `SELECT 1 FROM user_activities WHERE user_id = $1 AND action = 'sheet.during_outage'`,
+        [user.id],
+      );
+      return rows.length === 1;
+    });
+  });
+
+  it('drains on SIGTERM under load behind the load balancer: no failed request, exit 0', async () => {
+    await waitFor('both processes are in rotation', async () => {
+      const [ra, rb] = await Promise.all([readiness(a), readiness(b)]);
+      return ra.status === 200 && rb.status === 200;
+    });
+    await sleep(300);
+    let stopLoad!: () => void;
+    const stopped = new Promise<void>((resolve) => (stopLoad = resolve));
+    const load = runLoad(
+      (signal) =>
+        Math.random() < 0.5 ? plans(balancer, signal) : refreshUnknown(balancer, signal),
+      { concurrency: 16, stop: stopped },
+    );
+    await sleep(1000);
+    const servedBefore = balancer.served.get(b.url) ?? 0;
+    const logBefore = b.output().length;
+    const exit = await b.stop('SIGTERM');
+    await sleep(500);
+    stopLoad();
+    const result = await load;
+
+    expect(exit.code).toBe(0);
+    expect(servedBefore).toBeGreaterThan(0);
+    expect(result.errors).toEqual([]);
+    expect(countStatuses(result, 500, 600)).toBe(0);
+    expect(countStatuses(result, 200, 300) + (result.statuses.get(401) ?? 0)).toBe(result.total);
+    const shutdownLog = b.output().slice(logBefore);
+    expect(shutdownLog).toContain('Not ready: lifecycle down');
+    expect(shutdownLog).not.toMatch(/"level":"(error|fatal)"/);
+  });
+});
