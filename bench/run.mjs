@@ -78,7 +78,14 @@ async function startApi(env) {
   const loopReport = join(tmpdir(), `insightsheet-bench-loop-${RUN}-${port}.json`);
   const child = spawn(
     process.execPath,
-    ['--import', new URL('./event-loop-monitor.mjs', import.meta.url).pathname, 'dist/src/main.js'],
+    [
+      ...(process.env.BENCH_PROFILE
+        ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE]
+        : []),
+      '--import',
+      new URL('./event-loop-monitor.mjs', import.meta.url).pathname,
+      'dist/src/main.js',
+    ],
     {
       env: {
         PATH: process.env.PATH,
@@ -358,6 +365,37 @@ async function main() {
     const base = await measure('baseline: bare node:http JSON', baseline.url);
     await baseline.stop();
     lines.push(row(base, base));
+
+    if (process.env.BENCH_ONLY === 'http') {
+      // A quick look at the request pipeline alone, for profiling; nothing is written.
+      const api = await startApi({});
+      const user = await registerAndLogin(api.url);
+      lines.push(row(await measure('GET /health/live', `${api.url}/health/live`), base));
+      lines.push(
+        row(
+          await measure('GET /api/v1/users/me', `${api.url}/api/v1/users/me`, {
+            headers: { authorization: `Bearer ${user.accessToken}` },
+          }),
+          base,
+        ),
+      );
+      lines.push(
+        row(
+          await measure('POST /api/v1/activity', `${api.url}/api/v1/activity`, {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              authorization: `Bearer ${user.accessToken}`,
+            },
+            body: JSON.stringify({ action: 'sheet.analysed', metadata: { rows: 1200 } }),
+          }),
+          base,
+        ),
+      );
+      await api.stop();
+      console.log(lines.join('\n'));
+      return;
+    }
 
     for (const [label, env] of [
       ['in-process state', {}],

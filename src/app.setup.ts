@@ -10,7 +10,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { LogController, type FastifyRequest } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
 import { AppModule } from './app.module.js';
-import { applySecurityHeaders } from './common/http/security-headers.js';
+import { securityHeaders } from './common/http/security-headers.js';
 import { requestIdFor, type RequestWithUser } from './common/http/request-context.js';
 import { ShutdownService } from './common/lifecycle/shutdown.service.js';
 import { MetricsService } from './modules/metrics/metrics.service.js';
@@ -77,30 +77,33 @@ export async function configureApp(
   app.flushLogs();
   const fastify = app.getHttpAdapter().getInstance();
 
-  fastify.addHook('onRequest', async (request, reply) => {
-    applySecurityHeaders(request.raw, reply.raw, request.url.startsWith('/docs'));
+  // Callback-style hooks: they run on every request, and an async hook costs a promise each.
+  fastify.addHook('onRequest', (request, reply, done) => {
+    reply.headers(securityHeaders(request.url.startsWith('/docs')));
     reply.header('x-request-id', request.id);
     const type = request.headers['content-type'];
     if (type !== undefined && FILE_CONTENT.test(type)) {
-      throw new UnsupportedMediaTypeException(
-        'File content is never accepted: send application/json',
+      done(
+        new UnsupportedMediaTypeException('File content is never accepted: send application/json'),
       );
-    }
-    if (hasBody(request) && (type === undefined || !JSON_CONTENT.test(type))) {
-      throw new UnsupportedMediaTypeException('Request bodies must be application/json');
+    } else if (hasBody(request) && (type === undefined || !JSON_CONTENT.test(type))) {
+      done(new UnsupportedMediaTypeException('Request bodies must be application/json'));
+    } else {
+      done();
     }
   });
 
   const shutdown = app.get(ShutdownService);
-  fastify.addHook('onSend', async (_request, reply) => {
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
     // API answers hold personal data and tokens: nothing is cached unless a route says so.
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
     // While draining, every response tells its client to reconnect (elsewhere).
     if (shutdown.isShuttingDown) reply.header('connection', 'close');
+    done(null, payload);
   });
 
   const metrics = app.get(MetricsService);
-  fastify.addHook('onResponse', async (request, reply) => {
+  fastify.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url;
     if (route !== '/metrics') {
       metrics.recordRequest(
@@ -110,18 +113,20 @@ export async function configureApp(
         reply.elapsedTime / 1000,
       );
     }
-    if (route?.startsWith('/health') || route === '/metrics') return;
-    const user = (request as unknown as RequestWithUser).user;
-    const line = {
-      requestId: request.id,
-      method: request.method,
-      route: route ?? 'unmatched',
-      status: reply.statusCode,
-      ms: Math.round(reply.elapsedTime * 100) / 100,
-      ...(user ? { userId: user.id } : {}),
-    };
-    if (reply.statusCode >= 500) requestLogger.error(line, 'request');
-    else requestLogger.info(line, 'request');
+    if (!route?.startsWith('/health') && route !== '/metrics') {
+      const user = (request as unknown as RequestWithUser).user;
+      const line = {
+        requestId: request.id,
+        method: request.method,
+        route: route ?? 'unmatched',
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 100) / 100,
+        ...(user ? { userId: user.id } : {}),
+      };
+      if (reply.statusCode >= 500) requestLogger.error(line, 'request');
+      else requestLogger.info(line, 'request');
+    }
+    done();
   });
 
   // Exact origins only: 'null' and '*' can never be configured (see config.schema.ts).
@@ -140,6 +145,13 @@ export async function configureApp(
       'X-RateLimit-Reset',
     ],
     maxAge: 600,
+  });
+
+  // Liveness touches no dependency and needs no guard, pipe or controller: Fastify answers it
+  // directly (security headers, request id and metrics still apply through the hooks above).
+  const alive = JSON.stringify({ status: 'ok' });
+  fastify.get('/health/live', (_request, reply) => {
+    void reply.type('application/json; charset=utf-8').send(alive);
   });
 
   app.setGlobalPrefix(API_PREFIX, {
@@ -166,6 +178,14 @@ export async function configureApp(
       .addBearerAuth()
       .build(),
   );
+  document.paths['/health/live'] = {
+    get: {
+      tags: ['health'],
+      operationId: 'HealthController_live',
+      summary: 'The process can serve; touches no dependency',
+      responses: { '200': { description: '{"status":"ok"}' } },
+    },
+  };
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs/openapi.json',
     useGlobalPrefix: false,

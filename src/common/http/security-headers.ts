@@ -48,16 +48,24 @@ const docsHeaders = helmet({
   },
 });
 
-const noop = () => undefined;
+/** The headers a helmet middleware sets, read once by running it against a recording response. */
+function headersOf(middleware: typeof apiHeaders): Readonly<Record<string, string>> {
+  const headers: Record<string, string> = {};
+  const recorder = {
+    setHeader: (name: string, value: string) => (headers[name] = value),
+    removeHeader: () => undefined,
+  };
+  middleware({} as IncomingMessage, recorder as unknown as ServerResponse, () => undefined);
+  return Object.freeze(headers);
+}
+
+const API_HEADERS = headersOf(apiHeaders);
+const DOCS_HEADERS = headersOf(docsHeaders);
 
 /**
- * Sets the security headers. The helmet middlewares are built once here: @fastify/helmet
- * rebuilds them on every request, which cost a third of a trivial route's throughput.
+ * The security headers of a response: helmet's, computed once at start-up (helmet's options are
+ * static), so a request costs one header merge instead of a chain of middlewares.
  */
-export function applySecurityHeaders(
-  req: IncomingMessage,
-  res: ServerResponse,
-  isDocs: boolean,
-): void {
-  (isDocs ? docsHeaders : apiHeaders)(req, res, noop);
+export function securityHeaders(isDocs: boolean): Readonly<Record<string, string>> {
+  return isDocs ? DOCS_HEADERS : API_HEADERS;
 }

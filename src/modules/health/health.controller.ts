@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult } from '@nestjs/terminus';
 import { SkipThrottle } from '@nestjs/throttler';
 import { HealthService } from './health.service.js';
@@ -11,12 +11,6 @@ import { Public } from '../auth/decorators/auth.decorators.js';
 @Controller('health')
 export class HealthController {
   constructor(private readonly health: HealthService) {}
-
-  @Get('live')
-  @ApiOkResponse({ description: 'The process can serve; touches no dependency' })
-  live(): { status: 'ok' } {
-    return { status: 'ok' };
-  }
 
   @Get('ready')
   @HealthCheck()
