@@ -249,6 +249,35 @@ describe('access and refresh tokens', () => {
       expect((await login(api, session.email, session.password)).status).toBe(200);
     });
 
+    it('a login drops the sessions that ended more than a day ago, and keeps the rest', async () => {
+      const owner = await registerUser(api);
+      const ended = async (column: 'expires_at' | 'revoked_at', ago: string) =>
+        (
+          await api.query<{ id: string }>(
+            `INSERT INTO user_sessions (user_id, expires_at, last_used_at, ${column === 'revoked_at' ? 'revoked_at, ' : ''}created_at)
+             VALUES ($1, ${column === 'expires_at' ? `now() - interval '${ago}'` : `now() + interval '1 day'`}, now(),
+                     ${column === 'revoked_at' ? `now() - interval '${ago}', ` : ''}now() - interval '30 days')
+             RETURNING id`,
+            [owner.id],
+          )
+        )[0].id;
+      const expiredLongAgo = await ended('expires_at', '2 days');
+      const revokedLongAgo = await ended('revoked_at', '2 days');
+      const revokedRecently = await ended('revoked_at', '1 hour');
+      expect((await login(api, owner.email, owner.password)).status).toBe(200);
+
+      const left = (
+        await api.query<{ id: string }>(`SELECT id FROM user_sessions WHERE user_id = $1`, [
+          owner.id,
+        ])
+      ).map((row) => row.id);
+      expect(left).not.toContain(expiredLongAgo);
+      expect(left).not.toContain(revokedLongAgo);
+      expect(left).toContain(revokedRecently);
+      // The registration's session and the new login's.
+      expect(left).toHaveLength(3);
+    });
+
     it('logout-all needs an access token', async () => {
       expect((await api.fetch('/api/v1/auth/logout-all', { method: 'POST' })).status).toBe(401);
     });

@@ -93,9 +93,6 @@ export class AuthService {
       await this.users.updatePasswordHash(user.id, await this.passwords.hash(input.password));
     }
     await this.usersService.recordLogin(user.id);
-    void this.sessions
-      .pruneForUser(user.id)
-      .catch((error: Error) => this.logger.warn(error.message));
     this.events.publish(DomainEvents.LoggedIn, user.id, meta);
     const tokens = await this.startSession(user, meta);
     return { user: await this.usersService.profile(user.id), ...tokens };

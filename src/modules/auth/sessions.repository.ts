@@ -44,7 +44,11 @@ export interface SessionView {
 export class SessionsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** A new login: the session and its first refresh token. */
+  /**
+   * A new login: the session and its first refresh token, in one statement (one round trip,
+   * atomic). The same statement drops the user's sessions that expired or were revoked more
+   * than a day ago, so they never pile up.
+   */
   async create(
     userId: string,
     meta: RequestMeta,
@@ -52,17 +56,20 @@ export class SessionsRepository {
     tokenHash: Buffer,
     manager: EntityManager = this.dataSource.manager,
   ): Promise<string> {
-    const session = await manager.getRepository(Session).save(
-      manager.getRepository(Session).create({
-        userId,
-        userAgent: meta.userAgent,
-        ipAddress: meta.ip,
-        expiresAt,
-        lastUsedAt: new Date(),
-      }),
-    );
-    await manager.getRepository(RefreshToken).insert({ sessionId: session.id, tokenHash });
-    return session.id;
+    const [{ id }] = (await manager.query(
+      `WITH pruned AS (
+         DELETE FROM user_sessions
+          WHERE user_id = $1
+            AND (expires_at < now() - interval '1 day' OR revoked_at < now() - interval '1 day')
+       ), session AS (
+         INSERT INTO user_sessions (user_id, user_agent, ip_address, expires_at, last_used_at)
+         VALUES ($1, $2, $3, $4, now()) RETURNING id
+       )
+       INSERT INTO refresh_tokens (session_id, token_hash)
+       SELECT id, $5 FROM session RETURNING session_id AS id`,
+      [userId, meta.userAgent, meta.ip, expiresAt, tokenHash],
+    )) as { id: string }[];
+    return id;
   }
 
   /**
@@ -150,15 +157,6 @@ export class SessionsRepository {
       `UPDATE user_sessions SET revoked_at = now(), revoked_reason = $2
         WHERE user_id = $1 AND revoked_at IS NULL AND ($3::uuid IS NULL OR id <> $3::uuid)`,
       [userId, reason, exceptSessionId],
-    );
-  }
-
-  /** Drops a user's sessions that ended more than a day ago (expired or revoked). */
-  async pruneForUser(userId: string): Promise<void> {
-    await this.dataSource.query(
-      `DELETE FROM user_sessions
-        WHERE user_id = $1 AND (expires_at < now() - interval '1 day' OR revoked_at < now() - interval '1 day')`,
-      [userId],
     );
   }
 
