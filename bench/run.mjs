@@ -10,6 +10,7 @@ import autocannon from 'autocannon';
 import { execFileSync, fork, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -34,10 +35,52 @@ async function admin(sql) {
   const client = new pg.Client({ connectionString: ADMIN_URL });
   await client.connect();
   try {
-    await client.query(sql);
+    return (await client.query(sql)).rows;
   } finally {
     await client.end();
   }
+}
+
+function packageVersion(name) {
+  return JSON.parse(readFileSync(`node_modules/${name}/package.json`, 'utf8')).version;
+}
+
+/** The Redis server's version, from INFO over a plain socket. */
+function redisVersion() {
+  const { hostname, port } = new URL(REDIS_URL);
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: hostname, port: Number(port || 6379) });
+    let reply = '';
+    socket.once('connect', () => socket.write('INFO server\r\n'));
+    socket.on('data', (chunk) => {
+      reply += chunk;
+      const match = /redis_version:([^\r\n]+)/.exec(reply);
+      if (match) {
+        socket.destroy();
+        resolve(match[1]);
+      }
+    });
+    socket.once('error', () => resolve('unknown'));
+  });
+}
+
+async function versions() {
+  const [{ server_version: postgres }] = await admin('SHOW server_version');
+  const packages = [
+    '@nestjs/core',
+    'fastify',
+    'typeorm',
+    'pg',
+    'argon2',
+    'prom-client',
+    'autocannon',
+  ];
+  return [
+    `Node ${process.version}`,
+    `PostgreSQL ${postgres.split(' ')[0]}`,
+    `Redis ${await redisVersion()}`,
+    ...packages.map((name) => `${name} ${packageVersion(name)}`),
+  ].join(', ');
 }
 
 async function waitFor(url, timeoutMs = 30_000) {
@@ -138,6 +181,9 @@ async function measure(name, url, options = {}) {
     p50: result.latency.p50,
     p99: result.latency.p99,
     failures: result.non2xx + result.errors + result.timeouts,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    non2xx: result.non2xx,
   };
 }
 
@@ -417,6 +463,16 @@ async function main() {
       notes.push(
         `- rate limiting on an authenticated endpoint (${label}): ${(limited.rps / unlimited.rps).toFixed(2)} of the throughput without it`,
       );
+      const crowd = await measure(
+        `GET /api/v1/users/me, 1,000 connections (${label})`,
+        `${on.url}/api/v1/users/me`,
+        { headers, connections: 1000 },
+      );
+      lines.push(row(crowd, base));
+      notes.push(
+        `- 1,000 concurrent connections on GET /api/v1/users/me (${label}): ${crowd.errors} errors, ` +
+          `${crowd.timeouts} timeouts, ${crowd.non2xx} answers other than 200, p99 ${crowd.p99} ms`,
+      );
 
       if (label === 'in-process state') {
         const loginBody = JSON.stringify({ email: user.email, password: user.password });
@@ -450,7 +506,7 @@ async function main() {
       '# Benchmarks',
       '',
       `Produced by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ` +
-        `${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; autocannon with ${CONNECTIONS} connections ` +
+        `${Math.round(totalmem() / 2 ** 30)} GiB; ${await versions()}. Autocannon with ${CONNECTIONS} connections ` +
         `(16 for login) for ${DURATION} s per scenario after a 2 s warm-up, on the same two cores as the server ` +
         '(load generator included). The API runs built, with NODE_ENV=production, real PostgreSQL, and request logs on. ' +
         'Rate limit on/off pairs run alternately twice; the better run of each is kept.',

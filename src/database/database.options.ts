@@ -28,14 +28,19 @@ export function buildDataSourceOptions(
     maxQueryExecutionTime: 1000,
     poolSize: db.poolMax,
     applicationName: 'insightsheet-api',
-    extra: {
-      min: db.poolMin,
-      max: db.poolMax,
-      connectionTimeoutMillis: db.connectTimeoutMs,
-      idleTimeoutMillis: db.idleTimeoutMs,
-      statement_timeout: db.statementTimeoutMs,
-      query_timeout: db.statementTimeoutMs + 1000,
-      keepAlive: true,
-    },
+    extra: { min: db.poolMin, ...poolOptions(config) },
+  };
+}
+
+/** The pg pool settings every pool of the API shares (primary and replicas). */
+export function poolOptions(config: AppConfig) {
+  const db = config.database;
+  return {
+    max: db.poolMax,
+    connectionTimeoutMillis: db.connectTimeoutMs,
+    idleTimeoutMillis: db.idleTimeoutMs,
+    statement_timeout: db.statementTimeoutMs,
+    query_timeout: db.statementTimeoutMs + 1000,
+    keepAlive: true,
   };
 }

@@ -12,6 +12,7 @@ import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { isDatabaseUnavailable } from '../common/filters/all-exceptions.filter.js';
 import { AppConfig } from '../config/app-config.js';
+import { poolOptions } from './database.options.js';
 import { parseLsn, ReplicaLagClock } from './replica-lag.js';
 
 export type ReplicaState = 'starting' | 'up' | 'lagging' | 'down';
@@ -70,12 +71,7 @@ export class ReplicaRouter implements OnApplicationBootstrap, OnApplicationShutd
       const name = `replica-${index + 1}`;
       const pool = new pg.Pool({
         connectionString: url,
-        max: db.poolMax,
-        connectionTimeoutMillis: db.connectTimeoutMs,
-        idleTimeoutMillis: db.idleTimeoutMs,
-        statement_timeout: db.statementTimeoutMs,
-        query_timeout: db.statementTimeoutMs + 1000,
-        keepAlive: true,
+        ...poolOptions(config),
         application_name: 'insightsheet-api-reads',
       });
       // An idle connection dropped by a stopped replica must not crash the process.
