@@ -26,12 +26,11 @@ class SharedConnectionKeyvRedis<T> extends KeyvRedis<T> {
       inject: [RedisService],
       useFactory: (redis: RedisService): CacheModuleOptions => {
         if (!redis.client) return { ttl: ONE_HOUR_MS };
+        // The namespace belongs on Keyv: Keyv hands its own (even undefined) to the store, so a
+        // namespace set only on the store is dropped and keys lose REDIS_KEY_PREFIX.
         const store = new Keyv({
-          store: new SharedConnectionKeyvRedis(redis.client, {
-            namespace: redis.key('cache'),
-            throwOnConnectError: false,
-          }),
-          namespace: undefined,
+          store: new SharedConnectionKeyvRedis(redis.client, { throwOnConnectError: false }),
+          namespace: redis.key('cache'),
           useKeyPrefix: false,
         });
         const logger = new Logger('Cache');

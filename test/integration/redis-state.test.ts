@@ -72,6 +72,18 @@ describe('shared state in Redis', () => {
     );
   });
 
+  it('keeps every cache key under REDIS_KEY_PREFIX, apart from other deployments', async () => {
+    const key = `isolation-${randomBytes(4).toString('hex')}`;
+    await a.cache.set(key, 'mine', 60_000);
+    expect(await a.redis.client!.keys(`*${key}*`)).toEqual([`${prefix}:cache::${key}`]);
+    const other = await instance(TEST_REDIS_URL, `${prefix}-other`);
+    try {
+      expect(await other.cache.get(key)).toBeUndefined();
+    } finally {
+      await other.close();
+    }
+  });
+
   it('shares the cache between instances', async () => {
     await a.cache.set('greeting', { hello: 'world' }, 60_000);
     expect(await b.cache.get('greeting')).toEqual({ hello: 'world' });
