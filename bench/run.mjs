@@ -10,7 +10,7 @@ import autocannon from 'autocannon';
 import { execFileSync, fork, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -114,10 +114,20 @@ async function startBaseline() {
   return { url: `http://127.0.0.1:${port}`, stop: () => stop(child) };
 }
 
-let nextPort = 40000 + Math.floor(Math.random() * 10000);
+/** A port that is free now (ask the OS): fixed ranges collide with the clients' ephemeral ports. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 async function startApi(env) {
-  const port = nextPort++;
+  const port = await freePort();
   const loopReport = join(tmpdir(), `insightsheet-bench-loop-${RUN}-${port}.json`);
   const child = spawn(
     process.execPath,

@@ -22,7 +22,8 @@ export interface ReplicaStatus {
   state: ReplicaState;
   /** Time behind the primary, ms; null when it could not be measured. */
   lagMs: number | null;
-  reason?: string;
+  /** Why a replica is skipped, in general terms: readiness is public, the log has details. */
+  reason?: 'unreachable' | 'not a standby';
 }
 
 /** Runs one SQL statement on the connection a read was given. */
@@ -235,16 +236,23 @@ export class ReplicaRouter implements OnApplicationBootstrap, OnApplicationShutd
 
   private markDown(replica: Replica, error: unknown): void {
     const message = error instanceof Error ? error.message : String(error);
-    this.setState(replica, 'down', null, message);
+    this.setState(replica, 'down', null, 'unreachable', message);
   }
 
-  private setState(replica: Replica, state: ReplicaState, lagMs: number | null, reason?: string) {
+  private setState(
+    replica: Replica,
+    state: ReplicaState,
+    lagMs: number | null,
+    reason?: ReplicaStatus['reason'],
+    cause?: string,
+  ) {
     const was = replica.state;
     replica.state = state;
     replica.lagMs = lagMs;
     replica.reason = reason;
     if (was === state) return;
-    const detail = `${replica.name} is ${state}${lagMs === null ? '' : ` (${lagMs} ms behind)`}${reason ? `: ${reason}` : ''}`;
+    const why = cause ?? reason;
+    const detail = `${replica.name} is ${state}${lagMs === null ? '' : ` (${lagMs} ms behind)`}${why ? `: ${why}` : ''}`;
     if (state === 'up') this.logger.log(detail);
     else this.logger.warn(`${detail}; its reads go to the primary`);
   }

@@ -170,6 +170,12 @@ describe('read replicas', () => {
       // the primary.
       expect(await usersTotal(patient)).toBe(expected);
       await waitForState(patient, 'down');
+      // Readiness is public: it says why in general terms, never the replica's address.
+      expect(await replicaState(patient)).toEqual({
+        state: 'down',
+        lagMs: null,
+        reason: 'unreachable',
+      });
       expect(await usersTotal(patient)).toBe(expected);
       const metrics = await (await patient.fetch('/metrics')).text();
       expect(metrics).toMatch(/db_replica_usable\{replica="replica-1"\} 0/);
