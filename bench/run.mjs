@@ -310,21 +310,22 @@ async function activityScenarios(base, notes, { analyticsOnly = false } = {}) {
   return lines;
 }
 
+/** One web-app event, as POST /api/v1/activity receives it. */
+function activityRequest(accessToken) {
+  return {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` },
+    body: JSON.stringify({ action: 'sheet.analysed', resource: 'sheet', metadata: { rows: 1200 } }),
+  };
+}
+
 async function intakeScenarios(base, notes, lines) {
   const api = await startApi({});
   const user = await registerAndLogin(api.url);
   const intake = await measure(
     'POST /api/v1/activity (events accepted)',
     `${api.url}/api/v1/activity`,
-    {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${user.accessToken}` },
-      body: JSON.stringify({
-        action: 'sheet.analysed',
-        resource: 'sheet',
-        metadata: { rows: 1200 },
-      }),
-    },
+    activityRequest(user.accessToken),
   );
   lines.push(row(intake, base));
   await api.stop();
@@ -437,14 +438,11 @@ async function main() {
       );
       lines.push(
         row(
-          await measure('POST /api/v1/activity', `${api.url}/api/v1/activity`, {
-            method: 'POST',
-            headers: {
-              'content-type': 'application/json',
-              authorization: `Bearer ${user.accessToken}`,
-            },
-            body: JSON.stringify({ action: 'sheet.analysed', metadata: { rows: 1200 } }),
-          }),
+          await measure(
+            'POST /api/v1/activity',
+            `${api.url}/api/v1/activity`,
+            activityRequest(user.accessToken),
+          ),
           base,
         ),
       );

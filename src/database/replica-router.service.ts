@@ -117,8 +117,9 @@ export class ReplicaRouter implements OnApplicationBootstrap, OnApplicationShutd
    * when `writer` wrote recently, or when the replica fails mid-read.
    */
   async read<T>(work: (query: ReadQuery) => Promise<T>, writer?: string): Promise<T> {
-    const replica =
-      this.enabled && !(writer && (await this.wroteRecently(writer))) ? this.pick() : undefined;
+    // The writer's mark is looked up only when a replica could take the read at all.
+    const usable = this.pick();
+    const replica = usable && !(writer && (await this.wroteRecently(writer))) ? usable : undefined;
     if (replica) {
       try {
         return await this.onReplica(replica, work);
@@ -195,7 +196,7 @@ export class ReplicaRouter implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   /** One round of checks; a round still running when the next is due is not doubled. */
-  check(): Promise<void> {
+  private check(): Promise<void> {
     this.checking ??= this.checkAll().finally(() => (this.checking = undefined));
     return this.checking;
   }
