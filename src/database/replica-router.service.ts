@@ -10,7 +10,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { Cache } from 'cache-manager';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
-import { isDatabaseUnavailable } from '../common/filters/all-exceptions.filter.js';
+import { isDatabaseUnavailable } from './database-errors.js';
 import { AppConfig } from '../config/app-config.js';
 import { poolOptions } from './database.options.js';
 import { parseLsn, ReplicaLagClock } from './replica-lag.js';

@@ -3,7 +3,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '../../src/config/app-config.js';
 import { buildDataSourceOptions } from '../../src/database/database.options.js';
-import { isDatabaseUnavailable } from '../../src/common/filters/all-exceptions.filter.js';
+import { isDatabaseUnavailable } from '../../src/database/database-errors.js';
 
 describe('database pool', () => {
   it('is sized and bounded by configuration', () => {

@@ -10,54 +10,13 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import { ServiceUnavailableWithRetryException } from '../errors/service-unavailable.exception.js';
 import { TooManyRequestsException } from '../errors/too-many-requests.exception.js';
+import { isDatabaseUnavailable, isInvalidData } from '../../database/database-errors.js';
 
 export interface ErrorBody {
   statusCode: number;
   error: string;
   message: string | string[];
   requestId: string;
-}
-
-/** Error codes (Node and PostgreSQL) that mean the database is unreachable, not that the request is wrong. */
-const DATABASE_UNAVAILABLE = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  '57P01', // admin_shutdown
-  '57P02', // crash_shutdown
-  '57P03', // cannot_connect_now
-  '08000',
-  '08001',
-  '08003',
-  '08006',
-  '53300', // too_many_connections
-]);
-
-export function isDatabaseUnavailable(error: unknown): boolean {
-  // Duck-typed rather than instanceof Error: errors raised by Node's sockets may come from
-  // another realm (as under jest's module sandbox).
-  if (typeof error !== 'object' || error === null) return false;
-  const { code, driverError, message } = error as {
-    code?: unknown;
-    driverError?: { code?: unknown };
-    message?: unknown;
-  };
-  const found = typeof code === 'string' ? code : driverError?.code;
-  if (typeof found === 'string' && DATABASE_UNAVAILABLE.has(found)) return true;
-  return (
-    typeof message === 'string' &&
-    /timeout exceeded when trying to connect|Connection terminated|Query read timeout|connect ECONNREFUSED/i.test(
-      message,
-    )
-  );
-}
-
-/** PostgreSQL's class 22 (data exception), e.g. a NUL character or an out-of-range value: the input's fault. */
-function isInvalidData(error: unknown): boolean {
-  const code = (error as { driverError?: { code?: string } } | undefined)?.driverError?.code;
-  return typeof code === 'string' && code.startsWith('22');
 }
 
 function isHealthCheckAnswer(exception: unknown): boolean {

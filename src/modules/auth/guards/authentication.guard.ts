@@ -1,7 +1,7 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
-import { isDatabaseUnavailable } from '../../../common/filters/all-exceptions.filter.js';
+import { isDatabaseUnavailable } from '../../../database/database-errors.js';
 
 /**
  * First of the global guards: identifies the caller from a bearer token when one is sent,
