@@ -1,4 +1,5 @@
 import {
+  BadRequestException,
   RequestMethod,
   type Type,
   UnsupportedMediaTypeException,
@@ -10,6 +11,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { LogController, type FastifyRequest } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
 import { AppModule } from './app.module.js';
+import { unacceptableJson } from './common/http/json-body.js';
 import { securityHeaders } from './common/http/security-headers.js';
 import { requestIdFor, type RequestWithUser } from './common/http/request-context.js';
 import { ShutdownService } from './common/lifecycle/shutdown.service.js';
@@ -91,6 +93,13 @@ export async function configureApp(
     } else {
       done();
     }
+  });
+
+  // Before validation: a body nested thousands of levels deep would overflow
+  // class-transformer's stack, and text PostgreSQL cannot store must never reach a write.
+  fastify.addHook('preValidation', (request, _reply, done) => {
+    const reason = request.body === undefined ? undefined : unacceptableJson(request.body);
+    done(reason === undefined ? undefined : new BadRequestException(reason));
   });
 
   const shutdown = app.get(ShutdownService);
