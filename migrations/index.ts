@@ -4,6 +4,7 @@ import { BillingAndUsage1764144000000 } from './1764144000000-BillingAndUsage.js
 import { PartitionActivity1764147600000 } from './1764147600000-PartitionActivity.js';
 import { ActivityRollups1764151200000 } from './1764151200000-ActivityRollups.js';
 import { ActiveUserCounts1764154800000 } from './1764154800000-ActiveUserCounts.js';
+import { ActivitySourceAndDeadLetters1764158400000 } from './1764158400000-ActivitySourceAndDeadLetters.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and jest load the same set. */
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   PartitionActivity1764147600000,
   ActivityRollups1764151200000,
   ActiveUserCounts1764154800000,
+  ActivitySourceAndDeadLetters1764158400000,
 ];

@@ -218,7 +218,7 @@ export const envSchema = z
       .optional(),
     MAIL_FROM: z.string().trim().min(3).default('InsightSheet <no-reply@insightsheet.local>'),
     METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
-    ACTIVITY_FLUSH_MS: int(10, 60_000).default(1000),
+    ACTIVITY_FLUSH_MS: int(0, 1000).default(5),
     ACTIVITY_FLUSH_SIZE: int(1, 10_000).default(500),
     ACTIVITY_BUFFER_MAX: int(10, 1_000_000).default(20_000),
     ACTIVITY_RETENTION_DAYS: int(1, 36_500).default(730),

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ActivityBuffer } from '../../src/modules/activity/activity-buffer.service.js';
+import type { ActivityRow } from '../../src/modules/activity/activity-writer.js';
 import {
   bearer,
   createAdmin,
@@ -26,7 +28,7 @@ describe('activity', () => {
   let user: RegisteredUser;
 
   beforeAll(async () => {
-    api = await startTestApp({ env: { ACTIVITY_FLUSH_MS: '100' } });
+    api = await startTestApp({ env: { ACTIVITY_FLUSH_MS: '20' } });
     user = await registerUser(api);
   });
   afterAll(() => api.close());
@@ -45,7 +47,8 @@ describe('activity', () => {
       )
     )[0].n;
 
-  it('accepts an event with 202 and writes it with address and user agent', async () => {
+  // Issue 10, item 2: the 202 comes after the commit, so the row is there when it arrives.
+  it('accepts an event with 202 once it is written, with address and user agent', async () => {
     const response = await post(
       '/api/v1/activity',
       {
@@ -58,12 +61,13 @@ describe('activity', () => {
       { 'user-agent': 'sheet-app/2.0', 'x-forwarded-for': '10.9.8.7' },
     );
     expect(response.status).toBe(202);
-    await until(async () => (await count(user.id, 'sheet.analysed')) === 1);
+    expect(await count(user.id, 'sheet.analysed')).toBe(1);
     const [row] = await api.query<Record<string, unknown>>(
-      `SELECT resource, resource_id, metadata, host(ip_address) AS ip, user_agent FROM user_activities WHERE user_id = $1 AND action = 'sheet.analysed'`,
+      `SELECT source, resource, resource_id, metadata, host(ip_address) AS ip, user_agent FROM user_activities WHERE user_id = $1 AND action = 'sheet.analysed'`,
       [user.id],
     );
     expect(row).toEqual({
+      source: 'client',
       resource: 'sheet',
       resource_id: 'local-1',
       metadata: { rows: 1200, charts: ['bar'] },
@@ -81,7 +85,89 @@ describe('activity', () => {
     const response = await post('/api/v1/activity/batch', { events }, other.accessToken);
     expect(response.status).toBe(202);
     expect(await response.json()).toEqual({ accepted: 100 });
-    await until(async () => (await count(other.id, 'chart.rendered')) === 100);
+    expect(await count(other.id, 'chart.rendered')).toBe(100);
+  });
+
+  // Issue 10, item 3: a client may retry safely with the same ids.
+  it('answers a repeated event id with 202 again and stores it once', async () => {
+    const retrier = await registerUser(api);
+    const id = randomUUID();
+    for (let attempt = 0; attempt < 2; attempt++) {
+      expect(
+        (await post('/api/v1/activity', { id, action: 'sheet.saved' }, retrier.accessToken)).status,
+      ).toBe(202);
+    }
+    const batch = await post(
+      '/api/v1/activity/batch',
+      {
+        events: [
+          { id, action: 'sheet.saved' },
+          { id: randomUUID(), action: 'sheet.saved' },
+        ],
+      },
+      retrier.accessToken,
+    );
+    expect(await batch.json()).toEqual({ accepted: 2 });
+    expect(await count(retrier.id, 'sheet.saved')).toBe(2);
+    const [stored] = await api.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM user_activities WHERE id = $1`,
+      [id],
+    );
+    expect(stored.n).toBe(1);
+    expect((await post('/api/v1/activity', { id: 'not-a-uuid', action: 'a' })).status).toBe(400);
+  });
+
+  // Issue 10, item 1: these answered 202, then jammed the writer for every later event.
+  it.each([
+    ['a NUL character in metadata', { action: 'a', metadata: { x: '\u0000' } }],
+    ['a NUL character in resource', { action: 'a', resource: 'a\u0000b' }],
+    ['an unpaired surrogate in resourceId', { action: 'a', resourceId: 'x\ud800' }],
+    ['an unpaired surrogate in a metadata key', { action: 'a', metadata: { ['\udc00']: 1 } }],
+  ])(
+    'refuses text PostgreSQL cannot store (%s) with 400, and keeps writing',
+    async (_case, body) => {
+      const response = await post('/api/v1/activity', body);
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { message: string }).message).toMatch(/cannot be stored/);
+      expect((await post('/api/v1/activity', { action: 'after.refusal' })).status).toBe(202);
+    },
+  );
+
+  // Issue 10, item 1: behind TRUST_PROXY a forged X-Forwarded-For failed the inet cast of the
+  // failed-login event, which then blocked every event after it.
+  it('stores an unparsable client address as null and keeps writing', async () => {
+    const target = await registerUser(api);
+    const failed = await api.fetch(
+      '/api/v1/auth/login',
+      json({ email: target.email, password: 'wrong-password-x' }, { 'x-forwarded-for': 'garbage' }),
+    );
+    expect(failed.status).toBe(401);
+    await until(async () => (await count(target.id, 'auth.login_failed')) === 1);
+    const [row] = await api.query<{ ip: string | null }>(
+      `SELECT ip_address AS ip FROM user_activities WHERE user_id = $1 AND action = 'auth.login_failed'`,
+      [target.id],
+    );
+    expect(row.ip).toBeNull();
+    expect(
+      (await post('/api/v1/activity', { action: 'after.garbage' }, target.accessToken)).status,
+    ).toBe(202);
+  });
+
+  // Issue 10, item 4: the server's namespaces are the server's alone.
+  it.each([
+    'auth.login',
+    'user.erased',
+    'billing.plan_changed',
+    'subscription.x',
+    'workspace.x',
+    'admin.x',
+    'system.x',
+  ])('refuses the client action %s with 400', async (action) => {
+    const response = await post('/api/v1/activity', { action });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { message: string[] }).message.join(' ')).toContain(
+      'server namespace',
+    );
   });
 
   it.each([
@@ -114,7 +200,9 @@ describe('activity', () => {
   ])('refuses %s and accepts none of it', async (_case, body) => {
     const fresh = await registerUser(api);
     expect((await post('/api/v1/activity/batch', body, fresh.accessToken)).status).toBe(400);
-    await sleep(250);
+    // Anything accepted would be written before its answer: an event sent after is written
+    // after it, so once that one is there, nothing of the refused batch can still come.
+    expect((await post('/api/v1/activity', { action: 'b' }, fresh.accessToken)).status).toBe(202);
     expect(await count(fresh.id, 'a')).toBe(0);
   });
 
@@ -136,13 +224,13 @@ describe('activity', () => {
     });
     await until(async () => (await count(fresh.id)) >= 3);
     const rows = await api.query<{ action: string; ip: string; user_agent: string }>(
-      `SELECT action, host(ip_address) AS ip, user_agent FROM user_activities WHERE user_id = $1 ORDER BY created_at`,
+      `SELECT action, source, host(ip_address) AS ip, user_agent FROM user_activities WHERE user_id = $1 ORDER BY created_at`,
       [fresh.id],
     );
     expect(rows).toEqual([
-      { action: 'auth.registered', ip: '10.1.1.1', user_agent: 'browser/1' },
-      { action: 'auth.login_failed', ip: '10.1.1.2', user_agent: 'browser/1' },
-      { action: 'auth.login', ip: '10.1.1.3', user_agent: 'browser/1' },
+      { action: 'auth.registered', source: 'server', ip: '10.1.1.1', user_agent: 'browser/1' },
+      { action: 'auth.login_failed', source: 'server', ip: '10.1.1.2', user_agent: 'browser/1' },
+      { action: 'auth.login', source: 'server', ip: '10.1.1.3', user_agent: 'browser/1' },
     ]);
   });
 
@@ -153,7 +241,6 @@ describe('activity', () => {
       resourceId: `e${i}`,
     }));
     await post('/api/v1/activity/batch', { events }, walker.accessToken);
-    await until(async () => (await count(walker.id, 'cell.edited')) === 50);
     const existing = new Set(
       (
         await api.query<{ id: string }>(`SELECT id FROM user_activities WHERE user_id = $1`, [
@@ -204,19 +291,38 @@ describe('activity', () => {
       { events: [{ action: 'x.one' }, { action: 'x.two' }, { action: 'x.one' }] },
       target.accessToken,
     );
-    await until(async () => (await count(target.id, 'x.one')) === 2);
     const response = await api.fetch(
       `/api/v1/admin/activity?userId=${target.id}&action=x.one`,
       bearer(admin.accessToken),
     );
     expect(response.status).toBe(200);
     const body = (await response.json()) as {
-      items: { action: string; userId: string }[];
+      items: { action: string; userId: string; source: string }[];
       nextCursor: null;
     };
     expect(body.items).toHaveLength(2);
-    expect(body.items.every((item) => item.action === 'x.one' && item.userId === target.id)).toBe(
-      true,
+    expect(
+      body.items.every(
+        (item) => item.action === 'x.one' && item.userId === target.id && item.source === 'client',
+      ),
+    ).toBe(true);
+    // Issue 10, item 4: the source is shown to admins and in the user's export.
+    await until(async () => (await count(target.id, 'auth.registered')) === 1);
+    const registered = (await (
+      await api.fetch(
+        `/api/v1/admin/activity?userId=${target.id}&action=auth.registered`,
+        bearer(admin.accessToken),
+      )
+    ).json()) as { items: { source: string }[] };
+    expect(registered.items.map((item) => item.source)).toEqual(['server']);
+    const exported = (await (
+      await api.fetch('/api/v1/users/me/export', bearer(target.accessToken))
+    ).json()) as { activity: { action: string; source: string }[] };
+    expect(exported.activity.map(({ action, source }) => ({ action, source }))).toEqual(
+      expect.arrayContaining([
+        { action: 'x.one', source: 'client' },
+        { action: 'auth.registered', source: 'server' },
+      ]),
     );
     const future = new Date(Date.now() + 3_600_000).toISOString();
     const none = (await (
@@ -236,36 +342,27 @@ describe('activity', () => {
 });
 
 describe('activity buffer', () => {
-  it('flushes by size before the interval', async () => {
-    const api = await startTestApp({
-      env: { ACTIVITY_FLUSH_MS: '60000', ACTIVITY_FLUSH_SIZE: '5' },
-    });
-    try {
-      const user = await registerUser(api);
-      const events = Array.from({ length: 5 }, () => ({ action: 'size.flush' }));
-      await api.fetch(
-        '/api/v1/activity/batch',
-        json({ events }, { authorization: `Bearer ${user.accessToken}` }),
-      );
-      await until(async () => {
-        const [row] = await api.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM user_activities WHERE action = 'size.flush'`,
-        );
-        return row.n === 5;
-      }, 2000);
-    } finally {
-      await api.close();
-    }
+  const serverRow = (action: string): ActivityRow => ({
+    id: null,
+    userId: null,
+    action,
+    resource: null,
+    resourceId: null,
+    metadata: null,
+    ipAddress: null,
+    userAgent: null,
+    createdAt: new Date(),
+    source: 'server',
   });
 
-  it('keeps events while the database is unreachable, answers 503 when full, and writes them all when it returns', async () => {
+  it('answers 503 while the database is unreachable, writes nothing for it, keeps the server events and writes them when it returns', async () => {
     const database = await createTestDatabase();
     const proxy = TcpProxy.forUrl(database.url);
     await proxy.start();
     const api = await startTestApp({
       databaseUrl: proxy.rewrite(database.url),
       env: {
-        ACTIVITY_FLUSH_MS: '50',
+        ACTIVITY_FLUSH_MS: '5',
         ACTIVITY_FLUSH_SIZE: '10',
         ACTIVITY_BUFFER_MAX: '30',
         DB_CONNECT_TIMEOUT_MS: '300',
@@ -286,19 +383,28 @@ describe('activity buffer', () => {
             { authorization: `Bearer ${user.accessToken}` },
           ),
         );
-      expect((await send(20)).status).toBe(202);
-      await until(async () => buffer.stats.failedFlushes > 0);
-      const full = await send(20);
+      const refused = await send(20);
+      expect(refused.status).toBe(503);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(buffer.depth).toBe(0);
+
+      // The server's own events wait for the database; past the bound they are counted.
+      buffer.enqueue(Array.from({ length: 25 }, () => serverRow('system.outage_probe')));
+      buffer.enqueue(Array.from({ length: 10 }, () => serverRow('system.outage_probe')));
+      expect(buffer.stats.droppedServerEvents).toBe(10);
+      const full = await send(10);
       expect(full.status).toBe(503);
-      expect(Number(full.headers.get('retry-after'))).toBeGreaterThan(0);
-      expect(buffer.depth).toBe(20);
+      const metrics = await (await api.fetch('/metrics')).text();
+      expect(metrics).toMatch(/^activity_server_events_dropped 10$/m);
 
       await proxy.start();
       await until(async () => buffer.depth === 0, 15_000);
-      const [row] = await api.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM user_activities WHERE action = 'outage.event'`,
+      const rows = await api.query<{ action: string; n: number }>(
+        `SELECT action, count(*)::int AS n FROM user_activities
+          WHERE action IN ('outage.event', 'system.outage_probe') GROUP BY action`,
       );
-      expect(row.n).toBe(20);
+      expect(rows).toEqual([{ action: 'system.outage_probe', n: 25 }]);
+      expect((await send(20)).status).toBe(202);
     } finally {
       await api.close();
       await proxy.stop();
@@ -306,32 +412,22 @@ describe('activity buffer', () => {
     }
   }, 40_000);
 
-  it('writes every buffered event at shutdown before the pool closes', async () => {
+  it("writes the server's queued events at shutdown before the pool closes", async () => {
     const database = await createTestDatabase();
     const api = await startTestApp({
       databaseUrl: database.url,
-      env: { ACTIVITY_FLUSH_MS: '60000', ACTIVITY_FLUSH_SIZE: '10000' },
+      env: { ACTIVITY_FLUSH_MS: '1000', ACTIVITY_FLUSH_SIZE: '10000' },
     });
     try {
-      const user = await registerUser(api);
-      const events = Array.from({ length: 100 }, (_, i) => ({
-        action: 'shutdown.event',
-        resourceId: String(i),
-      }));
-      for (let i = 0; i < 3; i++) {
-        const response = await api.fetch(
-          '/api/v1/activity/batch',
-          json({ events }, { authorization: `Bearer ${user.accessToken}` }),
-        );
-        expect(response.status).toBe(202);
-      }
-      expect(api.app.get(ActivityBuffer).depth).toBeGreaterThanOrEqual(300);
+      const buffer = api.app.get(ActivityBuffer);
+      buffer.enqueue(Array.from({ length: 300 }, () => serverRow('system.shutdown_probe')));
+      expect(buffer.depth).toBe(300);
       await api.app.close();
       const pg = (await import('pg')).default;
       const client = new pg.Client({ connectionString: database.url });
       await client.connect();
       const { rows } = await client.query(
-        `SELECT count(*)::int AS n FROM user_activities WHERE action = 'shutdown.event'`,
+        `SELECT count(*)::int AS n FROM user_activities WHERE action = 'system.shutdown_probe'`,
       );
       await client.end();
       expect(rows[0].n).toBe(300);

@@ -195,7 +195,7 @@ describe('API processes: shared state, faults and shutdown', () => {
     expect((await a.fetch('/api/v1/users/me', bearer(user.accessToken))).status).toBe(200);
   });
 
-  it('fails fast with 503 while PostgreSQL is stopped, loses no accepted event, and recovers by itself', async () => {
+  it('fails fast with 503 while PostgreSQL is stopped, accepts no event it cannot write, and recovers by itself', async () => {
     const user = await registerUser(a);
     const event = (action: string) =>
       a.fetch(
@@ -214,8 +214,10 @@ describe('API processes: shared state, faults and shutdown', () => {
     try {
       await waitFor('readiness answers 503', async () => (await readiness(a)).status === 503, 2000);
       expect(Date.now() - stoppedAt).toBeLessThan(2000);
-      // Accepted during the outage: kept in the buffer until the database returns.
-      expect((await event('sheet.during_outage')).status).toBe(202);
+      // 202 means committed: an event that cannot be written now is refused, for a retry.
+      const refused = await event('sheet.during_outage');
+      expect(refused.status).toBe(503);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
       await sleep(1500);
       expect(a.child.exitCode).toBeNull();
       cluster.startPrimary();
@@ -234,13 +236,13 @@ describe('API processes: shared state, faults and shutdown', () => {
     expect(result.statuses.get(401)).toBeGreaterThan(0);
     expect(result.maxMs).toBeLessThan(5000);
 
-    await waitFor('the event accepted during the outage is stored', async () => {
-      const rows = await a.query(
-        `SELECT 1 FROM user_activities WHERE user_id = $1 AND action = 'sheet.during_outage'`,
-        [user.id],
-      );
-      return rows.length === 1;
-    });
+    // The client's retry after the outage is written, and the refused attempt left nothing.
+    expect((await event('sheet.during_outage')).status).toBe(202);
+    const rows = await a.query(
+      `SELECT action FROM user_activities WHERE user_id = $1 AND source = 'client' ORDER BY created_at`,
+      [user.id],
+    );
+    expect(rows).toEqual([{ action: 'sheet.before_outage' }, { action: 'sheet.during_outage' }]);
   });
 
   it('drains on SIGTERM under load behind the load balancer: no failed request, exit 0', async () => {

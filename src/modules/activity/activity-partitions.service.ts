@@ -88,6 +88,13 @@ export class ActivityPartitionsService implements OnApplicationBootstrap, OnAppl
       await manager.query(`DELETE FROM activity_daily_users WHERE day < $1::date`, [cutoffDay]);
       await manager.query(`DELETE FROM activity_daily_actions WHERE day < $1::date`, [cutoffDay]);
       await manager.query(`DELETE FROM activity_daily_active WHERE day < $1::date`, [cutoffDay]);
+      // Client event ids are remembered as long as their events are kept.
+      await manager.query(`DELETE FROM activity_event_ids WHERE created_at < $1`, [
+        new Date(cutoff),
+      ]);
+      await manager.query(`DELETE FROM activity_dead_letters WHERE failed_at < $1`, [
+        new Date(cutoff),
+      ]);
       if (created > 0 || dropped.length > 0)
         this.logger.log({ msg: 'Activity partitions maintained', created, dropped });
       return { created, dropped };

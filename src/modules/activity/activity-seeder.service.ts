@@ -75,7 +75,7 @@ export class ActivitySeeder {
                   'seed-agent/1.0',
                   now() - random() * make_interval(days => $4)
              FROM seeded AS s, generate_series(1, $3)
-           RETURNING user_id, action, (created_at AT TIME ZONE 'UTC')::date AS day
+           RETURNING user_id, source, action, (created_at AT TIME ZONE 'UTC')::date AS day
          ),${ROLLUPS_OF_INSERTED}
          SELECT count(*) FROM inserted`,
           [run, actions, size, days],

@@ -31,25 +31,30 @@ export class ActivityController {
 
   @Post('activity')
   @HttpCode(HttpStatus.ACCEPTED)
-  @ApiAcceptedResponse({ description: 'Accepted; written within a second' })
-  @ApiServiceUnavailableResponse({ description: 'The buffer is full: retry after Retry-After' })
-  record(
+  @ApiAcceptedResponse({ description: 'Accepted and committed (durable)' })
+  @ApiServiceUnavailableResponse({
+    description: 'Not written (buffer full or database unavailable): retry after Retry-After',
+  })
+  async record(
     @CurrentUser() principal: Principal,
     @Body() body: ActivityEventDto,
     @Meta() meta: RequestMeta,
-  ): void {
-    this.activity.record(principal.id, [body], meta);
+  ): Promise<void> {
+    await this.activity.record(principal.id, [body], meta);
   }
 
   @Post('activity/batch')
   @HttpCode(HttpStatus.ACCEPTED)
-  @ApiAcceptedResponse({ description: '{accepted}: every event, or none (503)' })
-  recordBatch(
+  @ApiAcceptedResponse({ description: '{accepted}: every event committed, or none (503)' })
+  @ApiServiceUnavailableResponse({
+    description: 'None written (buffer full or database unavailable): retry after Retry-After',
+  })
+  async recordBatch(
     @CurrentUser() principal: Principal,
     @Body() body: ActivityBatchDto,
     @Meta() meta: RequestMeta,
-  ): { accepted: number } {
-    return { accepted: this.activity.record(principal.id, body.events, meta) };
+  ): Promise<{ accepted: number }> {
+    return { accepted: await this.activity.record(principal.id, body.events, meta) };
   }
 
   @Get('activity/me')
@@ -68,7 +73,7 @@ export class ActivityController {
       'users {total, new}, activeUsers {dau, wau, mau} as of `to`, planMix, signupsPerDay, topActions, for UTC days from..to',
   })
   overview(@CurrentUser() principal: Principal, @Query() query: AnalyticsQueryDto) {
-    return this.analytics.overview(principal.id, query.from, query.to);
+    return this.analytics.overview(principal.id, query.from, query.to, query.source);
   }
 
   @Get('admin/activity')

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ActivityBuffer } from './activity-buffer.service.js';
+import { ActivityWriter } from './activity-writer.js';
 import { ActivitySeeder } from './activity-seeder.service.js';
 import { ActivityPartitionsService } from './activity-partitions.service.js';
 import { ActivityController } from './activity.controller.js';
@@ -15,6 +16,7 @@ import { UserActivity } from './user-activity.entity.js';
   controllers: [ActivityController],
   providers: [
     ActivityRepository,
+    ActivityWriter,
     ActivityBuffer,
     ActivityService,
     ActivityPartitionsService,

@@ -36,7 +36,7 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
 }
 
 /** The entity's columns under its property names, for reads that bypass the entity manager. */
-const COLUMNS = `id, user_id AS "userId", action, resource, resource_id AS "resourceId", metadata,
+const COLUMNS = `id, user_id AS "userId", action, resource, resource_id AS "resourceId", metadata, source,
   ip_address AS "ipAddress", user_agent AS "userAgent", created_at AS "createdAt"`;
 
 @Injectable()

@@ -7,7 +7,6 @@ import {
 } from '../../common/events/domain-events.js';
 import { ReplicaRouter } from '../../database/replica-router.service.js';
 import { ActivityBuffer } from './activity-buffer.service.js';
-import type { ActivityRow } from './activity-writer.js';
 import { ActivityRepository, type ActivityFilter } from './activity.repository.js';
 import type { ActivityEventDto, ActivityItemDto, ActivityPageDto } from './dto/activity.dto.js';
 import type { UserActivity } from './user-activity.entity.js';
@@ -32,11 +31,15 @@ export class ActivityService {
     });
   }
 
-  /** The web app's events; 503 (with Retry-After) when the buffer is full. */
-  record(userId: string, events: ActivityEventDto[], meta: RequestMeta): number {
+  /**
+   * The web app's events, answered once committed (group commit); 503 with Retry-After when
+   * the buffer is full or the database cannot take them, and then none of them was written.
+   */
+  async record(userId: string, events: ActivityEventDto[], meta: RequestMeta): Promise<number> {
     const now = new Date();
-    this.buffer.enqueue(
+    await this.buffer.write(
       events.map((event) => ({
+        id: event.id ?? null,
         userId,
         action: event.action,
         resource: event.resource ?? null,
@@ -45,6 +48,7 @@ export class ActivityService {
         ipAddress: meta.ip,
         userAgent: meta.userAgent,
         createdAt: now,
+        source: 'client',
       })),
     );
     return events.length;
@@ -62,24 +66,22 @@ export class ActivityService {
   }
 
   private recordDomainEvent(event: DomainEvent): void {
-    const row: ActivityRow = {
-      userId: event.userId,
-      action: event.name,
-      resource: null,
-      resourceId: null,
-      metadata: event.metadata ?? null,
-      ipAddress: event.ip,
-      userAgent: event.userAgent,
-      createdAt: event.occurredAt,
-    };
-    try {
-      this.buffer.enqueue([row]);
-      // Unauthenticated writes (register, login) are not marked by RecentWriteInterceptor.
-      if (row.userId) void this.router.markWrite(row.userId);
-    } catch {
-      // A full buffer refuses the web app's events with a 503; the server's own are dropped
-      // only then, and counted by the buffer's metrics.
-    }
+    this.buffer.enqueue([
+      {
+        id: null,
+        userId: event.userId,
+        action: event.name,
+        resource: null,
+        resourceId: null,
+        metadata: event.metadata ?? null,
+        ipAddress: event.ip,
+        userAgent: event.userAgent,
+        createdAt: event.occurredAt,
+        source: 'server',
+      },
+    ]);
+    // Unauthenticated writes (register, login) are not marked by RecentWriteInterceptor.
+    if (event.userId) void this.router.markWrite(event.userId);
   }
 }
 
@@ -91,6 +93,7 @@ function toItem(row: UserActivity): ActivityItemDto {
     resource: row.resource,
     resourceId: row.resourceId,
     metadata: row.metadata,
+    source: row.source,
     ipAddress: row.ipAddress,
     userAgent: row.userAgent,
     createdAt: row.createdAt,

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import type { ActivitySource } from './activity-writer.js';
 import { ReplicaRouter, type ReadQuery } from '../../database/replica-router.service.js';
 
 export interface Overview {
@@ -8,7 +9,7 @@ export interface Overview {
   activeUsers: { dau: number; wau: number; mau: number };
   planMix: { plan: string; users: number }[];
   signupsPerDay: { day: string; signups: number }[];
-  topActions: { action: string; events: number }[];
+  topActions: { action: string; source: ActivitySource; events: number }[];
 }
 
 export interface ActiveUsers {
@@ -94,7 +95,7 @@ export class AnalyticsRepository {
   }
 
   /** @param reader the admin asking, who reads from the primary after a write of theirs. */
-  overview(from: string, to: string, reader?: string): Promise<Overview> {
+  overview(from: string, to: string, reader?: string, source?: ActivitySource): Promise<Overview> {
     // One connection, so one query after another, all from the same server.
     return this.router.read(async (query) => {
       const users = await query<{ total: number; new: number }>(
@@ -117,18 +118,23 @@ export class AnalyticsRepository {
           GROUP BY d.day ORDER BY d.day`,
         [from, to],
       );
-      const topActions = await query<{ action: string; events: number }>(
-        `SELECT action, sum(events)::bigint::float8 AS events
-           FROM activity_daily_actions WHERE day BETWEEN $1::date AND $2::date
-          GROUP BY action ORDER BY sum(events) DESC, action LIMIT 10`,
-        [from, to],
+      const topActions = await query<{ action: string; source: ActivitySource; events: number }>(
+        `SELECT action, source, sum(events)::bigint::float8 AS events
+           FROM activity_daily_actions
+          WHERE day BETWEEN $1::date AND $2::date AND ($3::varchar IS NULL OR source = $3)
+          GROUP BY action, source ORDER BY sum(events) DESC, action, source LIMIT 10`,
+        [from, to, source ?? null],
       );
       return {
         users: users[0],
         activeUsers: active,
         planMix,
         signupsPerDay: signups,
-        topActions: topActions.map((row) => ({ action: row.action, events: Number(row.events) })),
+        topActions: topActions.map((row) => ({
+          action: row.action,
+          source: row.source,
+          events: Number(row.events),
+        })),
       };
     }, reader);
   }

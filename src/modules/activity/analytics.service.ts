@@ -1,4 +1,5 @@
 import { BadRequestException, Injectable } from '@nestjs/common';
+import type { ActivitySource } from './activity-writer.js';
 import { AnalyticsRepository, type Overview } from './analytics.repository.js';
 
 const DAY_MS = 86_400_000;
@@ -15,6 +16,7 @@ export class AnalyticsService {
     reader: string,
     from?: string,
     to?: string,
+    source?: ActivitySource,
   ): Promise<Overview & { range: { from: string; to: string } }> {
     const last = to ? new Date(to) : new Date();
     const first = from ? new Date(from) : new Date(last.getTime() - 29 * DAY_MS);
@@ -23,6 +25,6 @@ export class AnalyticsService {
     if (days < 1) throw new BadRequestException('from must not be after to');
     if (days > MAX_DAYS)
       throw new BadRequestException(`The range can span at most ${MAX_DAYS} days`);
-    return { range, ...(await this.analytics.overview(range.from, range.to, reader)) };
+    return { range, ...(await this.analytics.overview(range.from, range.to, reader, source)) };
   }
 }

@@ -1,4 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import type { ActivitySource } from './activity-writer.js';
 
 @Entity({ name: 'user_activities' })
 export class UserActivity {
@@ -26,6 +27,10 @@ export class UserActivity {
 
   @Column({ name: 'user_agent', type: 'varchar', length: 512, nullable: true })
   userAgent!: string | null;
+
+  /** Who recorded it: the web app (`client`) or the server itself. */
+  @Column({ type: 'varchar', length: 6 })
+  source!: ActivitySource;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;

@@ -81,11 +81,12 @@ export class AccountService {
       profile,
       sessions,
       activity: activity.map(
-        ({ action, resource, resourceId, metadata, ipAddress, userAgent, createdAt }) => ({
+        ({ action, resource, resourceId, metadata, source, ipAddress, userAgent, createdAt }) => ({
           action,
           resource,
           resourceId,
           metadata,
+          source,
           ipAddress,
           userAgent,
           createdAt,

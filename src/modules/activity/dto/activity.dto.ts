@@ -5,6 +5,7 @@ import {
   ArrayMinSize,
   IsArray,
   IsDateString,
+  IsIn,
   IsInt,
   IsOptional,
   IsString,
@@ -17,10 +18,39 @@ import {
   ValidateNested,
   type ValidationOptions,
 } from 'class-validator';
+import { ACTIVITY_SOURCES, type ActivitySource } from '../activity-writer.js';
 
 export const ACTION_PATTERN = /^[a-z][a-z0-9_.:-]{0,99}$/;
 export const METADATA_MAX_BYTES = 4096;
 export const METADATA_MAX_DEPTH = 5;
+/** Action namespaces only the server records in: a client sending one gets 400. */
+export const SERVER_NAMESPACES = [
+  'auth.',
+  'user.',
+  'billing.',
+  'subscription.',
+  'workspace.',
+  'admin.',
+  'system.',
+] as const;
+
+function NotInServerNamespace(options?: ValidationOptions) {
+  return (target: object, property: string) =>
+    registerDecorator({
+      name: 'notInServerNamespace',
+      target: target.constructor,
+      propertyName: property,
+      options: {
+        message: `${property} must not start with a server namespace (${SERVER_NAMESPACES.join(', ')})`,
+        ...options,
+      },
+      validator: {
+        validate: (value: unknown) =>
+          typeof value === 'string' &&
+          !SERVER_NAMESPACES.some((prefix) => value.startsWith(prefix)),
+      },
+    });
+}
 
 function depthOf(value: unknown): number {
   if (value === null || typeof value !== 'object') return 0;
@@ -52,9 +82,23 @@ function IsSmallJsonObject(options?: ValidationOptions) {
 }
 
 export class ActivityEventDto {
-  @ApiProperty({ example: 'sheet.analysed', pattern: ACTION_PATTERN.source })
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description:
+      'Chosen by the client so that a retry is safe: an event whose id was already sent is answered 202 again and stored once',
+  })
+  @IsOptional()
+  @IsUUID()
+  id?: string;
+
+  @ApiProperty({
+    example: 'sheet.analysed',
+    pattern: ACTION_PATTERN.source,
+    description: `Not in the server's namespaces (${SERVER_NAMESPACES.join(', ')})`,
+  })
   @IsString()
   @Matches(ACTION_PATTERN, { message: 'action must match ^[a-z][a-z0-9_.:-]{0,99}$' })
+  @NotInServerNamespace()
   action!: string;
 
   @ApiPropertyOptional({ example: 'sheet', maxLength: 100 })
@@ -140,6 +184,11 @@ export class ActivityItemDto {
   resourceId!: string | null;
   @ApiProperty({ type: 'object', additionalProperties: true, nullable: true })
   metadata!: Record<string, unknown> | null;
+  @ApiProperty({
+    enum: ACTIVITY_SOURCES,
+    description: 'Who recorded the event: the web app or the server',
+  })
+  source!: ActivitySource;
   @ApiProperty({ nullable: true })
   ipAddress!: string | null;
   @ApiProperty({ nullable: true })
@@ -171,4 +220,12 @@ export class AnalyticsQueryDto {
   @IsOptional()
   @IsDateString()
   to?: string;
+
+  @ApiPropertyOptional({
+    enum: ACTIVITY_SOURCES,
+    description: "Top actions of one source only: the web app's or the server's",
+  })
+  @IsOptional()
+  @IsIn(ACTIVITY_SOURCES)
+  source?: ActivitySource;
 }
