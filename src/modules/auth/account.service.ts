@@ -60,12 +60,12 @@ export class AccountService {
     );
     this.passwords.assertAcceptable(input.newPassword, user.email);
     const passwordHash = await this.passwords.hash(input.newPassword);
-    const state = await this.dataSource.transaction(async (manager) => {
+    await this.dataSource.transaction(async (manager) => {
       await this.users.updatePasswordHash(userId, passwordHash, manager);
       await this.sessions.revokeAllForUser(userId, 'password_changed', sessionId, manager);
-      return this.users.updateAccess(userId, {}, manager);
+      await this.users.updateAccess(userId, {}, manager);
     });
-    await this.accessState.set(userId, state);
+    await this.accessState.changed(userId);
     this.events.publish(DomainEvents.PasswordChanged, userId, meta);
   }
 
@@ -102,7 +102,7 @@ export class AccountService {
     await this.verifyPassword(userId, password, meta, 'Password is incorrect');
     await this.events.publishAndWait(DomainEvents.Erasing, userId, meta);
     await this.dataSource.transaction((manager) => this.users.delete(userId, manager));
-    await this.accessState.set(userId, null);
+    await this.accessState.changed(userId);
     await this.profiles.forget(userId);
     this.events.publish(DomainEvents.Erased, null, meta, { erasedUserId: userId });
   }
@@ -114,10 +114,8 @@ export class AccountService {
   ): Promise<'created' | 'promoted'> {
     const existing = await this.users.findByEmail(email);
     if (existing) {
-      await this.accessState.set(
-        existing.id,
-        await this.users.updateAccess(existing.id, { role: 'admin' }),
-      );
+      await this.users.updateAccess(existing.id, { role: 'admin' });
+      await this.accessState.changed(existing.id);
       await this.profiles.forget(existing.id);
       return 'promoted';
     }
