@@ -40,6 +40,17 @@ describe(MemoryRateLimitStore.name, () => {
     expect(store.size).toBe(0);
   });
 
+  it('release takes back one hit of the current window, never below zero', () => {
+    store.increment('k', 60_000, 1, 60_000);
+    store.release('k');
+    store.release('k');
+    expect(store.increment('k', 60_000, 1, 60_000)).toMatchObject({
+      isBlocked: false,
+      totalHits: 1,
+    });
+    expect(store.increment('k', 60_000, 1, 60_000).isBlocked).toBe(true);
+  });
+
   it('reset forgets a key', () => {
     store.increment('k', 60_000, 1, 60_000);
     store.increment('k', 60_000, 1, 60_000);

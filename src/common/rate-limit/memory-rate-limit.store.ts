@@ -47,11 +47,10 @@ export class MemoryRateLimitStore {
     };
   }
 
-  /** Seconds left on a block of this key; 0 when not blocked. */
-  blockedFor(key: string): number {
+  /** Takes back one hit of the current window, e.g. an attempt reserved and not used up. */
+  release(key: string): void {
     const window = this.windows.get(key);
-    const left = window ? window.blockedUntil - Date.now() : 0;
-    return left > 0 ? Math.ceil(left / 1000) : 0;
+    if (window && window.hits > 0 && window.expiresAt > Date.now()) window.hits -= 1;
   }
 
   /** Removes a key's window, for example after a successful login. */

@@ -28,6 +28,14 @@ end
 return { hits, ttl, 0 }
 `;
 
+/** Takes back one hit, never below zero; DECR keeps the window's expiry. */
+const RELEASE_SCRIPT = `
+if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then
+  return redis.call('DECR', KEYS[1])
+end
+return 0
+`;
+
 const REDIS_TIMEOUT_MS = 500;
 
 /**
@@ -79,22 +87,25 @@ export class RateLimitStorage implements ThrottlerStorage, OnApplicationShutdown
     return this.memory.increment(`${throttlerName}:${key}`, ttl, limit, blockDuration);
   }
 
-  /** Seconds left on a block of this key, without counting a hit; 0 when not blocked. */
-  async blockedFor(key: string, throttlerName: string): Promise<number> {
-    const memory = this.memory.blockedFor(`${throttlerName}:${key}`);
+  /**
+   * Takes back one hit of a key's current window, where increment counted it: an attempt
+   * reserved before its outcome was known and then not to be counted. A block stays.
+   */
+  async release(key: string, throttlerName: string): Promise<void> {
     const client = this.redis.client;
-    if (!client?.isReady) return memory;
-    try {
-      const ttl = await withTimeout(
-        client.pTTL(`${this.redis.key('rl', throttlerName, key)}:block`),
-        REDIS_TIMEOUT_MS,
-        'rate-limit check',
-      );
-      return Math.max(memory, ttl > 0 ? Math.ceil(ttl / 1000) : 0);
-    } catch (error) {
-      this.fallBack(error as Error);
-      return memory;
+    if (client?.isReady) {
+      try {
+        await withTimeout(
+          client.eval(RELEASE_SCRIPT, { keys: [this.redis.key('rl', throttlerName, key)] }),
+          REDIS_TIMEOUT_MS,
+          'rate-limit release',
+        );
+        return;
+      } catch (error) {
+        this.fallBack(error as Error);
+      }
     }
+    this.memory.release(`${throttlerName}:${key}`);
   }
 
   /** Clears the counter of one key in every store, e.g. failed logins after a success. */

@@ -151,11 +151,11 @@ export class AccountService {
     const user = await this.users.findWithPasswordHash({ id: userId });
     if (!user) throw new NotFoundException('User not found');
     const ip = meta.ip ?? 'unknown';
-    await this.loginThrottle.assertNotLocked(user.email, ip);
+    await this.loginThrottle.reserve(user.email, ip);
     if (!(await this.passwords.verify(user.passwordHash, password))) {
-      await this.loginThrottle.recordFailure(user.email, ip);
       throw new BadRequestException(message);
     }
+    await this.loginThrottle.succeeded(user.email, ip);
     return user;
   }
 }

@@ -78,17 +78,16 @@ export class AuthService {
    */
   async login(input: LoginDto, meta: RequestMeta): Promise<AuthResponseDto> {
     const ip = meta.ip ?? 'unknown';
-    await this.loginThrottle.assertNotLocked(input.email, ip);
+    await this.loginThrottle.reserve(input.email, ip);
     const user = await this.users.findWithPasswordHash({ email: input.email });
     const valid = await this.passwords.verify(user?.passwordHash, input.password);
     if (!user || !valid || !user.isActive) {
-      await this.loginThrottle.recordFailure(input.email, ip);
       this.events.publish(DomainEvents.LoginFailed, user?.id ?? null, meta, {
         reason: 'invalid_credentials',
       });
       throw new UnauthorizedException(INVALID_CREDENTIALS);
     }
-    await this.loginThrottle.clear(input.email);
+    await this.loginThrottle.succeeded(input.email, ip);
     if (this.passwords.needsRehash(user.passwordHash)) {
       await this.users.updatePasswordHash(user.id, await this.passwords.hash(input.password));
     }
