@@ -1,4 +1,10 @@
-import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import {
+  BadRequestException,
+  HttpException,
+  Injectable,
+  NotFoundException,
+  UnauthorizedException,
+} from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -52,11 +58,12 @@ export class AccountService {
     input: ChangePasswordDto,
     meta: RequestMeta,
   ): Promise<void> {
+    // The caller failed to prove who they are: 401, as for a wrong password at sign-in.
     const user = await this.verifyPassword(
       userId,
       input.currentPassword,
       meta,
-      'Current password is incorrect',
+      () => new UnauthorizedException('Current password is incorrect'),
     );
     this.passwords.assertAcceptable(input.newPassword, user.email);
     const passwordHash = await this.passwords.hash(input.newPassword);
@@ -99,7 +106,12 @@ export class AccountService {
    * row tied to them (sessions, tokens, subscription, activity) go in one transaction.
    */
   async erase(userId: string, password: string, meta: RequestMeta): Promise<void> {
-    await this.verifyPassword(userId, password, meta, 'Password is incorrect');
+    await this.verifyPassword(
+      userId,
+      password,
+      meta,
+      () => new BadRequestException('Password is incorrect'),
+    );
     await this.events.publishAndWait(DomainEvents.Erasing, userId, meta);
     await this.dataSource.transaction((manager) => this.users.delete(userId, manager));
     await this.accessState.changed(userId);
@@ -146,14 +158,14 @@ export class AccountService {
     userId: string,
     password: string,
     meta: RequestMeta,
-    message: string,
+    refusal: () => HttpException,
   ) {
     const user = await this.users.findWithPasswordHash({ id: userId });
     if (!user) throw new NotFoundException('User not found');
     const ip = meta.ip ?? 'unknown';
     await this.loginThrottle.reserve(user.email, ip);
     if (!(await this.passwords.verify(user.passwordHash, password))) {
-      throw new BadRequestException(message);
+      throw refusal();
     }
     await this.loginThrottle.succeeded(user.email, ip);
     return user;
