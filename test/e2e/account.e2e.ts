@@ -52,16 +52,15 @@ describe('account self-service', () => {
       expect((await login(api, user.email, password)).status).toBe(200);
     });
 
-    it('refuses a wrong current password and a weak new one', async () => {
+    // Issue 10, item 13: a wrong current password is a failed proof of identity: 401, not 400.
+    it('refuses a wrong current password with 401 and a weak new one with 400', async () => {
       const user = await registerUser(api);
-      expect(
-        (
-          await send('POST', '/api/v1/users/me/password', user.accessToken, {
-            currentPassword: 'wrong-password-x',
-            newPassword: strongPassword(),
-          })
-        ).status,
-      ).toBe(400);
+      const wrong = await send('POST', '/api/v1/users/me/password', user.accessToken, {
+        currentPassword: 'wrong-password-x',
+        newPassword: strongPassword(),
+      });
+      expect(wrong.status).toBe(401);
+      expect(await wrong.json()).toMatchObject({ message: 'Current password is incorrect' });
       expect(
         (
           await send('POST', '/api/v1/users/me/password', user.accessToken, {
@@ -72,6 +71,16 @@ describe('account self-service', () => {
       ).toBe(400);
       expect((await api.fetch('/api/v1/users/me', bearer(user.accessToken))).status).toBe(200);
     });
+  });
+
+  // Issue 10, item 13: the OpenAPI document tells clients about that 401.
+  it('documents the 401 for a wrong current password in the OpenAPI document', async () => {
+    const document = (await (await api.fetch('/docs/openapi.json')).json()) as {
+      paths: Record<string, { post?: { responses: Record<string, { description: string }> } }>;
+    };
+    const responses = document.paths['/api/v1/users/me/password'].post!.responses;
+    expect(responses['401'].description).toMatch(/current password/i);
+    expect(responses['400'].description).toMatch(/new password/i);
   });
 
   it('exports everything held about the user, without secrets', async () => {

@@ -86,32 +86,62 @@ describe('rate limit behind a trusted proxy', () => {
   });
 });
 
-describe('rate limit keyed by user once authenticated', () => {
+// Issue 10, item 7: a bearer token never lifts the per-address limit. Public routes count per
+// client address only; an authenticated request counts against its user's budget and its
+// address's budget (the one anonymous requests use), and is refused when either is used up.
+describe.each([
+  ['in process', undefined],
+  ['in Redis', TEST_REDIS_URL],
+])('rate limit per address, and per user as well once authenticated (%s)', (_name, redisUrl) => {
   let api: TestApp;
   beforeAll(async () => {
-    api = await startTestApp({ env: { RATE_LIMIT_MAX_REQUESTS: '3' } });
+    api = await startTestApp({ env: { RATE_LIMIT_MAX_REQUESTS: '3', REDIS_URL: redisUrl } });
   });
   afterAll(() => api.close());
 
-  it('gives each user their own budget and still counts anonymous callers', async () => {
+  const statusesOf = async (calls: (() => Promise<Response>)[]) => {
+    const result: number[] = [];
+    for (const call of calls) result.push((await call()).status);
+    return result;
+  };
+
+  it('keeps a public route limited per address when the caller adds a valid token', async () => {
+    const user = await registerUser(api);
+    const address = { 'x-forwarded-for': '192.0.2.70' };
+    const plans = (headers: Record<string, string> = {}) =>
+      api.fetch('/api/v1/plans', { headers: { ...address, ...headers } });
+    expect(await statusesOf([plans, plans, plans, plans])).toEqual([200, 200, 200, 429]);
+
+    const withToken = { authorization: `Bearer ${user.accessToken}` };
+    expect((await plans(withToken)).status).toBe(429);
+    const post = (path: string, body: unknown) =>
+      api.fetch(path, json(body, { ...address, ...withToken }));
+    expect(
+      (await post('/api/v1/auth/login', { email: user.email, password: user.password })).status,
+    ).toBe(429);
+    expect((await post('/api/v1/auth/password/forgot', { email: user.email })).status).toBe(429);
+  });
+
+  it('counts an authenticated request against its user and its address', async () => {
     const a = await registerUser(api);
     const b = await registerUser(api);
-    const sameAddress = { 'x-forwarded-for': '192.0.2.77' };
-    const me = (token: string) => api.fetch('/api/v1/users/me', bearer(token, sameAddress));
-    const statusesOf = async (calls: (() => Promise<Response>)[]) => {
-      const result: number[] = [];
-      for (const call of calls) result.push((await call()).status);
-      return result;
-    };
+    const me = (token: string, address: string) =>
+      api.fetch('/api/v1/users/me', bearer(token, { 'x-forwarded-for': address }));
     expect(
-      await statusesOf([() => me(a.accessToken), () => me(a.accessToken), () => me(a.accessToken)]),
-    ).toEqual([200, 200, 200]);
-    expect((await me(a.accessToken)).status).toBe(429);
-    expect((await me(b.accessToken)).status).toBe(200);
-
-    const anonymous = () => api.fetch('/api/v1/users/me', { headers: sameAddress });
-    expect(await statusesOf([anonymous, anonymous, anonymous, anonymous])).toEqual([
-      401, 401, 401, 429,
-    ]);
+      await statusesOf([
+        () => me(a.accessToken, '192.0.2.77'),
+        () => me(a.accessToken, '192.0.2.77'),
+        () => me(a.accessToken, '192.0.2.77'),
+        () => me(a.accessToken, '192.0.2.77'),
+      ]),
+    ).toEqual([200, 200, 200, 429]);
+    // The user's budget is spent, from any address.
+    expect((await me(a.accessToken, '192.0.2.78')).status).toBe(429);
+    // The address's budget is spent, for any user and for anonymous callers.
+    expect((await me(b.accessToken, '192.0.2.77')).status).toBe(429);
+    expect(
+      (await api.fetch('/api/v1/plans', { headers: { 'x-forwarded-for': '192.0.2.77' } })).status,
+    ).toBe(429);
+    expect((await me(b.accessToken, '192.0.2.79')).status).toBe(200);
   });
 });

@@ -40,6 +40,36 @@ describe(MemoryRateLimitStore.name, () => {
     expect(store.size).toBe(0);
   });
 
+  it('counts several keys at once, refuses when any is spent, and then counts none', () => {
+    store.increment('user', 60_000, 2, 60_000);
+    store.increment('user', 60_000, 2, 60_000);
+    expect(store.incrementAll(['ip', 'user'], 60_000, 2, 60_000)).toMatchObject({
+      isBlocked: true,
+      totalHits: 3,
+    });
+    expect(store.incrementAll(['ip', 'other-user'], 60_000, 2, 60_000)).toMatchObject({
+      isBlocked: false,
+      totalHits: 2,
+    });
+    expect(store.incrementAll(['ip', 'user'], 60_000, 2, 60_000).isBlocked).toBe(true);
+    // The refused call counted nothing: the address is at 2 before this hit.
+    expect(store.increment('ip', 60_000, 2, 60_000)).toMatchObject({
+      isBlocked: true,
+      totalHits: 3,
+    });
+  });
+
+  it('release takes back one hit of the current window, never below zero', () => {
+    store.increment('k', 60_000, 1, 60_000);
+    store.release('k');
+    store.release('k');
+    expect(store.increment('k', 60_000, 1, 60_000)).toMatchObject({
+      isBlocked: false,
+      totalHits: 1,
+    });
+    expect(store.increment('k', 60_000, 1, 60_000).isBlocked).toBe(true);
+  });
+
   it('reset forgets a key', () => {
     store.increment('k', 60_000, 1, 60_000);
     store.increment('k', 60_000, 1, 60_000);

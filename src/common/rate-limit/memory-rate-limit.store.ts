@@ -25,38 +25,53 @@ export class MemoryRateLimitStore {
     limit: number,
     blockDurationMs: number,
   ): ThrottlerStorageRecord {
+    return this.incrementAll([key], ttlMs, limit, blockDurationMs);
+  }
+
+  /** One hit for each key; while any key is blocked nothing is counted. */
+  incrementAll(
+    keys: string[],
+    ttlMs: number,
+    limit: number,
+    blockDurationMs: number,
+  ): ThrottlerStorageRecord {
     const now = Date.now();
-    let window = this.windows.get(key);
-    if (!window || (window.expiresAt <= now && window.blockedUntil <= now)) {
-      window = { hits: 0, expiresAt: now + ttlMs, blockedUntil: 0 };
-      this.windows.set(key, window);
-    }
-    const blocked = window.blockedUntil > now;
-    if (!blocked) {
-      window.hits += 1;
-      if (window.hits > limit) {
-        window.blockedUntil = now + blockDurationMs;
+    const windows = keys.map((key) => this.current(key, ttlMs, now));
+    if (windows.every((window) => window.blockedUntil <= now)) {
+      for (const window of windows) {
+        window.hits += 1;
+        if (window.hits > limit) window.blockedUntil = now + blockDurationMs;
       }
     }
-    const isBlocked = window.blockedUntil > now;
+    const busiest = windows.reduce((most, window) => (window.hits > most.hits ? window : most));
+    const blockedUntil = Math.max(...windows.map((window) => window.blockedUntil));
+    const isBlocked = blockedUntil > now;
     return {
-      totalHits: window.hits,
-      timeToExpire: Math.max(0, Math.ceil((window.expiresAt - now) / 1000)),
+      totalHits: busiest.hits,
+      timeToExpire: Math.max(0, Math.ceil((busiest.expiresAt - now) / 1000)),
       isBlocked,
-      timeToBlockExpire: isBlocked ? Math.ceil((window.blockedUntil - now) / 1000) : 0,
+      timeToBlockExpire: isBlocked ? Math.ceil((blockedUntil - now) / 1000) : 0,
     };
   }
 
-  /** Seconds left on a block of this key; 0 when not blocked. */
-  blockedFor(key: string): number {
+  /** Takes back one hit of the current window, e.g. an attempt reserved and not used up. */
+  release(key: string): void {
     const window = this.windows.get(key);
-    const left = window ? window.blockedUntil - Date.now() : 0;
-    return left > 0 ? Math.ceil(left / 1000) : 0;
+    if (window && window.hits > 0 && window.expiresAt > Date.now()) window.hits -= 1;
   }
 
   /** Removes a key's window, for example after a successful login. */
   reset(key: string): void {
     this.windows.delete(key);
+  }
+
+  private current(key: string, ttlMs: number, now: number): Window {
+    let window = this.windows.get(key);
+    if (!window || (window.expiresAt <= now && window.blockedUntil <= now)) {
+      window = { hits: 0, expiresAt: now + ttlMs, blockedUntil: 0 };
+      this.windows.set(key, window);
+    }
+    return window;
   }
 
   get size(): number {

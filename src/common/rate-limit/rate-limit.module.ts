@@ -21,8 +21,6 @@ class RateLimitStorageModule {}
         ],
         storage,
         errorMessage: 'Too many requests, please retry later',
-        // One budget per client across all routes (the storage adds the throttler's name).
-        generateKey: (_context, tracker) => tracker,
       }),
     }),
   ],

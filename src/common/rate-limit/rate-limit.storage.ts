@@ -5,27 +5,48 @@ import { RedisService, withTimeout } from '../../redis/redis.service.js';
 import { MemoryRateLimitStore } from './memory-rate-limit.store.js';
 
 /**
- * One atomic round trip per request: count the hit in a fixed window, start the window's
- * expiry on its first hit, and set a block key once the limit is passed.
- * Returns { hits, windowTtlMs, blockTtlMs }.
+ * One atomic round trip per request: count the hit in a fixed window of each key (KEYS holds
+ * counter and block key pairs), start a window's expiry on its first hit, and set a key's
+ * block once its limit is passed. While any key is blocked nothing is counted.
+ * Returns { hits, windowTtlMs, blockTtlMs } of the most used key and the longest block.
  */
 const INCREMENT_SCRIPT = `
-local blockTtl = redis.call('PTTL', KEYS[2])
-if blockTtl > 0 then
-  local hits = tonumber(redis.call('GET', KEYS[1]) or '0')
-  return { hits, redis.call('PTTL', KEYS[1]), blockTtl }
+local longest = 0
+for i = 2, #KEYS, 2 do
+  longest = math.max(longest, redis.call('PTTL', KEYS[i]))
 end
-local hits = redis.call('INCR', KEYS[1])
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-  ttl = tonumber(ARGV[1])
+local hits, ttl, block = -1, 0, 0
+for i = 1, #KEYS, 2 do
+  local keyHits, keyTtl
+  if longest > 0 then
+    keyHits = tonumber(redis.call('GET', KEYS[i]) or '0')
+    keyTtl = redis.call('PTTL', KEYS[i])
+  else
+    keyHits = redis.call('INCR', KEYS[i])
+    keyTtl = redis.call('PTTL', KEYS[i])
+    if keyTtl < 0 then
+      redis.call('PEXPIRE', KEYS[i], ARGV[1])
+      keyTtl = tonumber(ARGV[1])
+    end
+    if keyHits > tonumber(ARGV[2]) then
+      redis.call('SET', KEYS[i + 1], '1', 'PX', ARGV[3])
+      block = tonumber(ARGV[3])
+    end
+  end
+  if keyHits > hits then
+    hits = keyHits
+    ttl = keyTtl
+  end
 end
-if hits > tonumber(ARGV[2]) then
-  redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
-  return { hits, ttl, tonumber(ARGV[3]) }
+return { hits, ttl, math.max(longest, block) }
+`;
+
+/** Takes back one hit, never below zero; DECR keeps the window's expiry. */
+const RELEASE_SCRIPT = `
+if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then
+  return redis.call('DECR', KEYS[1])
 end
-return { hits, ttl, 0 }
+return 0
 `;
 
 const REDIS_TIMEOUT_MS = 500;
@@ -50,8 +71,22 @@ export class RateLimitStorage implements ThrottlerStorage, OnApplicationShutdown
     return this.degraded || !this.redis.isReady ? 'memory-fallback' : 'redis';
   }
 
-  async increment(
+  increment(
     key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    throttlerName: string,
+  ): Promise<ThrottlerStorageRecord> {
+    return this.incrementAll([key], ttl, limit, blockDuration, throttlerName);
+  }
+
+  /**
+   * One hit for each key at once (a client's address and user, say), in one round trip:
+   * blocked when any key is, and then nothing is counted. The record is the most used key's.
+   */
+  async incrementAll(
+    keys: string[],
     ttl: number,
     limit: number,
     blockDuration: number,
@@ -61,7 +96,12 @@ export class RateLimitStorage implements ThrottlerStorage, OnApplicationShutdown
     if (client?.isReady) {
       try {
         const record = await withTimeout(
-          this.evalIncrement(this.redis.key('rl', throttlerName, key), ttl, limit, blockDuration),
+          this.evalIncrement(
+            keys.map((key) => this.redis.key('rl', throttlerName, key)),
+            ttl,
+            limit,
+            blockDuration,
+          ),
           REDIS_TIMEOUT_MS,
           'rate-limit increment',
         );
@@ -76,25 +116,33 @@ export class RateLimitStorage implements ThrottlerStorage, OnApplicationShutdown
     } else if (client) {
       this.fallBack(new Error('Redis is not connected'));
     }
-    return this.memory.increment(`${throttlerName}:${key}`, ttl, limit, blockDuration);
+    return this.memory.incrementAll(
+      keys.map((key) => `${throttlerName}:${key}`),
+      ttl,
+      limit,
+      blockDuration,
+    );
   }
 
-  /** Seconds left on a block of this key, without counting a hit; 0 when not blocked. */
-  async blockedFor(key: string, throttlerName: string): Promise<number> {
-    const memory = this.memory.blockedFor(`${throttlerName}:${key}`);
+  /**
+   * Takes back one hit of a key's current window, where increment counted it: an attempt
+   * reserved before its outcome was known and then not to be counted. A block stays.
+   */
+  async release(key: string, throttlerName: string): Promise<void> {
     const client = this.redis.client;
-    if (!client?.isReady) return memory;
-    try {
-      const ttl = await withTimeout(
-        client.pTTL(`${this.redis.key('rl', throttlerName, key)}:block`),
-        REDIS_TIMEOUT_MS,
-        'rate-limit check',
-      );
-      return Math.max(memory, ttl > 0 ? Math.ceil(ttl / 1000) : 0);
-    } catch (error) {
-      this.fallBack(error as Error);
-      return memory;
+    if (client?.isReady) {
+      try {
+        await withTimeout(
+          client.eval(RELEASE_SCRIPT, { keys: [this.redis.key('rl', throttlerName, key)] }),
+          REDIS_TIMEOUT_MS,
+          'rate-limit release',
+        );
+        return;
+      } catch (error) {
+        this.fallBack(error as Error);
+      }
     }
+    this.memory.release(`${throttlerName}:${key}`);
   }
 
   /** Clears the counter of one key in every store, e.g. failed logins after a success. */
@@ -116,13 +164,13 @@ export class RateLimitStorage implements ThrottlerStorage, OnApplicationShutdown
   }
 
   private async evalIncrement(
-    redisKey: string,
+    redisKeys: string[],
     ttl: number,
     limit: number,
     blockDuration: number,
   ): Promise<ThrottlerStorageRecord> {
     const client = this.redis.client!;
-    const keys = [redisKey, `${redisKey}:block`];
+    const keys = redisKeys.flatMap((key) => [key, `${key}:block`]);
     const args = [String(ttl), String(limit), String(blockDuration)];
     this.scriptSha ??= await client.scriptLoad(INCREMENT_SCRIPT);
     let reply: unknown;

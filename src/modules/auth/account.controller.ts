@@ -1,5 +1,13 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import type { RequestMeta } from '../../common/events/domain-events.js';
 import { Meta } from '../../common/http/request-meta.js';
 import { AccountService, type AccountExport } from './account.service.js';
@@ -16,6 +24,13 @@ export class AccountController {
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiNoContentResponse({
     description: 'Password changed; other sessions and all access tokens revoked',
+  })
+  @ApiBadRequestResponse({ description: 'The new password breaks the password policy' })
+  @ApiUnauthorizedResponse({
+    description: 'The current password is wrong, or the access token is missing or invalid',
+  })
+  @ApiTooManyRequestsResponse({
+    description: 'Too many wrong passwords for this account or address; see Retry-After',
   })
   changePassword(
     @CurrentUser() principal: Principal,

@@ -1,4 +1,10 @@
-import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import {
+  BadRequestException,
+  HttpException,
+  Injectable,
+  NotFoundException,
+  UnauthorizedException,
+} from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -52,20 +58,21 @@ export class AccountService {
     input: ChangePasswordDto,
     meta: RequestMeta,
   ): Promise<void> {
+    // The caller failed to prove who they are: 401, as for a wrong password at sign-in.
     const user = await this.verifyPassword(
       userId,
       input.currentPassword,
       meta,
-      'Current password is incorrect',
+      () => new UnauthorizedException('Current password is incorrect'),
     );
     this.passwords.assertAcceptable(input.newPassword, user.email);
     const passwordHash = await this.passwords.hash(input.newPassword);
-    const state = await this.dataSource.transaction(async (manager) => {
+    await this.dataSource.transaction(async (manager) => {
       await this.users.updatePasswordHash(userId, passwordHash, manager);
       await this.sessions.revokeAllForUser(userId, 'password_changed', sessionId, manager);
-      return this.users.updateAccess(userId, {}, manager);
+      await this.users.updateAccess(userId, {}, manager);
     });
-    await this.accessState.set(userId, state);
+    await this.accessState.changed(userId);
     this.events.publish(DomainEvents.PasswordChanged, userId, meta);
   }
 
@@ -100,10 +107,15 @@ export class AccountService {
    * row tied to them (sessions, tokens, subscription, activity) go in one transaction.
    */
   async erase(userId: string, password: string, meta: RequestMeta): Promise<void> {
-    await this.verifyPassword(userId, password, meta, 'Password is incorrect');
+    await this.verifyPassword(
+      userId,
+      password,
+      meta,
+      () => new BadRequestException('Password is incorrect'),
+    );
     await this.events.publishAndWait(DomainEvents.Erasing, userId, meta);
     await this.dataSource.transaction((manager) => this.users.delete(userId, manager));
-    await this.accessState.set(userId, null);
+    await this.accessState.changed(userId);
     await this.profiles.forget(userId);
     this.events.publish(DomainEvents.Erased, null, meta, { erasedUserId: userId });
   }
@@ -115,10 +127,8 @@ export class AccountService {
   ): Promise<'created' | 'promoted'> {
     const existing = await this.users.findByEmail(email);
     if (existing) {
-      await this.accessState.set(
-        existing.id,
-        await this.users.updateAccess(existing.id, { role: 'admin' }),
-      );
+      await this.users.updateAccess(existing.id, { role: 'admin' });
+      await this.accessState.changed(existing.id);
       await this.profiles.forget(existing.id);
       return 'promoted';
     }
@@ -149,16 +159,16 @@ export class AccountService {
     userId: string,
     password: string,
     meta: RequestMeta,
-    message: string,
+    refusal: () => HttpException,
   ) {
     const user = await this.users.findWithPasswordHash({ id: userId });
     if (!user) throw new NotFoundException('User not found');
     const ip = meta.ip ?? 'unknown';
-    await this.loginThrottle.assertNotLocked(user.email, ip);
+    await this.loginThrottle.reserve(user.email, ip);
     if (!(await this.passwords.verify(user.passwordHash, password))) {
-      await this.loginThrottle.recordFailure(user.email, ip);
-      throw new BadRequestException(message);
+      throw refusal();
     }
+    await this.loginThrottle.succeeded(user.email, ip);
     return user;
   }
 }

@@ -16,6 +16,7 @@ import { PasswordResetsRepository } from './password-resets.repository.js';
 import { PasswordService } from './password.service.js';
 import { RefreshToken } from './refresh-token.entity.js';
 import { Session } from './session.entity.js';
+import { SessionsModule } from './sessions.module.js';
 import { SessionsRepository } from './sessions.repository.js';
 import { JwtStrategy } from './strategies/jwt.strategy.js';
 import { accessTokenKey, TokenService } from './token.service.js';
@@ -41,6 +42,7 @@ import { accessTokenKey, TokenService } from './token.service.js';
         },
       }),
     }),
+    SessionsModule,
     UsersModule,
     SubscriptionsModule,
     ActivityModule,

@@ -78,17 +78,16 @@ export class AuthService {
    */
   async login(input: LoginDto, meta: RequestMeta): Promise<AuthResponseDto> {
     const ip = meta.ip ?? 'unknown';
-    await this.loginThrottle.assertNotLocked(input.email, ip);
+    await this.loginThrottle.reserve(input.email, ip);
     const user = await this.users.findWithPasswordHash({ email: input.email });
     const valid = await this.passwords.verify(user?.passwordHash, input.password);
     if (!user || !valid || !user.isActive) {
-      await this.loginThrottle.recordFailure(input.email, ip);
       this.events.publish(DomainEvents.LoginFailed, user?.id ?? null, meta, {
         reason: 'invalid_credentials',
       });
       throw new UnauthorizedException(INVALID_CREDENTIALS);
     }
-    await this.loginThrottle.clear(input.email);
+    await this.loginThrottle.succeeded(input.email, ip);
     if (this.passwords.needsRehash(user.passwordHash)) {
       await this.users.updatePasswordHash(user.id, await this.passwords.hash(input.password));
     }
@@ -108,8 +107,8 @@ export class AuthService {
       { decrypt: (c) => this.tokens.decryptSuccessor(c), hash: (t) => this.tokens.hashToken(t) },
     );
     if (outcome.kind === 'reused') {
-      // A replayed token means it was stolen: the access tokens issued with it go too.
-      await this.accessState.set(outcome.userId, await this.users.updateAccess(outcome.userId, {}));
+      // A replayed token means it was stolen: the session's access tokens go with it.
+      await this.accessState.changed(outcome.userId);
       this.events.publish(DomainEvents.RefreshTokenReused, outcome.userId, meta, {
         sessionId: outcome.sessionId,
       });
@@ -125,13 +124,16 @@ export class AuthService {
   /** Idempotent: an unknown or already revoked token is not an error. */
   async logout(refreshToken: string, meta: RequestMeta): Promise<void> {
     const userId = await this.sessions.revokeByToken(this.tokens.hashToken(refreshToken), 'logout');
-    if (userId) this.events.publish(DomainEvents.LoggedOut, userId, meta);
+    if (!userId) return;
+    await this.accessState.changed(userId);
+    this.events.publish(DomainEvents.LoggedOut, userId, meta);
   }
 
   /** Every session and every access token of the user, on every instance. */
   async logoutEverywhere(userId: string, meta: RequestMeta): Promise<void> {
     await this.sessions.revokeAllForUser(userId, 'logout_all');
-    await this.accessState.set(userId, await this.users.updateAccess(userId, {}));
+    await this.users.updateAccess(userId, {});
+    await this.accessState.changed(userId);
     this.events.publish(DomainEvents.LoggedOutEverywhere, userId, meta);
   }
 
@@ -168,7 +170,7 @@ export class AuthService {
 
   /** A single-use token: sets the password and ends every session and access token. */
   async resetPassword(token: string, password: string, meta: RequestMeta): Promise<void> {
-    const { userId, email, state } = await this.dataSource.transaction(async (manager) => {
+    const { userId, email } = await this.dataSource.transaction(async (manager) => {
       const owner = await this.resets.consume(manager, this.tokens.hashToken(token));
       if (!owner) throw new BadRequestException('Invalid or expired reset token');
       const user = await manager.getRepository(User).findOne({ where: { id: owner } });
@@ -176,14 +178,14 @@ export class AuthService {
       this.passwords.assertAcceptable(password, user.email);
       await this.users.updatePasswordHash(owner, await this.passwords.hash(password), manager);
       await this.sessions.revokeAllForUser(owner, 'password_reset', null, manager);
-      const bumped = await this.users.updateAccess(owner, {}, manager);
+      await this.users.updateAccess(owner, {}, manager);
       await manager.query(
         `DELETE FROM password_reset_tokens WHERE user_id = $1 AND used_at IS NULL`,
         [owner],
       );
-      return { userId: owner, email: user.email, state: bumped };
+      return { userId: owner, email: user.email };
     });
-    await this.accessState.set(userId, state);
+    await this.accessState.changed(userId);
     await this.loginThrottle.clear(email);
     this.events.publish(DomainEvents.PasswordReset, userId, meta);
   }

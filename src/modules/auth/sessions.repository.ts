@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { RequestMeta } from '../../common/events/domain-events.js';
+import type { SessionRevocations } from '../users/access-state.service.js';
 import type { UserRole } from '../users/user.entity.js';
 import { RefreshToken } from './refresh-token.entity.js';
 import { Session } from './session.entity.js';
@@ -41,7 +42,7 @@ export interface SessionView {
 }
 
 @Injectable()
-export class SessionsRepository {
+export class SessionsRepository implements SessionRevocations {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
@@ -144,6 +145,15 @@ export class SessionsRepository {
       [tokenHash, reason],
     );
     return this.firstRow(rows)?.user_id;
+  }
+
+  async revokedWithin(userId: string, seconds: number): Promise<string[]> {
+    const rows: { id: string }[] = await this.dataSource.query(
+      `SELECT id FROM user_sessions
+        WHERE user_id = $1 AND revoked_at > now() - make_interval(secs => $2)`,
+      [userId, seconds],
+    );
+    return rows.map((row) => row.id);
   }
 
   /** Revokes every live session of a user, except one when given. */

@@ -1,6 +1,7 @@
 import { CACHE_MANAGER } from '@nestjs/cache-manager';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Cache } from 'cache-manager';
+import { AppConfig } from '../../config/app-config.js';
 import type { UserRole } from './user.entity.js';
 import { UsersRepository } from './users.repository.js';
 
@@ -8,47 +9,103 @@ export interface AccessState {
   tokenVersion: number;
   isActive: boolean;
   role: UserRole;
+  /** Ids of the user's sessions revoked within the last access-token lifetime. */
+  revokedSessions: string[];
+}
+
+/**
+ * Where the revoked sessions come from. The sessions table is AuthModule's: it provides this
+ * (see sessions.module.ts), so that UsersModule need not import AuthModule, which imports it.
+ */
+export abstract class SessionRevocations {
+  /** Ids of the user's sessions revoked less than `seconds` ago. */
+  abstract revokedWithin(userId: string, seconds: number): Promise<string[]>;
 }
 
 /** Also the bound on staleness if a change is made while Redis is unreachable. */
 const TTL_MS = 60_000;
+/** Room for clocks that differ between instances and the database. */
+const CLOCK_SKEW_S = 60;
+const LATE_WRITE_MS = 1000;
 
 /**
- * What each authenticated request checks against its token: the user's token version,
- * active flag and role. Cached (in Redis when configured, so every instance sees a change at
- * once; in process otherwise) and written through on every change. When the cache is
- * unreachable the database answers.
+ * What each authenticated request checks against its token, in one cache read: the user's
+ * token version, active flag, role and recently revoked sessions. Cached (in Redis when
+ * configured, so every instance sees a change at once; in process otherwise) and rebuilt from
+ * the database on a miss. When the cache is unreachable the database answers.
+ *
+ * A logout ends its session's access tokens because the state lists the sessions revoked
+ * within the last access-token lifetime (older ones only hold expired tokens, so the list
+ * prunes itself), and a request that finds the session there is refused. Every change
+ * rebuilds the state from the database and writes it through, then once more a moment later,
+ * so that a copy read before the change and written back by a cache miss cannot revive it.
  */
 @Injectable()
 export class AccessStateService {
+  private readonly logger = new Logger(AccessStateService.name);
+  private readonly revocationWindowSeconds: number;
+
   constructor(
     private readonly users: UsersRepository,
+    private readonly revocations: SessionRevocations,
     @Inject(CACHE_MANAGER) private readonly cache: Cache,
-  ) {}
+    config: AppConfig,
+  ) {
+    this.revocationWindowSeconds = config.jwt.accessTtlSeconds + CLOCK_SKEW_S;
+  }
 
   async get(userId: string): Promise<AccessState | null> {
     const cached = await this.cache
       .get<AccessState | 'none'>(this.key(userId))
       .catch(() => undefined);
     if (cached === 'none') return null;
-    if (cached) return cached;
-    const state = await this.users.findAccessState(userId);
+    // An entry without the session list was written by an older release: rebuild it.
+    if (cached && Array.isArray(cached.revokedSessions)) return cached;
+    const state = await this.load(userId);
     await this.cache.set(this.key(userId), state ?? 'none', TTL_MS).catch(() => undefined);
     return state;
   }
 
-  /** Records a change (or a deletion, with null) for every instance. */
-  async set(userId: string, state: AccessState | null): Promise<void> {
-    const write = () =>
-      this.cache.set(this.key(userId), state ?? 'none', TTL_MS).catch(() => this.forget(userId));
-    await write();
-    // Once more a moment later: a request that read the old state before the change
-    // committed could otherwise write it back.
-    setTimeout(() => void write(), 1000).unref();
+  /**
+   * Records, for every instance, a change to the user's access (token version, role, active
+   * flag, a revoked session, or the user's deletion) that the database already holds.
+   */
+  async changed(userId: string): Promise<void> {
+    await this.writeFromDatabase(userId);
+    setTimeout(() => void this.writeFromDatabase(userId), LATE_WRITE_MS).unref();
   }
 
   async forget(userId: string): Promise<void> {
     await this.cache.del(this.key(userId)).catch(() => undefined);
+  }
+
+  private async writeFromDatabase(userId: string): Promise<void> {
+    let state: AccessState | null;
+    try {
+      state = await this.load(userId);
+    } catch (error) {
+      // The change is committed: without the new state, the next request rebuilds it.
+      this.logger.warn({ err: error, userId }, 'Could not read the access state back');
+      return this.forget(userId);
+    }
+    await this.cache
+      .set(this.key(userId), state ?? 'none', TTL_MS)
+      .catch(() => this.forget(userId));
+  }
+
+  private async load(userId: string): Promise<AccessState | null> {
+    const [user, revokedSessions] = await Promise.all([
+      this.users.findAccessState(userId),
+      this.revocations.revokedWithin(userId, this.revocationWindowSeconds),
+    ]);
+    return user
+      ? {
+          tokenVersion: user.tokenVersion,
+          isActive: user.isActive,
+          role: user.role,
+          revokedSessions,
+        }
+      : null;
   }
 
   private key(userId: string): string {

@@ -78,9 +78,9 @@ export class UsersService {
       throw new BadRequestException('You cannot change your own role or active flag');
     const before = await this.users.findById(userId);
     if (!before) throw new NotFoundException('User not found');
-    const state = await this.users.updateAccess(userId, changes);
-    if (!state) throw new NotFoundException('User not found');
-    await this.accessState.set(userId, state);
+    if (!(await this.users.updateAccess(userId, changes)))
+      throw new NotFoundException('User not found');
+    await this.accessState.changed(userId);
     await this.profiles.forget(userId);
     if (changes.role !== undefined && changes.role !== before.role) {
       this.events.publish(DomainEvents.RoleChanged, userId, meta, {

@@ -12,7 +12,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
  * Bearer access tokens: HS256 only (alg none and every other algorithm refused), with the
  * configured issuer and audience, unexpired, of type "access", and with the user's current
  * token version: a logout-all, password change or reset, role change or deactivation
- * refuses every earlier token at once. Refresh tokens are not JWTs and never pass.
+ * refuses every earlier token at once. A token of a revoked session (logout, replayed refresh
+ * token) is refused too. Refresh tokens are not JWTs and never pass.
  */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
@@ -37,6 +38,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     if (typeof claims.tv !== 'number' || typeof claims.sid !== 'string') return false;
     const state = await this.accessState.get(claims.sub);
     if (!state || !state.isActive || state.tokenVersion !== claims.tv) return false;
+    if (state.revokedSessions.includes(claims.sid)) return false;
     return { id: claims.sub, role: state.role, sessionId: claims.sid };
   }
 }
