@@ -4,20 +4,27 @@ import { NestFactory } from '@nestjs/core';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { AppModule } from './app.module.js';
-import { ConfigError, loadConfig, loadDotEnv } from './config/app-config.js';
+import type { RequestMeta } from './common/events/domain-events.js';
+import { ConfigError, loadConfig, loadDotEnv, type AppConfig } from './config/app-config.js';
 import { setUpDatabaseRoles } from './database/database-roles.js';
 import { startEmbeddedPostgres } from './database/embedded-postgres.js';
 import { runPendingMigrations } from './database/migrate.js';
 import { ActivityPartitionsService } from './modules/activity/activity-partitions.service.js';
 import { ActivitySeeder } from './modules/activity/activity-seeder.service.js';
 import { AccountService } from './modules/auth/account.service.js';
+import { AuthService } from './modules/auth/auth.service.js';
 import { BillingService } from './modules/billing/billing.service.js';
+import type { User } from './modules/users/user.entity.js';
+import { UsersRepository } from './modules/users/users.repository.js';
+import { UsersService } from './modules/users/users.service.js';
 
 const HELP = `InsightSheet operator commands
 
-  npm run cli -- create-admin --email <email>
-      Creates an admin account, or promotes an existing one. The password of a new account
-      comes from ADMIN_PASSWORD or, on a terminal, a prompt; never from the command line.
+  npm run cli -- create-admin --email <email> [--promote]
+      Creates an admin account. The password comes from ADMIN_PASSWORD or, on a terminal, a
+      prompt; never from the command line. An email that already has an account is refused,
+      unless --promote is given and that account's email is verified; a promotion ends the
+      account's sessions.
 
   npm run cli -- billing:reconcile
       Fetches every subscription from Stripe and repairs any drift in the database, printing
@@ -56,11 +63,19 @@ function promptHidden(question: string): Promise<string> {
   });
 }
 
-/** Runs a command inside the application's context (same configuration and database). */
-async function withApp<T>(work: (app: INestApplicationContext) => Promise<T>): Promise<T> {
-  Logger.overrideLogger(['error', 'warn']);
+/** The validated configuration, ./.env included (variables already set win), as the API reads it. */
+function cliConfig(): AppConfig {
   loadDotEnv();
-  let config = loadConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
+  return loadConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
+}
+
+/** Runs a command inside the application's context (same configuration and database). */
+async function withApp<T>(
+  work: (app: INestApplicationContext) => Promise<T>,
+  validated: AppConfig = cliConfig(),
+): Promise<T> {
+  Logger.overrideLogger(['error', 'warn']);
+  let config = validated;
   const embedded = config.database.url
     ? undefined
     : await startEmbeddedPostgres(config, () => undefined, { reuseRunning: true });
@@ -77,20 +92,57 @@ async function withApp<T>(work: (app: INestApplicationContext) => Promise<T>): P
   }
 }
 
-async function createAdmin(email: string): Promise<void> {
-  await withApp(async (app) => {
-    const account = app.get(AccountService);
+/** What the activity log records as the origin of an operator's change. */
+const CLI_META: RequestMeta = { ip: null, userAgent: 'insightsheet-cli' };
+
+/**
+ * Whether the account's owner has proven they hold its email address, the condition for
+ * promoting it. Email verification does not exist yet (a later change adds
+ * users.email_verified): until then no account counts as verified and every promotion is
+ * refused. This is the one place to switch on, to `user.emailVerified`.
+ */
+function isEmailVerified(_user: User): boolean {
+  return false;
+}
+
+/**
+ * An existing account becomes an admin only when asked (--promote) and when its email is
+ * verified: otherwise whoever registered the address first would receive admin rights with
+ * their own password. A promotion ends the account's sessions and access tokens.
+ */
+async function createAdmin(email: string, promote: boolean): Promise<number> {
+  return withApp(async (app) => {
     const normalised = email.trim().toLowerCase();
+    const existing = await app.get(UsersRepository).findByEmail(normalised);
+    if (existing) {
+      if (!promote) {
+        process.stderr.write(
+          `An account with the email ${normalised} already exists; it was not changed. ` +
+            `To make it an admin, add --promote (its email must be verified).\n`,
+        );
+        return 1;
+      }
+      if (!isEmailVerified(existing)) {
+        process.stderr.write(
+          `Refusing to promote ${normalised}: the account's email is not verified.\n`,
+        );
+        return 1;
+      }
+      await app.get(UsersService).updateAccess('cli', existing.id, { role: 'admin' }, CLI_META);
+      await app.get(AuthService).logoutEverywhere(existing.id, CLI_META);
+      process.stdout.write(`Promoted admin ${normalised}; their sessions were ended\n`);
+      return 0;
+    }
+    const account = app.get(AccountService);
     let password = process.env.ADMIN_PASSWORD;
-    const outcome = await account
-      .createOrPromoteAdmin(normalised, password)
-      .catch(async (error: Error) => {
-        if (password || !process.stdin.isTTY || !/password is required/i.test(error.message))
-          throw error;
-        password = await promptHidden(`Password for the new admin ${normalised}: `);
-        return account.createOrPromoteAdmin(normalised, password);
-      });
-    process.stdout.write(`${outcome === 'created' ? 'Created' : 'Promoted'} admin ${normalised}\n`);
+    await account.createOrPromoteAdmin(normalised, password).catch(async (error: Error) => {
+      if (password || !process.stdin.isTTY || !/password is required/i.test(error.message))
+        throw error;
+      password = await promptHidden(`Password for the new admin ${normalised}: `);
+      return account.createOrPromoteAdmin(normalised, password);
+    });
+    process.stdout.write(`Created admin ${normalised}\n`);
+    return 0;
   });
 }
 
@@ -108,6 +160,7 @@ async function main(): Promise<number> {
     args: process.argv.slice(2),
     options: {
       email: { type: 'string' },
+      promote: { type: 'boolean' },
       users: { type: 'string' },
       events: { type: 'string' },
       days: { type: 'string' },
@@ -128,8 +181,7 @@ async function main(): Promise<number> {
         process.stderr.write('create-admin needs --email <email>\n');
         return 1;
       }
-      await createAdmin(values.email);
-      return 0;
+      return createAdmin(values.email, values.promote ?? false);
     case 'seed:activity': {
       const [users, events, days] = [values.users, values.events, values.days ?? '90'].map(Number);
       if (![users, events, days].every((n) => Number.isInteger(n) && n > 0)) {
@@ -138,7 +190,9 @@ async function main(): Promise<number> {
         );
         return 1;
       }
-      if (process.env.NODE_ENV === 'production') {
+      // The validated configuration, so NODE_ENV=production set only in .env counts too.
+      const config = cliConfig();
+      if (config.isProduction) {
         process.stderr.write('seed:activity is refused with NODE_ENV=production\n');
         return 1;
       }
@@ -147,7 +201,7 @@ async function main(): Promise<number> {
         process.stdout.write(
           `Seeded ${report.users} users and ${report.events} events in ${report.ms} ms\n`,
         );
-      });
+      }, config);
       return 0;
     }
     case 'db:roles': {

@@ -3,16 +3,49 @@ import pg from 'pg';
 export interface RoleSetup {
   /** The application's role: data only (SELECT, INSERT, UPDATE, DELETE), no DDL. */
   app: { name: string; password: string };
-  /** The analytics role: SELECT only. */
+  /** The analytics role: SELECT on ANALYTICS_READS only. */
   analytics: { name: string; password: string };
 }
+
+/**
+ * Everything the analytics role may read: whole tables (`'all'`) or the listed columns. It is
+ * what the reads sent to the read connection select (the admin overview and the activity
+ * listings), and nothing else: never a password hash, token hash, ciphertext or session.
+ * An allow-list on purpose: a table added later stays unreadable to analytics until it is
+ * listed here. The activity and rollup tables hold no secrets and are granted whole, so a
+ * column added to them reaches the replica reads without a new grant.
+ */
+export const ANALYTICS_READS: Readonly<Record<string, 'all' | readonly string[]>> = {
+  users: ['id', 'role', 'is_active', 'last_login', 'created_at', 'updated_at'],
+  subscriptions: [
+    'id',
+    'user_id',
+    'plan',
+    'status',
+    'features',
+    'current_period_start',
+    'current_period_end',
+    'cancel_at_period_end',
+    'manual_plan',
+    'manual_until',
+    'created_at',
+    'updated_at',
+  ],
+  user_activities: 'all',
+  activity_daily_actions: 'all',
+  activity_daily_users: 'all',
+  activity_daily_active: 'all',
+  activity_user_last_active: 'all',
+};
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /**
  * Creates (or updates) the least-privilege roles of the seed's security section, connected as
- * the schema's owner (the migration role). Default privileges make the grants cover tables
- * created later by migrations and by partition maintenance, which runs as the owner.
+ * the schema's owner (the migration role). The app role's default privileges cover tables
+ * created later by migrations and by partition maintenance, which runs as the owner. The
+ * analytics role gets ANALYTICS_READS and nothing else, granted afresh on every run (so a
+ * re-run also withdraws what an earlier version granted); re-run after migrations.
  */
 export async function setUpDatabaseRoles(ownerUrl: string, roles: RoleSetup): Promise<void> {
   for (const role of [roles.app, roles.analytics]) {
@@ -49,10 +82,28 @@ export async function setUpDatabaseRoles(ownerUrl: string, roles: RoleSetup): Pr
     await client.query(
       `ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO ${app}`,
     );
-    await client.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${analytics}`);
+    await client.query('BEGIN');
+    await client.query(`REVOKE ALL ON ALL TABLES IN SCHEMA public FROM ${analytics}`);
     await client.query(
-      `ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO ${analytics}`,
+      `ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE ALL ON TABLES FROM ${analytics}`,
     );
+    for (const [table, columns] of Object.entries(ANALYTICS_READS)) {
+      const { rows } = await client.query<{ column_name: string }>(
+        `SELECT column_name FROM information_schema.columns
+          WHERE table_schema = 'public' AND table_name = $1`,
+        [table],
+      );
+      if (rows.length === 0) continue; // not created yet by this database's migrations
+      if (columns === 'all') {
+        await client.query(`GRANT SELECT ON ${ident(table)} TO ${analytics}`);
+        continue;
+      }
+      const present = columns.filter((column) => rows.some((row) => row.column_name === column));
+      await client.query(
+        `GRANT SELECT (${present.map(ident).join(', ')}) ON ${ident(table)} TO ${analytics}`,
+      );
+    }
+    await client.query('COMMIT');
   } finally {
     await client.end();
   }

@@ -126,6 +126,21 @@ function layout(config: AppConfig, binaries: Binaries | undefined, log: Log | un
   };
 }
 
+/**
+ * Copies the binaries where the postgres user can read them. Symlinks (libicu's .so names,
+ * for one) are copied as the files they point to: Node's cp would otherwise rewrite them into
+ * absolute links back into the source folder, which that user cannot enter, and initdb then
+ * fails to load libicu. A marker written last tells a finished copy from an interrupted one
+ * or one made by an earlier version that kept the links; those are made again.
+ */
+function copyBinaries(nativeDir: string, copyDir: string): void {
+  const complete = join(copyDir, '.complete');
+  if (existsSync(complete)) return;
+  rmSync(copyDir, { recursive: true, force: true });
+  cpSync(nativeDir, copyDir, { recursive: true, dereference: true });
+  writeFileSync(complete, '');
+}
+
 function readPassword(passwordFile: string): string | undefined {
   return existsSync(passwordFile) ? readFileSync(passwordFile, 'utf8').trim() : undefined;
 }
@@ -181,8 +196,7 @@ export async function startEmbeddedPostgres(
   if (where.binDir) {
     const nativeDir = resolve(dirname(packaged.pg_ctl), '..');
     const copyDir = resolve(where.binDir, '..', 'native');
-    if (!existsSync(join(copyDir, 'bin', 'pg_ctl')))
-      cpSync(nativeDir, copyDir, { recursive: true });
+    copyBinaries(nativeDir, copyDir);
     chmodSync(dirname(copyDir), 0o755);
     binaries = {
       initdb: join(copyDir, 'bin', 'initdb'),

@@ -392,7 +392,8 @@ describe('billing with Stripe', () => {
       expect((await row(user.id)).status).toBe('unpaid');
     });
 
-    it('a Stripe outage while applying answers 5xx with no inbox row', async () => {
+    // Issue 10, item 12: Stripe failing (500 after the SDK's retry) is a 503 with Retry-After.
+    it('a Stripe outage while applying answers 503 with Retry-After and no inbox row', async () => {
       const user = await subscribedUser();
       const event = eventFactory(
         'customer.subscription.updated',
@@ -401,7 +402,8 @@ describe('billing with Stripe', () => {
       stripe.failNext(20);
       const failed = await deliver(event);
       stripe.failNext(0);
-      expect(failed.status).toBe(500);
+      expect(failed.status).toBe(503);
+      expect(Number(failed.headers.get('retry-after'))).toBeGreaterThan(0);
       expect(await inboxCount(event.id)).toBe(0);
       expect((await deliver(event)).status).toBe(200);
     });
@@ -487,5 +489,37 @@ describe('billing without a Stripe key', () => {
     expect((await api.fetch('/api/v1/subscriptions/me', bearer(user.accessToken))).status).toBe(
       200,
     );
+  });
+});
+
+describe('billing with Stripe unreachable', () => {
+  let api: TestApp;
+  beforeAll(async () => {
+    // A stand-in that has stopped: its port now refuses connections, as an outage would.
+    const stopped = new StripeStandIn(STRIPE_TEST_ENV.STRIPE_SECRET_KEY);
+    await stopped.start();
+    await stopped.stop();
+    api = await startTestApp({ env: { ...STRIPE_TEST_ENV, STRIPE_API_BASE: stopped.url } });
+  });
+  afterAll(() => api.close());
+
+  // Issue 10, item 12: an unreachable Stripe answers 503 with Retry-After, soon, never a 500.
+  it('answers checkout and portal with 503 and Retry-After, within seconds', async () => {
+    const user = await registerUser(api);
+    await api.query(`UPDATE subscriptions SET stripe_customer_id = $2 WHERE user_id = $1`, [
+      user.id,
+      `cus_unreachable_${user.id.slice(0, 8)}`,
+    ]);
+    for (const path of ['/api/v1/billing/portal', '/api/v1/billing/checkout']) {
+      const started = Date.now();
+      const response = await api.fetch(
+        path,
+        json({ plan: 'pro', interval: 'month' }, { authorization: `Bearer ${user.accessToken}` }),
+      );
+      expect({ path, status: response.status }).toEqual({ path, status: 503 });
+      expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(((await response.json()) as { message: string }).message).toMatch(/unavailable/);
+      expect(Date.now() - started).toBeLessThan(15_000);
+    }
   });
 });

@@ -1,22 +1,29 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { login, strongPassword, uniqueEmail, registerUser } from '../factories/users.factory.js';
 import { ensureBuilt } from '../support/server-process.js';
 import { startTestApp, TEST_JWT_SECRET, type TestApp } from '../support/test-app.js';
 
+const CLI = resolve('dist/src/cli.js');
+
 function runCli(
   args: string[],
   env: Record<string, string>,
+  cwd = process.cwd(),
 ): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['dist/src/cli.js', ...args], {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
       env: { PATH: process.env.PATH ?? '', ...env },
+      cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('exit', (code) => resolve({ code, output }));
+    child.on('exit', (code) => done({ code, output }));
   });
 }
 
@@ -49,15 +56,39 @@ describe('npm run cli -- create-admin', () => {
     expect(((await response.json()) as { user: { role: string } }).user.role).toBe('admin');
   });
 
-  it('promotes an existing account', async () => {
+  // Issue 10, item 9: an existing account is never promoted silently.
+  it('refuses an email that already has an account, and leaves that account as it was', async () => {
     const user = await registerUser(api);
-    const result = await runCli(['create-admin', '--email', user.email.toUpperCase()], env);
-    expect(result.code).toBe(0);
-    expect(result.output).toBe(`Promoted admin ${user.email}\n`);
+    const result = await runCli(['create-admin', '--email', user.email.toUpperCase()], {
+      ...env,
+      ADMIN_PASSWORD: strongPassword(),
+    });
+    expect(result.code).toBe(1);
+    expect(result.output).toMatch(
+      new RegExp(`account with the email ${user.email} already exists`),
+    );
+    expect(result.output).toMatch(/--promote/);
     const [row] = await api.query<{ role: string }>(`SELECT role FROM users WHERE id = $1`, [
       user.id,
     ]);
-    expect(row.role).toBe('admin');
+    expect(row.role).toBe('user');
+    expect((await login(api, user.email, user.password)).status).toBe(200);
+  });
+
+  // Issue 10, item 9: --promote needs a verified email, which no account has yet.
+  it('refuses --promote for an account whose email is not verified', async () => {
+    const user = await registerUser(api);
+    const result = await runCli(['create-admin', '--email', user.email, '--promote'], env);
+    expect(result.code).toBe(1);
+    expect(result.output).toMatch(/email is not verified/);
+    const [row] = await api.query<{ role: string }>(`SELECT role FROM users WHERE id = $1`, [
+      user.id,
+    ]);
+    expect(row.role).toBe('user');
+    const me = await api.fetch('/api/v1/users/me', {
+      headers: { authorization: `Bearer ${user.accessToken}` },
+    });
+    expect(me.status).toBe(200);
   });
 
   it('refuses a new admin without a password (no prompt without a terminal) and a weak one', async () => {
@@ -76,5 +107,41 @@ describe('npm run cli -- create-admin', () => {
     const result = await runCli(['--help'], env);
     expect(result.code).toBe(0);
     expect(result.output).toContain('create-admin --email');
+  });
+});
+
+describe('npm run cli -- seed:activity', () => {
+  let api: TestApp;
+  let workDir: string;
+
+  beforeAll(async () => {
+    ensureBuilt();
+    api = await startTestApp();
+    workDir = mkdtempSync(join(tmpdir(), 'insightsheet-cli-'));
+  }, 120_000);
+  afterAll(async () => {
+    rmSync(workDir, { recursive: true, force: true });
+    await api.close();
+  });
+
+  // Issue 10, item 10: the production guard reads the validated configuration, .env included.
+  it('is refused when NODE_ENV=production comes only from .env', async () => {
+    writeFileSync(join(workDir, '.env'), 'NODE_ENV=production\n');
+    const users = async () =>
+      (await api.query<{ n: number }>(`SELECT count(*)::int AS n FROM users`))[0].n;
+    const before = await users();
+    const result = await runCli(
+      ['seed:activity', '--users', '2', '--events', '4', '--days', '1'],
+      {
+        DATABASE_URL: api.config.database.url!,
+        JWT_SECRET: TEST_JWT_SECRET,
+        FRONTEND_URL: 'https://app.example',
+        LOG_LEVEL: 'silent',
+      },
+      workDir,
+    );
+    expect(result.output).toMatch(/refused with NODE_ENV=production/);
+    expect(result.code).toBe(1);
+    expect(await users()).toBe(before);
   });
 });

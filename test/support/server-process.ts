@@ -30,9 +30,16 @@ export interface ServerProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Runs the built server with exactly this environment (plus PATH and HOME), in its own process group. */
-export function spawnServer(env: Record<string, string>): ServerProcess {
+/**
+ * Runs the built server with exactly this environment (plus PATH and HOME), in its own process
+ * group; from `cwd`'s dist when given (a copy of the project elsewhere).
+ */
+export function spawnServer(
+  env: Record<string, string>,
+  options: { cwd?: string } = {},
+): ServerProcess {
   const child = spawn(process.execPath, [MAIN], {
+    cwd: options.cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],

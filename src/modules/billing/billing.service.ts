@@ -15,7 +15,7 @@ import { SubscriptionsRepository } from '../subscriptions/subscriptions.reposito
 import { SubscriptionsService } from '../subscriptions/subscriptions.service.js';
 import { UsersRepository } from '../users/users.repository.js';
 import type { CheckoutSessionDto, PortalSessionDto } from './dto/billing.dto.js';
-import { STRIPE } from './stripe.client.js';
+import { callStripe, STRIPE } from './stripe.client.js';
 import { SubscriptionSyncService } from './subscription-sync.service.js';
 
 const LIVE = new Set(['active', 'trialing', 'past_due', 'unpaid', 'paused', 'incomplete']);
@@ -49,16 +49,18 @@ export class BillingService {
       );
     }
     const customer = await this.customerFor(userId);
-    const session = await stripe.checkout.sessions.create({
-      mode: 'subscription',
-      customer,
-      client_reference_id: userId,
-      metadata: { userId },
-      subscription_data: { metadata: { userId } },
-      line_items: [{ price, quantity: 1 }],
-      success_url: `${this.config.frontendUrl}/billing/success?session_id={CHECKOUT_SESSION_ID}`,
-      cancel_url: `${this.config.frontendUrl}/billing/cancel`,
-    });
+    const session = await callStripe(() =>
+      stripe.checkout.sessions.create({
+        mode: 'subscription',
+        customer,
+        client_reference_id: userId,
+        metadata: { userId },
+        subscription_data: { metadata: { userId } },
+        line_items: [{ price, quantity: 1 }],
+        success_url: `${this.config.frontendUrl}/billing/success?session_id={CHECKOUT_SESSION_ID}`,
+        cancel_url: `${this.config.frontendUrl}/billing/cancel`,
+      }),
+    );
     if (!session.url) throw new ServiceUnavailableException('Stripe returned no checkout page');
     return { url: session.url, sessionId: session.id };
   }
@@ -66,12 +68,14 @@ export class BillingService {
   async portal(userId: string): Promise<PortalSessionDto> {
     const stripe = this.client();
     const row = await this.subscriptions.findByUserId(userId);
-    if (!row?.stripeCustomerId)
-      throw new BadRequestException('No billing account yet: subscribe first');
-    const session = await stripe.billingPortal.sessions.create({
-      customer: row.stripeCustomerId,
-      return_url: `${this.config.frontendUrl}/billing`,
-    });
+    const customer = row?.stripeCustomerId;
+    if (!customer) throw new BadRequestException('No billing account yet: subscribe first');
+    const session = await callStripe(() =>
+      stripe.billingPortal.sessions.create({
+        customer,
+        return_url: `${this.config.frontendUrl}/billing`,
+      }),
+    );
     return { url: session.url };
   }
 
@@ -85,10 +89,12 @@ export class BillingService {
     const row = await this.subscriptions.findByUserId(event.userId);
     if (!row) return;
     if (row.stripeSubscriptionId && LIVE.has(row.status)) {
-      await this.ignoreMissing(this.stripe.subscriptions.cancel(row.stripeSubscriptionId));
+      const id = row.stripeSubscriptionId;
+      await this.ignoreMissing((stripe) => stripe.subscriptions.cancel(id));
     }
     if (row.stripeCustomerId && this.config.stripe.deleteCustomerOnErasure) {
-      await this.ignoreMissing(this.stripe.customers.del(row.stripeCustomerId));
+      const id = row.stripeCustomerId;
+      await this.ignoreMissing((stripe) => stripe.customers.del(id));
     }
   }
 
@@ -99,10 +105,12 @@ export class BillingService {
   async reconcile(): Promise<{ userId: string; from: string; to: string }[]> {
     const stripe = this.client();
     const users = new Map<string, string | null>();
-    for await (const subscription of stripe.subscriptions.list({ status: 'all', limit: 100 })) {
-      const userId = await this.sync.userFor(subscription);
-      if (userId && !users.has(userId)) users.set(userId, subscription.id);
-    }
+    await callStripe(async () => {
+      for await (const subscription of stripe.subscriptions.list({ status: 'all', limit: 100 })) {
+        const userId = await this.sync.userFor(subscription);
+        if (userId && !users.has(userId)) users.set(userId, subscription.id);
+      }
+    });
     for (const row of await this.subscriptions.listLinkedToStripe()) {
       if (!users.has(row.userId)) users.set(row.userId, null);
     }
@@ -123,18 +131,20 @@ export class BillingService {
     if (row?.stripeCustomerId) return row.stripeCustomerId;
     const user = await this.users.findById(userId);
     // The idempotency key makes concurrent checkouts of one user create one customer.
-    const customer = await this.client().customers.create(
-      { email: user?.email, metadata: { userId } },
-      { idempotencyKey: `customer-for-user-${userId}` },
+    const customer = await callStripe(() =>
+      this.client().customers.create(
+        { email: user?.email, metadata: { userId } },
+        { idempotencyKey: `customer-for-user-${userId}` },
+      ),
     );
     const stored = await this.subscriptions.claimCustomerId(userId, customer.id);
     await this.subscriptionsService.forget(userId);
     return stored;
   }
 
-  private async ignoreMissing(request: Promise<unknown>): Promise<void> {
+  private async ignoreMissing(request: (stripe: Stripe) => Promise<unknown>): Promise<void> {
     try {
-      await request;
+      await callStripe(() => request(this.client()));
     } catch (error) {
       if ((error as { statusCode?: number }).statusCode !== 404) throw error;
       this.logger.warn({ msg: 'Stripe object already gone during erasure' });

@@ -11,7 +11,7 @@ import type {
 } from '../subscriptions/subscription.entity.js';
 import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository.js';
 import { SubscriptionsService } from '../subscriptions/subscriptions.service.js';
-import { STRIPE } from './stripe.client.js';
+import { callStripe, STRIPE } from './stripe.client.js';
 
 const SYSTEM: RequestMeta = { ip: null, userAgent: 'stripe' };
 const KNOWN_STATUSES: SubscriptionStatus[] = [
@@ -111,13 +111,15 @@ export class SubscriptionSyncService {
     const customer = row.stripeCustomerId;
     const candidates: Stripe.Subscription[] = [];
     if (customer) {
-      for await (const subscription of this.client().subscriptions.list({
-        customer,
-        status: 'all',
-        limit: 100,
-      })) {
-        candidates.push(subscription);
-      }
+      await callStripe(async () => {
+        for await (const subscription of this.client().subscriptions.list({
+          customer,
+          status: 'all',
+          limit: 100,
+        })) {
+          candidates.push(subscription);
+        }
+      });
     }
     for (const id of [hintId, row.stripeSubscriptionId]) {
       if (id && !candidates.some((candidate) => candidate.id === id)) {
@@ -136,7 +138,7 @@ export class SubscriptionSyncService {
 
   async retrieve(id: string): Promise<Stripe.Subscription | null> {
     try {
-      return await this.client().subscriptions.retrieve(id);
+      return await callStripe(() => this.client().subscriptions.retrieve(id));
     } catch (error) {
       if ((error as { statusCode?: number }).statusCode === 404) return null;
       throw error;
