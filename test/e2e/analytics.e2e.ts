@@ -16,7 +16,7 @@ interface Overview {
   activeUsers: { dau: number; wau: number; mau: number };
   planMix: { plan: string; users: number }[];
   signupsPerDay: { day: string; signups: number }[];
-  topActions: { action: string; events: number }[];
+  topActions: { action: string; source: string; events: number }[];
 }
 
 describe('admin analytics overview', () => {
@@ -81,14 +81,40 @@ describe('admin analytics overview', () => {
       expect(entry.signups).toBe(signups.find((row) => row.day === entry.day)?.signups ?? 0);
     }
     expect(overview.topActions).toEqual(
-      (
-        await api.query<{ action: string; events: number }>(
-          `SELECT action, count(*)::int AS events FROM user_activities
-            WHERE ${utc} BETWEEN $1::date AND $2::date GROUP BY action ORDER BY count(*) DESC, action LIMIT 10`,
-          [from, to],
-        )
-      ).map((row) => ({ action: row.action, events: row.events })),
+      await api.query<{ action: string; source: string; events: number }>(
+        `SELECT action, source, count(*)::int AS events FROM user_activities
+          WHERE ${utc} BETWEEN $1::date AND $2::date GROUP BY action, source
+          ORDER BY count(*) DESC, action, source LIMIT 10`,
+        [from, to],
+      ),
     );
+  });
+
+  // Issue 10, item 4: top actions can be read per source.
+  it("filters top actions by source: the web app's or the server's", async () => {
+    const read = async (query: string) => {
+      const response = await api.fetch(
+        `/api/v1/admin/analytics/overview?from=${day(20)}&to=${day(0)}${query}`,
+        bearer(admin.accessToken),
+      );
+      expect(response.status).toBe(200);
+      return ((await response.json()) as Overview).topActions;
+    };
+    const server = await read('&source=server');
+    expect(server.map((row) => row.action)).toEqual(
+      expect.arrayContaining(['auth.login', 'auth.registered']),
+    );
+    expect(server.every((row) => row.source === 'server')).toBe(true);
+    const client = await read('&source=client');
+    expect(client.length).toBeGreaterThan(0);
+    expect(client.every((row) => row.source === 'client' && !row.action.startsWith('auth.'))).toBe(
+      true,
+    );
+    const invalid = await api.fetch(
+      `/api/v1/admin/analytics/overview?source=browser`,
+      bearer(admin.accessToken),
+    );
+    expect(invalid.status).toBe(400);
   });
 
   it('counts active users as of today from last-active days, equal to the brute force', async () => {

@@ -102,6 +102,28 @@ describe('request pipeline', () => {
       expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
     });
 
+    // Issue 10, item 8: 1,500+ levels overflowed class-transformer's stack: a 500 with an
+    // error-level stack in the log, on any JSON route, without signing in.
+    it('refuses a body nested thousands of levels deep with 400 before validation', async () => {
+      const deepLogs = new LogCapture();
+      const deep = await startTestApp({ logDestination: deepLogs, env: { LOG_LEVEL: 'info' } });
+      try {
+        const levels = 5000;
+        for (const path of ['/api/v1/auth/login', '/api/v1/auth/password/forgot']) {
+          const response = await deep.fetch(path, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: `{"email":"a@example.com","password":${'['.repeat(levels)}${']'.repeat(levels)}}`,
+          });
+          expect(response.status).toBe(400);
+          expect(((await response.json()) as ErrorBody).message).toMatch(/nested deeper than 32/);
+        }
+        expect(deepLogs.lines.filter((line) => Number(line.level) >= 50)).toEqual([]);
+      } finally {
+        await deep.close();
+      }
+    });
+
     it('rejects malformed JSON with 400', async () => {
       const response = await api.fetch('/api/v1/probe/echo', {
         method: 'POST',

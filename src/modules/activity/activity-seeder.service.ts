@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { ROLLUPS_OF_INSERTED } from './activity-writer.js';
+import { SERVER_NAMESPACES } from './dto/activity.dto.js';
 
 const ACTIONS = [
   ['sheet.opened', 30],
@@ -66,19 +67,24 @@ export class ActivitySeeder {
         await manager.query(`SET LOCAL statement_timeout = 0`);
         await manager.query(
           `WITH seeded AS (SELECT array_agg(id) AS ids FROM users WHERE email LIKE 'seed-' || $1 || '-%'),
+         generated AS (
+           SELECT s.ids[1 + floor(power(random(), 2) * array_length(s.ids, 1))::int] AS user_id,
+                  ($2::text[])[1 + floor(random() * array_length($2::text[], 1))::int] AS action
+             FROM seeded AS s, generate_series(1, $3)
+         ),
          inserted AS (
-           INSERT INTO user_activities (user_id, action, resource, metadata, ip_address, user_agent, created_at)
-           SELECT s.ids[1 + floor(power(random(), 2) * array_length(s.ids, 1))::int],
-                  ($2::text[])[1 + floor(random() * array_length($2::text[], 1))::int],
+           INSERT INTO user_activities (user_id, action, resource, metadata, ip_address, user_agent, created_at, source)
+           SELECT user_id, action,
                   'sheet', jsonb_build_object('rows', floor(random() * 100000)::int),
                   ('10.' || floor(random() * 255)::int || '.' || floor(random() * 255)::int || '.1')::inet,
                   'seed-agent/1.0',
-                  now() - random() * make_interval(days => $4)
-             FROM seeded AS s, generate_series(1, $3)
+                  now() - random() * make_interval(days => $4),
+                  CASE WHEN action LIKE ANY ($5::text[]) THEN 'server' ELSE 'client' END
+             FROM generated
            RETURNING user_id, source, action, (created_at AT TIME ZONE 'UTC')::date AS day
          ),${ROLLUPS_OF_INSERTED}
          SELECT count(*) FROM inserted`,
-          [run, actions, size, days],
+          [run, actions, size, days, SERVER_NAMESPACES.map((prefix) => `${prefix}%`)],
         );
       });
     }
