@@ -5,11 +5,12 @@
 //
 // Uses DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres) to create and drop
 // its own database, and REDIS_URL (default redis://127.0.0.1:6379) for the Redis cases.
+// BENCH_COMPARE_REF=<commit> also measures POST /api/v1/activity on that commit, same run.
 import argon2 from 'argon2';
 import autocannon from 'autocannon';
 import { execFileSync, fork, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -126,7 +127,7 @@ function freePort() {
   });
 }
 
-async function startApi(env) {
+async function startApi(env, cwd = process.cwd()) {
   const port = await freePort();
   const loopReport = join(tmpdir(), `insightsheet-bench-loop-${RUN}-${port}.json`);
   const child = spawn(
@@ -137,7 +138,7 @@ async function startApi(env) {
         : []),
       '--import',
       new URL('./event-loop-monitor.mjs', import.meta.url).pathname,
-      'dist/src/main.js',
+      join(cwd, 'dist/src/main.js'),
     ],
     {
       env: {
@@ -155,6 +156,7 @@ async function startApi(env) {
         LOOP_REPORT: loopReport,
         ...env,
       },
+      cwd,
       // Request logs are written as in production, to a sink.
       stdio: ['ignore', 'ignore', 'inherit'],
     },
@@ -261,6 +263,7 @@ async function writeRates(seconds) {
   const { ActivityWriter } = await import('../dist/src/modules/activity/activity-writer.js');
   const { loadConfig } = await import('../dist/src/config/app-config.js');
   const row = () => ({
+    id: null,
     userId: null,
     action: 'bench.write',
     resource: 'sheet',
@@ -269,6 +272,7 @@ async function writeRates(seconds) {
     ipAddress: '10.0.0.1',
     userAgent: 'bench',
     createdAt: new Date(),
+    source: 'client',
   });
   const client = new pg.Client({ connectionString: databaseUrl() });
   await client.connect();
@@ -277,8 +281,8 @@ async function writeRates(seconds) {
   while (performance.now() < until) {
     const r = row();
     await client.query(
-      `INSERT INTO user_activities (user_id, action, resource, resource_id, metadata, ip_address, user_agent, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      `INSERT INTO user_activities (user_id, action, resource, resource_id, metadata, ip_address, user_agent, created_at, source)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
       [
         r.userId,
         r.action,
@@ -288,19 +292,58 @@ async function writeRates(seconds) {
         r.ipAddress,
         r.userAgent,
         r.createdAt,
+        r.source,
       ],
     );
     single++;
   }
   await client.end();
-  const writer = new ActivityWriter(loadConfig({ NODE_ENV: 'test' }), databaseUrl());
+  const writer = new ActivityWriter(loadConfig({ NODE_ENV: 'test', DATABASE_URL: databaseUrl() }));
   let batched = 0;
   const batchUntil = performance.now() + seconds * 1000;
   while (performance.now() < batchUntil) {
-    batched += await writer.insert(Array.from({ length: 500 }, row));
+    batched += (await writer.write(Array.from({ length: 500 }, row))).written;
   }
   await writer.close();
   return { single: single / seconds, batched: batched / seconds };
+}
+
+/**
+ * BENCH_COMPARE_REF=<commit>: that commit's server, built in a temporary worktree with this
+ * checkout's node_modules and migrated into a database of its own, for a same-run comparison.
+ */
+async function startComparison(ref) {
+  const dir = join(tmpdir(), `insightsheet-bench-${RUN}-ref`);
+  execFileSync('git', ['worktree', 'add', '--detach', dir, ref], { stdio: 'ignore' });
+  const database = `${DATABASE}_ref`;
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${database}`;
+  const cleanup = async () => {
+    execFileSync('git', ['worktree', 'remove', '--force', dir], { stdio: 'ignore' });
+    await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  };
+  try {
+    symlinkSync(join(process.cwd(), 'node_modules'), join(dir, 'node_modules'));
+    execFileSync(process.execPath, ['node_modules/@nestjs/cli/bin/nest.js', 'build'], {
+      cwd: dir,
+      stdio: 'ignore',
+    });
+    await admin(`CREATE DATABASE ${database}`);
+    execFileSync(
+      process.execPath,
+      ['node_modules/typeorm/cli.js', 'migration:run', '-d', 'dist/src/database/data-source.js'],
+      {
+        cwd: dir,
+        env: { ...process.env, DATABASE_URL: url.toString(), NODE_ENV: 'development' },
+        stdio: 'ignore',
+      },
+    );
+    const api = await startApi({ DATABASE_URL: url.toString() }, dir);
+    return { api, stop: () => api.stop().then(cleanup) };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
 }
 
 async function activityScenarios(base, notes, { analyticsOnly = false } = {}) {
@@ -320,10 +363,22 @@ function activityRequest(accessToken) {
 }
 
 async function intakeScenarios(base, notes, lines) {
+  const ref = process.env.BENCH_COMPARE_REF;
+  if (ref) {
+    const before = await startComparison(ref);
+    const user = await registerAndLogin(before.api.url);
+    const result = await measure(
+      `POST /api/v1/activity at ${ref}`,
+      `${before.api.url}/api/v1/activity`,
+      activityRequest(user.accessToken),
+    );
+    lines.push(row(result, base));
+    await before.stop();
+  }
   const api = await startApi({});
   const user = await registerAndLogin(api.url);
   const intake = await measure(
-    'POST /api/v1/activity (events accepted)',
+    'POST /api/v1/activity (202 after commit)',
     `${api.url}/api/v1/activity`,
     activityRequest(user.accessToken),
   );
@@ -422,6 +477,12 @@ async function main() {
     const base = await measure('baseline: bare node:http JSON', baseline.url);
     await baseline.stop();
     lines.push(row(base, base));
+
+    if (process.env.BENCH_ONLY === 'activity') {
+      await intakeScenarios(base, notes, lines);
+      console.log([...lines, '', ...notes].join('\n'));
+      return;
+    }
 
     if (process.env.BENCH_ONLY === 'http') {
       // A quick look at the request pipeline alone, for profiling; nothing is written.

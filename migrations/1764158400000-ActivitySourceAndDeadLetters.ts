@@ -46,9 +46,9 @@ export class ActivitySourceAndDeadLetters1764158400000 implements MigrationInter
     await queryRunner.query(`
       CREATE TABLE activity_event_ids (
         user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-        id uuid NOT NULL,
+        event_id uuid NOT NULL,
         created_at timestamptz NOT NULL,
-        PRIMARY KEY (user_id, id)
+        PRIMARY KEY (user_id, event_id)
       )`);
     await queryRunner.query(
       `CREATE INDEX activity_event_ids_created_at_idx ON activity_event_ids (created_at)`,

@@ -154,7 +154,11 @@ describe('least-privilege database roles', () => {
       );
       expect(overview.users.total).toBeGreaterThanOrEqual(1);
       expect(overview.planMix).toContainEqual({ plan: 'free', users: expect.any(Number) });
-      expect(overview.topActions).toContainEqual({ action: 'sheet.open', events: 1 });
+      expect(overview.topActions).toContainEqual({
+        action: 'sheet.open',
+        source: 'client',
+        events: 1,
+      });
 
       const activity = new ActivityRepository(undefined as never, asReplica);
       const page = await activity.page({ userId: user.id }, undefined, 10);

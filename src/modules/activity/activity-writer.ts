@@ -64,17 +64,17 @@ const INSERT_BATCH = `
      WHERE t.user_id IS NULL OR EXISTS (SELECT 1 FROM users u WHERE u.id = t.user_id)
   ),
   claimed AS (
-    INSERT INTO activity_event_ids (user_id, id, created_at)
+    INSERT INTO activity_event_ids (user_id, event_id, created_at)
     SELECT user_id, id, created_at FROM input WHERE id IS NOT NULL
     ON CONFLICT DO NOTHING
-    RETURNING user_id, id
+    RETURNING user_id, event_id
   ),
   inserted AS (
     INSERT INTO user_activities (id, user_id, action, resource, resource_id, metadata, ip_address, user_agent, created_at, source)
     SELECT coalesce(t.id, gen_random_uuid()), t.user_id, t.action, t.resource, t.resource_id, t.metadata,
            t.ip_address, t.user_agent, t.created_at, t.source
       FROM input t
-     WHERE t.id IS NULL OR EXISTS (SELECT 1 FROM claimed c WHERE c.user_id = t.user_id AND c.id = t.id)
+     WHERE t.id IS NULL OR EXISTS (SELECT 1 FROM claimed c WHERE c.user_id = t.user_id AND c.event_id = t.id)
     RETURNING user_id, source, action, (created_at AT TIME ZONE 'UTC')::date AS day
   ),${ROLLUPS_OF_INSERTED}
   SELECT (SELECT count(*) FROM input)::int AS present, (SELECT count(*) FROM inserted)::int AS written`;
