@@ -51,17 +51,37 @@ export const ROLLUPS_OF_INSERTED = `
          ON CONFLICT DO NOTHING
        )`;
 
+const UNNEST_INPUT = `
+  unnest($1::uuid[], $2::uuid[], $3::varchar[], $4::varchar[], $5::varchar[],
+         $6::jsonb[], $7::inet[], $8::varchar[], $9::timestamptz[], $10::varchar[])
+    AS t(id, user_id, action, resource, resource_id, metadata, ip_address, user_agent, created_at, source)`;
+const LIVE_USER = `(t.user_id IS NULL OR EXISTS (SELECT 1 FROM users u WHERE u.id = t.user_id))`;
+const INSERT_ACTIVITIES = `INSERT INTO user_activities (id, user_id, action, resource, resource_id, metadata, ip_address, user_agent, created_at, source)`;
+const RETURNING_DAY = `RETURNING user_id, source, action, (created_at AT TIME ZONE 'UTC')::date AS day`;
+
 /**
- * One statement per batch: the events (arrays unnested server-side), the claim of client ids
- * (a repeated id is skipped, not an error), and the daily rollups of exactly the rows
- * inserted. Rows of users erased in the meantime are skipped rather than failing the batch.
+ * One statement per batch: the events (arrays unnested server-side) and the daily rollups of
+ * exactly the rows inserted. Rows of users erased in the meantime are skipped rather than
+ * failing the batch. This is the statement for batches without client ids.
  */
 const INSERT_BATCH = `
+  WITH inserted AS (
+    ${INSERT_ACTIVITIES}
+    SELECT gen_random_uuid(), t.user_id, t.action, t.resource, t.resource_id, t.metadata,
+           t.ip_address, t.user_agent, t.created_at, t.source
+      FROM ${UNNEST_INPUT}
+     WHERE ${LIVE_USER}
+    ${RETURNING_DAY}
+  ),${ROLLUPS_OF_INSERTED}
+  SELECT count(*)::int AS written, 0 AS duplicates FROM inserted`;
+
+/**
+ * The same with client ids: each (user, id) is claimed in activity_event_ids in the same
+ * statement, and a row whose id was claimed before is skipped (a repeat, not an error).
+ */
+const INSERT_BATCH_WITH_IDS = `
   WITH input AS (
-    SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::varchar[], $4::varchar[], $5::varchar[],
-                         $6::jsonb[], $7::inet[], $8::varchar[], $9::timestamptz[], $10::varchar[])
-      AS t(id, user_id, action, resource, resource_id, metadata, ip_address, user_agent, created_at, source)
-     WHERE t.user_id IS NULL OR EXISTS (SELECT 1 FROM users u WHERE u.id = t.user_id)
+    SELECT * FROM ${UNNEST_INPUT} WHERE ${LIVE_USER}
   ),
   claimed AS (
     INSERT INTO activity_event_ids (user_id, event_id, created_at)
@@ -70,14 +90,15 @@ const INSERT_BATCH = `
     RETURNING user_id, event_id
   ),
   inserted AS (
-    INSERT INTO user_activities (id, user_id, action, resource, resource_id, metadata, ip_address, user_agent, created_at, source)
+    ${INSERT_ACTIVITIES}
     SELECT coalesce(t.id, gen_random_uuid()), t.user_id, t.action, t.resource, t.resource_id, t.metadata,
            t.ip_address, t.user_agent, t.created_at, t.source
       FROM input t
      WHERE t.id IS NULL OR EXISTS (SELECT 1 FROM claimed c WHERE c.user_id = t.user_id AND c.event_id = t.id)
-    RETURNING user_id, source, action, (created_at AT TIME ZONE 'UTC')::date AS day
+    ${RETURNING_DAY}
   ),${ROLLUPS_OF_INSERTED}
-  SELECT (SELECT count(*) FROM input)::int AS present, (SELECT count(*) FROM inserted)::int AS written`;
+  SELECT (SELECT count(*) FROM inserted)::int AS written,
+         ((SELECT count(*) FROM input) - (SELECT count(*) FROM inserted))::int AS duplicates`;
 
 type Query = (text: string, values?: unknown[]) => Promise<pg.QueryResult>;
 
@@ -144,9 +165,10 @@ export class ActivityWriter {
   }
 
   private async insert(rows: ActivityRow[], query: Query): Promise<WriteOutcome> {
-    const { rows: result } = await query(INSERT_BATCH, columnsOf(rows));
-    const { present, written } = result[0] as { present: number; written: number };
-    return { written, duplicates: present - written, deadLettered: 0 };
+    const sql = rows.some((row) => row.id !== null) ? INSERT_BATCH_WITH_IDS : INSERT_BATCH;
+    const { rows: result } = await query(sql, columnsOf(rows));
+    const { written, duplicates } = result[0] as { written: number; duplicates: number };
+    return { written, duplicates, deadLettered: 0 };
   }
 
   private async isolate(rows: ActivityRow[], query: Query): Promise<WriteOutcome> {
