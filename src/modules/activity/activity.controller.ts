@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Post, Query } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
+  ApiBadRequestResponse,
   ApiBearerAuth,
   ApiOkResponse,
   ApiServiceUnavailableResponse,
@@ -20,6 +21,9 @@ import {
   AnalyticsQueryDto,
 } from './dto/activity.dto.js';
 
+const INVALID_EVENT =
+  'An invalid event: a field out of its rules, an action in a server namespace (auth., user., billing., subscription., workspace., admin., system.), or text that cannot be stored (a NUL character, an unpaired surrogate)';
+
 @ApiTags('activity')
 @ApiBearerAuth()
 @Controller()
@@ -32,6 +36,7 @@ export class ActivityController {
   @Post('activity')
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiAcceptedResponse({ description: 'Accepted and committed (durable)' })
+  @ApiBadRequestResponse({ description: INVALID_EVENT })
   @ApiServiceUnavailableResponse({
     description: 'Not written (buffer full or database unavailable): retry after Retry-After',
   })
@@ -46,6 +51,7 @@ export class ActivityController {
   @Post('activity/batch')
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiAcceptedResponse({ description: '{accepted}: every event committed, or none (503)' })
+  @ApiBadRequestResponse({ description: `${INVALID_EVENT}; the whole batch is refused` })
   @ApiServiceUnavailableResponse({
     description: 'None written (buffer full or database unavailable): retry after Retry-After',
   })
