@@ -18,7 +18,7 @@ const SERVER_ACTION = `action ~ '^(${SERVER_PREFIXES.map((prefix) => prefix.repl
  * claimed in activity_event_ids, keyed by user: a repeated id is stored once. A row that
  * PostgreSQL refuses goes to activity_dead_letters with the error, instead of blocking the
  * rows written with it; its JSON is kept as text, since the reason it failed may be that
- * jsonb cannot hold it.
+ * jsonb cannot hold it. Both are tied to their user, so erasure takes them along.
  */
 export class ActivitySourceAndDeadLetters1764158400000 implements MigrationInterface {
   name = 'ActivitySourceAndDeadLetters1764158400000';
@@ -57,11 +57,15 @@ export class ActivitySourceAndDeadLetters1764158400000 implements MigrationInter
     await queryRunner.query(`
       CREATE TABLE activity_dead_letters (
         id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        user_id uuid REFERENCES users (id) ON DELETE CASCADE,
         failed_at timestamptz NOT NULL DEFAULT now(),
         error_code varchar(5),
         error text NOT NULL,
         event text NOT NULL
       )`);
+    await queryRunner.query(
+      `CREATE INDEX activity_dead_letters_user_idx ON activity_dead_letters (user_id)`,
+    );
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { Logger, type INestApplicationContext } from '@nestjs/common';
+import { ConflictException, Logger, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -133,14 +133,19 @@ async function createAdmin(email: string, promote: boolean): Promise<number> {
       process.stdout.write(`Promoted admin ${normalised}; their sessions were ended\n`);
       return 0;
     }
-    const account = app.get(AccountService);
     let password = process.env.ADMIN_PASSWORD;
-    await account.createOrPromoteAdmin(normalised, password).catch(async (error: Error) => {
-      if (password || !process.stdin.isTTY || !/password is required/i.test(error.message))
-        throw error;
+    if (!password && process.stdin.isTTY)
       password = await promptHidden(`Password for the new admin ${normalised}: `);
-      return account.createOrPromoteAdmin(normalised, password);
-    });
+    try {
+      // Insert only: an account registered while the operator typed is refused, not promoted.
+      await app.get(AccountService).createAdmin(normalised, password);
+    } catch (error) {
+      if (!(error instanceof ConflictException)) throw error;
+      process.stderr.write(
+        `An account with the email ${normalised} already exists; it was not changed.\n`,
+      );
+      return 1;
+    }
     process.stdout.write(`Created admin ${normalised}\n`);
     return 0;
   });

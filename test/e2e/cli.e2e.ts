@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { ConflictException } from '@nestjs/common';
+import { AccountService } from '../../src/modules/auth/account.service.js';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -73,6 +75,19 @@ describe('npm run cli -- create-admin', () => {
     ]);
     expect(row.role).toBe('user');
     expect((await login(api, user.email, user.password)).status).toBe(200);
+  });
+
+  // Issue 10, item 9: the check above runs before the password prompt; an account registered
+  // while the operator types must be refused by the insert itself, not promoted.
+  it('creates admins by insert only: an email registered meanwhile is a conflict, never a promotion', async () => {
+    const user = await registerUser(api);
+    await expect(
+      api.app.get(AccountService).createAdmin(user.email, strongPassword()),
+    ).rejects.toBeInstanceOf(ConflictException);
+    const [row] = await api.query<{ role: string }>(`SELECT role FROM users WHERE id = $1`, [
+      user.id,
+    ]);
+    expect(row.role).toBe('user');
   });
 
   // Issue 10, item 9: --promote needs a verified email, which no account has yet.

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { loadConfig } from '../../src/config/app-config.js';
 import { ActivityWriter, type ActivityRow } from '../../src/modules/activity/activity-writer.js';
+import { activityRow } from '../factories/activity.factory.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 describe(ActivityWriter.name, () => {
@@ -32,19 +33,8 @@ describe(ActivityWriter.name, () => {
     return rows[0].id;
   }
 
-  const row = (overrides: Partial<ActivityRow> = {}): ActivityRow => ({
-    id: null,
-    userId,
-    action: 'sheet.opened',
-    resource: null,
-    resourceId: null,
-    metadata: null,
-    ipAddress: '10.0.0.1',
-    userAgent: 'agent',
-    createdAt: new Date(),
-    source: 'client',
-    ...overrides,
-  });
+  const row = (overrides: Partial<ActivityRow> = {}) =>
+    activityRow({ userId, ipAddress: '10.0.0.1', userAgent: 'agent', ...overrides });
 
   const count = async (sql: string, values: unknown[] = []) =>
     (await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM (${sql}) AS q`, values))
@@ -101,15 +91,20 @@ describe(ActivityWriter.name, () => {
       duplicates: 1,
       deadLettered: 0,
     });
-    const { rows } = await client.query<{ id: string }>(
-      `SELECT id FROM user_activities WHERE action = $1 ORDER BY id = $2 DESC`,
-      [action, id],
-    );
-    expect(rows).toHaveLength(2);
-    expect(rows[0].id).toBe(id);
-    // Another user's event with the same id is theirs, not a repeat.
+    expect(await count(`SELECT 1 FROM user_activities WHERE action = $1`, [action])).toBe(2);
+    // Another user's event with the same id is theirs, not a repeat, even in the same batch
+    // and the same millisecond: the client's id is not the row's.
     const other = await newUser();
-    expect((await writer.write([row({ id, action, userId: other })])).written).toBe(1);
+    const at = new Date();
+    const both = await writer.write([
+      row({ id: randomUUID(), action, createdAt: at }),
+      row({ id, action, userId: other, createdAt: at }),
+      row({ id, action, createdAt: at }),
+    ]);
+    expect(both).toEqual({ written: 2, duplicates: 1, deadLettered: 0 });
+    expect(
+      await count(`SELECT 1 FROM user_activities WHERE action = $1 AND id = $2`, [action, id]),
+    ).toBe(0);
   });
 
   // Issue 10, item 4: every row says who recorded it, and so do the daily counts.
@@ -136,6 +131,16 @@ describe(ActivityWriter.name, () => {
       { source: 'client', events: 1 },
       { source: 'server', events: 2 },
     ]);
+  });
+
+  it("keeps a user's refused events tied to them, so that erasure removes them", async () => {
+    const owner = await newUser();
+    const outcome = await writer.write([row({ userId: owner, ipAddress: 'garbage' })]);
+    expect(outcome.deadLettered).toBe(1);
+    const held = `SELECT 1 FROM activity_dead_letters WHERE user_id = $1`;
+    expect(await count(held, [owner])).toBe(1);
+    await client.query(`DELETE FROM users WHERE id = $1`, [owner]);
+    expect(await count(held, [owner])).toBe(0);
   });
 
   it("skips the rows of a user erased meanwhile without failing the others'", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { isStorableText, MAX_JSON_DEPTH, unacceptableJson } from './json-body.js';
+import { isStorableText, MAX_JSON_ARRAY, MAX_JSON_DEPTH, unacceptableJson } from './json-body.js';
 
 function nested(levels: number): unknown {
   let value: unknown = 1;
@@ -13,6 +13,13 @@ describe('unacceptableJson', () => {
     expect(unacceptableJson(nested(MAX_JSON_DEPTH))).toBeUndefined();
     expect(unacceptableJson(nested(MAX_JSON_DEPTH + 1))).toMatch(/nested deeper than 32/);
     expect(unacceptableJson(nested(100_000))).toMatch(/nested deeper/);
+  });
+
+  it('refuses a list of more than 1,000 items, whose validation would cost far more', () => {
+    expect(unacceptableJson({ events: new Array(MAX_JSON_ARRAY).fill({}) })).toBeUndefined();
+    expect(unacceptableJson({ events: new Array(MAX_JSON_ARRAY + 1).fill({}) })).toMatch(
+      /more than 1000 items/,
+    );
   });
 
   // Issue 10, item 1: text PostgreSQL cannot store is refused at intake.

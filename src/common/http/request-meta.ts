@@ -3,12 +3,18 @@ import type { FastifyRequest } from 'fastify';
 import { isIP } from 'node:net';
 import type { RequestMeta } from '../events/domain-events.js';
 
+/**
+ * Behind TRUST_PROXY the address comes from X-Forwarded-For, which a client may fill with
+ * anything: only an address PostgreSQL's inet takes is kept (an IPv6 zone, `%eth0`, is not).
+ */
+export function storableAddress(ip: string | undefined): string | null {
+  return ip !== undefined && !ip.includes('%') && isIP(ip) !== 0 ? ip : null;
+}
+
 export function requestMetaOf(request: FastifyRequest): RequestMeta {
   const agent = request.headers['user-agent'];
   return {
-    // Behind TRUST_PROXY the address comes from X-Forwarded-For, which a client may fill
-    // with anything: only a real address is kept (it is stored as inet).
-    ip: request.ip !== undefined && isIP(request.ip) !== 0 ? request.ip : null,
+    ip: storableAddress(request.ip),
     userAgent: typeof agent === 'string' ? agent.slice(0, 512) : null,
   };
 }

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals
 import { loadConfig } from '../../config/app-config.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { ActivityBuffer } from './activity-buffer.service.js';
+import { activityRow } from '../../../test/factories/activity.factory.js';
 import type { ActivityRow, ActivityWriter, WriteOutcome } from './activity-writer.js';
 
 /** A writer whose writes stay open until the test commits or fails them. */
@@ -32,18 +33,9 @@ class FakeWriter {
   }
 }
 
-const row = (action = 'sheet.opened', source: ActivityRow['source'] = 'client'): ActivityRow => ({
-  id: null,
-  userId: '00000000-0000-4000-8000-000000000001',
-  action,
-  resource: null,
-  resourceId: null,
-  metadata: null,
-  ipAddress: null,
-  userAgent: null,
-  createdAt: new Date(0),
-  source,
-});
+const USER = '00000000-0000-4000-8000-000000000001';
+const row = (action = 'sheet.opened', source: ActivityRow['source'] = 'client') =>
+  activityRow({ userId: USER, action, source });
 const rows = (n: number, action?: string) => Array.from({ length: n }, () => row(action));
 
 /** Lets settled promises run their callbacks (fake timers do not touch microtasks). */

@@ -6,6 +6,7 @@ import { AnalyticsRepository } from './analytics.repository.js';
 
 const HOUR_MS = 3_600_000;
 const MONTHS_AHEAD = 3;
+const DEAD_LETTER_DAYS = 30;
 const MAX_DAYS_SETTLED_PER_RUN = 31;
 /** Any constant: instances take turns on it so that only one maintains at a time. */
 const LOCK_KEY = 727_174_001;
@@ -92,8 +93,9 @@ export class ActivityPartitionsService implements OnApplicationBootstrap, OnAppl
       await manager.query(`DELETE FROM activity_event_ids WHERE created_at < $1`, [
         new Date(cutoff),
       ]);
+      // Refused events are for investigation, not history: kept a month at most.
       await manager.query(`DELETE FROM activity_dead_letters WHERE failed_at < $1`, [
-        new Date(cutoff),
+        new Date(Math.max(cutoff, now.getTime() - DEAD_LETTER_DAYS * 86_400_000)),
       ]);
       if (created > 0 || dropped.length > 0)
         this.logger.log({ msg: 'Activity partitions maintained', created, dropped });

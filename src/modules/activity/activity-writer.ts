@@ -7,7 +7,7 @@ export const ACTIVITY_SOURCES = ['client', 'server'] as const;
 export type ActivitySource = (typeof ACTIVITY_SOURCES)[number];
 
 export interface ActivityRow {
-  /** The client's id for safe retries; the server makes one when absent. */
+  /** The client's id for safe retries (lower case), unique per user; not the row's id. */
   id: string | null;
   userId: string | null;
   action: string;
@@ -77,7 +77,8 @@ const INSERT_BATCH = `
 
 /**
  * The same with client ids: each (user, id) is claimed in activity_event_ids in the same
- * statement, and a row whose id was claimed before is skipped (a repeat, not an error).
+ * statement, and a row whose id was claimed before is skipped (a repeat, not an error). The
+ * row itself gets an id of the server's: a client's id is scoped to its user, row ids are not.
  */
 const INSERT_BATCH_WITH_IDS = `
   WITH input AS (
@@ -91,7 +92,7 @@ const INSERT_BATCH_WITH_IDS = `
   ),
   inserted AS (
     ${INSERT_ACTIVITIES}
-    SELECT coalesce(t.id, gen_random_uuid()), t.user_id, t.action, t.resource, t.resource_id, t.metadata,
+    SELECT gen_random_uuid(), t.user_id, t.action, t.resource, t.resource_id, t.metadata,
            t.ip_address, t.user_agent, t.created_at, t.source
       FROM input t
      WHERE t.id IS NULL OR EXISTS (SELECT 1 FROM claimed c WHERE c.user_id = t.user_id AND c.event_id = t.id)
@@ -200,9 +201,11 @@ export class ActivityWriter {
     const code = sqlStateOf(error) ?? null;
     const message = error instanceof Error ? error.message : String(error);
     // JSON.stringify escapes NUL and lone surrogates, so the text itself is always storable.
+    // Tied to its user, so that erasure removes it too (a user erased meanwhile: not kept).
     await query(
-      `INSERT INTO activity_dead_letters (error_code, error, event) VALUES ($1, $2, $3)`,
-      [code, message, JSON.stringify(row)],
+      `INSERT INTO activity_dead_letters (user_id, error_code, error, event)
+       SELECT $1::uuid, $2, $3, $4 WHERE $1::uuid IS NULL OR EXISTS (SELECT 1 FROM users WHERE id = $1::uuid)`,
+      [row.userId, code, message, JSON.stringify(row)],
     );
     this.logger.error({
       msg: 'Activity event refused by the database; kept in activity_dead_letters',

@@ -39,7 +39,8 @@ export class ActivityService {
     const now = new Date();
     await this.buffer.write(
       events.map((event) => ({
-        id: event.id ?? null,
+        // UUIDs compare as text in the writer's de-duplication: one spelling per id.
+        id: event.id?.toLowerCase() ?? null,
         userId,
         action: event.action,
         resource: event.resource ?? null,

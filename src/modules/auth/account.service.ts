@@ -121,17 +121,11 @@ export class AccountService {
   }
 
   /** The operator's bootstrap: creates an admin, or promotes an existing account. */
-  async createOrPromoteAdmin(
-    email: string,
-    password: string | undefined,
-  ): Promise<'created' | 'promoted'> {
-    const existing = await this.users.findByEmail(email);
-    if (existing) {
-      await this.users.updateAccess(existing.id, { role: 'admin' });
-      await this.accessState.changed(existing.id);
-      await this.profiles.forget(existing.id);
-      return 'promoted';
-    }
+  /**
+   * A new admin account; never a promotion: an email that has an account by the time of the
+   * insert is a 409 (ConflictException), so one registered meanwhile is not taken over.
+   */
+  async createAdmin(email: string, password: string | undefined): Promise<void> {
     if (!password) throw new BadRequestException('A password is required to create a new admin');
     this.passwords.assertAcceptable(password, email);
     const passwordHash = await this.passwords.hash(password);
@@ -144,7 +138,6 @@ export class AccountService {
       });
       await this.subscriptions.createFree(manager, user.id);
     });
-    return 'created';
   }
 
   /** An administrator deactivated someone: their sessions end with their access tokens. */
