@@ -56,7 +56,7 @@ describe('activity durability across a hard crash', () => {
           const response = await fetch(
             `${api!.url}/api/v1/activity`,
             json(
-              { id, action: 'sheet.crash_probe' },
+              { id, action: 'sheet.crash_probe', resourceId: id },
               { authorization: `Bearer ${user.accessToken}` },
             ),
           );
@@ -77,11 +77,11 @@ describe('activity durability across a hard crash', () => {
     api = await startApiProcess(env);
     const stored = new Set(
       (
-        await api.query<{ id: string }>(
-          `SELECT id FROM user_activities WHERE user_id = $1 AND action = 'sheet.crash_probe'`,
+        await api.query<{ resource_id: string }>(
+          `SELECT resource_id FROM user_activities WHERE user_id = $1 AND action = 'sheet.crash_probe'`,
           [user.id],
         )
-      ).map((row) => row.id),
+      ).map((row) => row.resource_id),
     );
     const lost = accepted.filter((id) => !stored.has(id));
     expect(lost).toEqual([]);

@@ -66,6 +66,15 @@ function projectCopy(root: string): string {
   return project;
 }
 
+/**
+ * Where the embedded server keeps its data: EMBEDDED_PG_DIR, or (as root, when the postgres
+ * user cannot reach the project, as in a clone under a 0700 folder) a folder under tmpdir.
+ */
+function dataDirCandidates(dir: string): string[] {
+  const hash = createHash('sha256').update(resolve(dir)).digest('hex').slice(0, 12);
+  return [dir, join(tmpdir(), `insightsheet-pg-${hash}`, 'data')];
+}
+
 describe('embedded PostgreSQL (npm start without DATABASE_URL)', () => {
   let root: string;
   let env: Record<string, string>;
@@ -88,22 +97,31 @@ describe('embedded PostgreSQL (npm start without DATABASE_URL)', () => {
   }, 120_000);
 
   afterAll(() => {
-    const pid = join(env.EMBEDDED_PG_DIR, 'postmaster.pid');
-    if (existsSync(pid)) {
-      try {
-        process.kill(Number(readFileSync(pid, 'utf8').split('\n')[0]), 'SIGINT');
-      } catch {
-        // already gone
+    for (const dir of dataDirCandidates(env.EMBEDDED_PG_DIR)) {
+      const pid = join(dir, 'postmaster.pid');
+      if (existsSync(pid)) {
+        try {
+          process.kill(Number(readFileSync(pid, 'utf8').split('\n')[0]), 'SIGINT');
+        } catch {
+          // already gone
+        }
       }
     }
     rmSync(root, { recursive: true, force: true });
+    rmSync(resolve(dataDirCandidates(env.EMBEDDED_PG_DIR)[1], '..'), {
+      recursive: true,
+      force: true,
+    });
   });
 
   it('starts, survives kill -9 with a restart, and stops cleanly on Ctrl-C and SIGTERM', async () => {
     const first = spawnServer(env);
     await waitForReady(port);
-    const pidFile = join(env.EMBEDDED_PG_DIR, 'postmaster.pid');
-    expect(existsSync(pidFile)).toBe(true);
+    const pidFiles = dataDirCandidates(env.EMBEDDED_PG_DIR)
+      .map((dir) => join(dir, 'postmaster.pid'))
+      .filter((file) => existsSync(file));
+    expect(pidFiles).toHaveLength(1);
+    const pidFile = pidFiles[0];
 
     // kill -9 leaves PostgreSQL running with its lock file: the next start must cope.
     first.child.kill('SIGKILL');
@@ -135,15 +153,17 @@ describe('embedded PostgreSQL (npm start without DATABASE_URL)', () => {
       const privateRoot = mkdtempSync(join(tmpdir(), 'insightsheet-private-'));
       chmodSync(privateRoot, 0o700);
       const project = projectCopy(privateRoot);
+      const privatePort = await freePort();
       const privateEnv = {
         ...env,
+        PORT: String(privatePort),
         EMBEDDED_PG_DIR: join(project, '.data', 'pg'),
         EMBEDDED_PG_PORT: String(await freePort()),
       };
       const server = spawnServer(privateEnv, { cwd: project });
       try {
         await Promise.race([
-          waitForReady(port),
+          waitForReady(privatePort),
           server.exited.then(({ code }) => {
             throw new Error(`the server exited with ${code}: ${server.output()}`);
           }),
