@@ -1,6 +1,7 @@
 import { CACHE_MANAGER } from '@nestjs/cache-manager';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Cache } from 'cache-manager';
+import { SingleFlight } from '../../common/cache/single-flight.js';
 import { AppConfig } from '../../config/app-config.js';
 import type { UserRole } from './user.entity.js';
 import { UsersRepository } from './users.repository.js';
@@ -44,6 +45,7 @@ const LATE_WRITE_MS = 1000;
 export class AccessStateService {
   private readonly logger = new Logger(AccessStateService.name);
   private readonly revocationWindowSeconds: number;
+  private readonly misses = new SingleFlight<AccessState | null>();
 
   constructor(
     private readonly users: UsersRepository,
@@ -61,9 +63,11 @@ export class AccessStateService {
     if (cached === 'none') return null;
     // An entry without the session list was written by an older release: rebuild it.
     if (cached && Array.isArray(cached.revokedSessions)) return cached;
-    const state = await this.load(userId);
-    await this.cache.set(this.key(userId), state ?? 'none', TTL_MS).catch(() => undefined);
-    return state;
+    return this.misses.run(userId, async () => {
+      const state = await this.load(userId);
+      await this.cache.set(this.key(userId), state ?? 'none', TTL_MS).catch(() => undefined);
+      return state;
+    });
   }
 
   /**

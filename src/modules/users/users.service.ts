@@ -5,6 +5,7 @@ import { AppConfig } from '../../config/app-config.js';
 import { nextTransition } from '../subscriptions/entitlements.js';
 import { AccessStateService } from './access-state.service.js';
 import { ProfileCache } from './profile-cache.js';
+import { SingleFlight } from '../../common/cache/single-flight.js';
 import {
   AdminUserListDto,
   UserDto,
@@ -15,6 +16,8 @@ import { UsersRepository } from './users.repository.js';
 
 @Injectable()
 export class UsersService {
+  private readonly profileMisses = new SingleFlight<UserDto>();
+
   constructor(
     private readonly users: UsersRepository,
     private readonly accessState: AccessStateService,
@@ -27,6 +30,11 @@ export class UsersService {
   async profile(userId: string): Promise<UserDto> {
     const cached = await this.profiles.get(userId);
     if (cached) return cached;
+    return this.profileMisses.run(userId, () => this.freshProfile(userId));
+  }
+
+  /** From the database, never from a read that began before a change; then cached. */
+  private async freshProfile(userId: string): Promise<UserDto> {
     const found = await this.users.findWithSubscription(userId);
     if (!found) throw new NotFoundException('User not found');
     const grace = this.config.stripe.pastDueGraceDays;
@@ -42,7 +50,7 @@ export class UsersService {
   async rename(userId: string, name: string): Promise<UserDto> {
     await this.users.updateName(userId, name);
     await this.profiles.forget(userId);
-    return this.profile(userId);
+    return this.freshProfile(userId);
   }
 
   /** Records a sign-in time (shown in the profile). */
@@ -95,6 +103,6 @@ export class UsersService {
         isActive: changes.isActive,
       });
     }
-    return this.profile(userId);
+    return this.freshProfile(userId);
   }
 }
