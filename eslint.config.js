@@ -4,7 +4,9 @@ import prettier from 'eslint-config-prettier';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'coverage/**', 'node_modules/**', '.data/**'] },
+  {
+    ignores: ['dist/**', 'coverage/**', 'node_modules/**', '.data/**', 'test/client/generated/**'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,

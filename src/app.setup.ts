@@ -1,5 +1,6 @@
 import {
   BadRequestException,
+  type INestApplication,
   RequestMethod,
   type Type,
   UnsupportedMediaTypeException,
@@ -7,11 +8,12 @@ import {
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { LogController, type FastifyRequest } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
 import { AppModule } from './app.module.js';
 import { unacceptableJson } from './common/http/json-body.js';
+import { createOpenApiDocument } from './common/openapi/openapi-document.js';
 import { securityHeaders } from './common/http/security-headers.js';
 import { requestIdFor, type RequestWithUser } from './common/http/request-context.js';
 import { ShutdownService } from './common/lifecycle/shutdown.service.js';
@@ -47,6 +49,13 @@ function trustProxySetting(
   value: AppConfig['trustProxy'],
 ): boolean | string[] | ((address: string, hop: number) => boolean) {
   return typeof value === 'number' ? (_address: string, hop: number) => hop < value : value;
+}
+
+/** Business routes under /api/v1; health and metrics at the root. */
+export function applyRoutePrefix(app: INestApplication): void {
+  app.setGlobalPrefix(API_PREFIX, {
+    exclude: UNPREFIXED.map((path) => ({ path, method: RequestMethod.ALL })),
+  });
 }
 
 export function createFastifyAdapter(config: AppConfig, logger: Logger): FastifyAdapter {
@@ -163,9 +172,7 @@ export async function configureApp(
     void reply.type('application/json; charset=utf-8').send(alive);
   });
 
-  app.setGlobalPrefix(API_PREFIX, {
-    exclude: UNPREFIXED.map((path) => ({ path, method: RequestMethod.ALL })),
-  });
+  applyRoutePrefix(app);
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,
@@ -176,25 +183,7 @@ export async function configureApp(
     }),
   );
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('InsightSheet API')
-      .setDescription(
-        'Accounts, subscriptions and activity for InsightSheet. Files never reach this API.',
-      )
-      .setVersion('1')
-      .addBearerAuth()
-      .build(),
-  );
-  document.paths['/health/live'] = {
-    get: {
-      tags: ['health'],
-      operationId: 'HealthController_live',
-      summary: 'The process can serve; touches no dependency',
-      responses: { '200': { description: '{"status":"ok"}' } },
-    },
-  };
+  const document = createOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs/openapi.json',
     useGlobalPrefix: false,

@@ -48,7 +48,19 @@ describe('users and admin', () => {
         status: 'active',
         currentPeriodEnd: null,
         cancelAtPeriodEnd: false,
-        features: expect.objectContaining({ limits: expect.any(Object) }),
+        features: {
+          ai_insights: false,
+          advanced_charts: false,
+          export_formats: ['csv'],
+          priority_support: false,
+        },
+        limits: {
+          analyses_per_day: 10,
+          ai_queries_per_day: 0,
+          max_rows_per_file: 10_000,
+          saved_dashboards: 1,
+        },
+        source: 'free',
       },
     });
   });

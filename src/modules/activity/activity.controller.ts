@@ -1,23 +1,25 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Post, Query } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
-  ApiBadRequestResponse,
   ApiBearerAuth,
   ApiOkResponse,
-  ApiServiceUnavailableResponse,
+  ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
 import type { RequestMeta } from '../../common/events/domain-events.js';
 import { Meta } from '../../common/http/request-meta.js';
+import { ApiErrorResponse } from '../../common/openapi/api-error-response.decorator.js';
 import { CurrentUser, Roles, type Principal } from '../auth/decorators/auth.decorators.js';
 import { ActivityService } from './activity.service.js';
 import { AnalyticsService } from './analytics.service.js';
 import {
+  ActivityBatchAcceptedDto,
   ActivityBatchDto,
   ActivityCursorQueryDto,
   ActivityEventDto,
   ActivityPageDto,
   AdminActivityQueryDto,
+  AnalyticsOverviewDto,
   AnalyticsQueryDto,
 } from './dto/activity.dto.js';
 
@@ -35,11 +37,13 @@ export class ActivityController {
 
   @Post('activity')
   @HttpCode(HttpStatus.ACCEPTED)
-  @ApiAcceptedResponse({ description: 'Accepted and committed (durable)' })
-  @ApiBadRequestResponse({ description: INVALID_EVENT })
-  @ApiServiceUnavailableResponse({
-    description: 'Not written (buffer full or database unavailable): retry after Retry-After',
-  })
+  @ApiOperation({ summary: 'Record one event of the caller' })
+  @ApiAcceptedResponse({ description: 'Accepted and committed (durable); no body' })
+  @ApiErrorResponse(400, INVALID_EVENT)
+  @ApiErrorResponse(
+    503,
+    'Not written (buffer full or database unavailable): retry after Retry-After',
+  )
   async record(
     @CurrentUser() principal: Principal,
     @Body() body: ActivityEventDto,
@@ -50,20 +54,26 @@ export class ActivityController {
 
   @Post('activity/batch')
   @HttpCode(HttpStatus.ACCEPTED)
-  @ApiAcceptedResponse({ description: '{accepted}: every event committed, or none (503)' })
-  @ApiBadRequestResponse({ description: `${INVALID_EVENT}; the whole batch is refused` })
-  @ApiServiceUnavailableResponse({
-    description: 'None written (buffer full or database unavailable): retry after Retry-After',
+  @ApiOperation({ summary: 'Record up to 100 events of the caller at once' })
+  @ApiAcceptedResponse({
+    type: ActivityBatchAcceptedDto,
+    description: 'Every event committed, or none (503)',
   })
+  @ApiErrorResponse(400, `${INVALID_EVENT}; the whole batch is refused`)
+  @ApiErrorResponse(
+    503,
+    'None written (buffer full or database unavailable): retry after Retry-After',
+  )
   async recordBatch(
     @CurrentUser() principal: Principal,
     @Body() body: ActivityBatchDto,
     @Meta() meta: RequestMeta,
-  ): Promise<{ accepted: number }> {
+  ): Promise<ActivityBatchAcceptedDto> {
     return { accepted: await this.activity.record(principal.id, body.events, meta) };
   }
 
   @Get('activity/me')
+  @ApiOperation({ summary: "The caller's events, newest first, a page at a time" })
   @ApiOkResponse({ type: ActivityPageDto })
   mine(
     @CurrentUser() principal: Principal,
@@ -74,16 +84,19 @@ export class ActivityController {
 
   @Get('admin/analytics/overview')
   @Roles('admin')
-  @ApiOkResponse({
-    description:
-      'users {total, new}, activeUsers {dau, wau, mau} as of `to`, planMix, signupsPerDay, topActions, for UTC days from..to',
-  })
-  overview(@CurrentUser() principal: Principal, @Query() query: AnalyticsQueryDto) {
+  @ApiOperation({ summary: 'Users, active users, plan mix, signups and top actions over UTC days' })
+  @ApiOkResponse({ type: AnalyticsOverviewDto })
+  @ApiErrorResponse(400, 'A date is invalid, from is after to, or the range spans over 366 days')
+  overview(
+    @CurrentUser() principal: Principal,
+    @Query() query: AnalyticsQueryDto,
+  ): Promise<AnalyticsOverviewDto> {
     return this.analytics.overview(principal.id, query.from, query.to, query.source);
   }
 
   @Get('admin/activity')
   @Roles('admin')
+  @ApiOperation({ summary: "Everyone's events, filtered, newest first, a page at a time" })
   @ApiOkResponse({ type: ActivityPageDto })
   all(
     @CurrentUser() principal: Principal,

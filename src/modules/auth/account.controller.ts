@@ -1,17 +1,17 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Post } from '@nestjs/common';
 import {
-  ApiBadRequestResponse,
   ApiBearerAuth,
   ApiNoContentResponse,
   ApiOkResponse,
+  ApiOperation,
   ApiTags,
-  ApiTooManyRequestsResponse,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { RequestMeta } from '../../common/events/domain-events.js';
 import { Meta } from '../../common/http/request-meta.js';
-import { AccountService, type AccountExport } from './account.service.js';
+import { ApiErrorResponse } from '../../common/openapi/api-error-response.decorator.js';
+import { AccountService } from './account.service.js';
 import { CurrentUser, type Principal } from './decorators/auth.decorators.js';
+import { AccountExportDto } from './dto/account-export.dto.js';
 import { ChangePasswordDto, ErasureDto } from './dto/auth.dto.js';
 
 @ApiTags('users')
@@ -22,16 +22,13 @@ export class AccountController {
 
   @Post('password')
   @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: "Change the caller's password" })
   @ApiNoContentResponse({
     description: 'Password changed; other sessions and all access tokens revoked',
   })
-  @ApiBadRequestResponse({ description: 'The new password breaks the password policy' })
-  @ApiUnauthorizedResponse({
-    description: 'The current password is wrong, or the access token is missing or invalid',
-  })
-  @ApiTooManyRequestsResponse({
-    description: 'Too many wrong passwords for this account or address; see Retry-After',
-  })
+  @ApiErrorResponse(400, 'The new password breaks the password policy')
+  @ApiErrorResponse(401, 'The current password is wrong, or the access token is missing or invalid')
+  @ApiErrorResponse(429, 'Too many wrong passwords for this account or address; see Retry-After')
   changePassword(
     @CurrentUser() principal: Principal,
     @Body() body: ChangePasswordDto,
@@ -41,14 +38,18 @@ export class AccountController {
   }
 
   @Get('export')
-  @ApiOkResponse({ description: 'Everything held about the caller, as one JSON document' })
-  export(@CurrentUser() principal: Principal): Promise<AccountExport> {
+  @ApiOperation({ summary: 'Everything held about the caller, as one JSON document' })
+  @ApiOkResponse({ type: AccountExportDto })
+  export(@CurrentUser() principal: Principal): Promise<AccountExportDto> {
     return this.account.export(principal.id);
   }
 
   @Delete()
   @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: "Erase the caller's account and everything tied to it" })
   @ApiNoContentResponse({ description: 'The account and everything tied to it are erased' })
+  @ApiErrorResponse(400, 'The password is wrong, or the body is invalid')
+  @ApiErrorResponse(429, 'Too many wrong passwords for this account or address; see Retry-After')
   erase(
     @CurrentUser() principal: Principal,
     @Body() body: ErasureDto,

@@ -2,16 +2,15 @@ import { Body, Controller, HttpCode, HttpStatus, Post } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
-  ApiConflictResponse,
   ApiCreatedResponse,
   ApiNoContentResponse,
   ApiOkResponse,
+  ApiOperation,
   ApiTags,
-  ApiTooManyRequestsResponse,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { RequestMeta } from '../../common/events/domain-events.js';
 import { Meta } from '../../common/http/request-meta.js';
+import { ApiErrorResponse } from '../../common/openapi/api-error-response.decorator.js';
 import { RouteRateLimit } from '../../common/rate-limit/route-rate-limit.js';
 import { AuthService } from './auth.service.js';
 import { CurrentUser, Public, type Principal } from './decorators/auth.decorators.js';
@@ -34,8 +33,11 @@ export class AuthController {
   @Public()
   @Post('register')
   @RouteRateLimit({ name: 'register', limit: 10, windowSeconds: HOUR, by: 'ip' })
+  @ApiOperation({ summary: 'Create an account (with a free subscription) and sign in' })
   @ApiCreatedResponse({ type: AuthResponseDto })
-  @ApiConflictResponse({ description: 'An account with this email already exists' })
+  @ApiErrorResponse(400, 'An invalid field, or a password that breaks the password policy')
+  @ApiErrorResponse(409, 'An account with this email already exists')
+  @ApiErrorResponse(429, 'Too many registrations from this address; see Retry-After')
   register(@Body() body: RegisterDto, @Meta() meta: RequestMeta): Promise<AuthResponseDto> {
     return this.auth.register(body, meta);
   }
@@ -43,9 +45,10 @@ export class AuthController {
   @Public()
   @Post('login')
   @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Sign in with email and password' })
   @ApiOkResponse({ type: AuthResponseDto })
-  @ApiUnauthorizedResponse({ description: 'Invalid email or password (one answer for both)' })
-  @ApiTooManyRequestsResponse({ description: 'Too many failed attempts for this email or address' })
+  @ApiErrorResponse(401, 'Invalid email or password (one answer for both)')
+  @ApiErrorResponse(429, 'Too many failed attempts for this email or address; see Retry-After')
   login(@Body() body: LoginDto, @Meta() meta: RequestMeta): Promise<AuthResponseDto> {
     return this.auth.login(body, meta);
   }
@@ -54,10 +57,12 @@ export class AuthController {
   @Post('refresh')
   @HttpCode(HttpStatus.OK)
   @RouteRateLimit({ name: 'refresh', limit: 300, windowSeconds: 900, by: 'ip' })
+  @ApiOperation({ summary: 'Exchange a refresh token for a new pair (the old one stops working)' })
   @ApiOkResponse({ type: TokenPairDto })
-  @ApiUnauthorizedResponse({
-    description: 'Unknown, expired, revoked or already rotated refresh token',
-  })
+  @ApiErrorResponse(
+    401,
+    'Unknown, expired, revoked or already rotated refresh token (a rotated one revokes its whole login)',
+  )
   refresh(@Body() body: RefreshDto, @Meta() meta: RequestMeta): Promise<TokenPairDto> {
     return this.auth.refresh(body.refreshToken, meta);
   }
@@ -65,6 +70,7 @@ export class AuthController {
   @Public()
   @Post('logout')
   @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'End the session of a refresh token' })
   @ApiNoContentResponse({ description: 'The session of this refresh token is revoked' })
   logout(@Body() body: RefreshDto, @Meta() meta: RequestMeta): Promise<void> {
     return this.auth.logout(body.refreshToken, meta);
@@ -73,6 +79,7 @@ export class AuthController {
   @Post('logout-all')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiBearerAuth()
+  @ApiOperation({ summary: 'End every session of the caller' })
   @ApiNoContentResponse({ description: 'Every session and access token of the user is revoked' })
   logoutAll(@CurrentUser() principal: Principal, @Meta() meta: RequestMeta): Promise<void> {
     return this.auth.logoutEverywhere(principal.id, meta);
@@ -85,6 +92,7 @@ export class AuthController {
     { name: 'forgot-ip', limit: 20, windowSeconds: HOUR, by: 'ip' },
     { name: 'forgot-email', limit: 3, windowSeconds: HOUR, by: 'email' },
   )
+  @ApiOperation({ summary: 'Mail a password reset link, if the account exists' })
   @ApiAcceptedResponse({
     type: AcceptedDto,
     description: 'The same answer whether or not the account exists',
@@ -98,7 +106,12 @@ export class AuthController {
   @Post('password/reset')
   @HttpCode(HttpStatus.NO_CONTENT)
   @RouteRateLimit({ name: 'reset', limit: 20, windowSeconds: HOUR, by: 'ip' })
+  @ApiOperation({ summary: 'Set a new password with the token from the reset mail' })
   @ApiNoContentResponse({ description: 'Password set; every session is revoked' })
+  @ApiErrorResponse(
+    400,
+    'A used, expired or unknown token, or a password that breaks the password policy',
+  )
   reset(@Body() body: ResetPasswordDto, @Meta() meta: RequestMeta): Promise<void> {
     return this.auth.resetPassword(body.token, body.password, meta);
   }

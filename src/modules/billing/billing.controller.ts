@@ -10,23 +10,33 @@ import {
 } from '@nestjs/common';
 import type { RawBodyRequest } from '@nestjs/common';
 import {
-  ApiBadRequestResponse,
   ApiBearerAuth,
+  ApiBody,
   ApiCreatedResponse,
-  ApiExcludeEndpoint,
-  ApiServiceUnavailableResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiSecurity,
   ApiTags,
 } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
 import type { FastifyRequest } from 'fastify';
+import { ApiErrorResponse } from '../../common/openapi/api-error-response.decorator.js';
 import { CurrentUser, Public, type Principal } from '../auth/decorators/auth.decorators.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { BillingService } from './billing.service.js';
-import { CheckoutDto, CheckoutSessionDto, PortalSessionDto } from './dto/billing.dto.js';
-import { WebhookService, type WebhookOutcome } from './webhook.service.js';
+import {
+  CheckoutDto,
+  CheckoutSessionDto,
+  PortalSessionDto,
+  WebhookAckDto,
+} from './dto/billing.dto.js';
+import { WebhookService } from './webhook.service.js';
 
 @ApiTags('billing')
-@ApiServiceUnavailableResponse({ description: 'Billing is not configured' })
+@ApiErrorResponse(
+  503,
+  'Billing is not configured, the database or Stripe cannot be reached, or the instance is shutting down',
+)
 @Controller('billing')
 export class BillingController {
   constructor(
@@ -37,7 +47,10 @@ export class BillingController {
 
   @Post('checkout')
   @ApiBearerAuth()
+  @ApiOperation({ summary: 'Open a Stripe Checkout session for a paid plan' })
   @ApiCreatedResponse({ type: CheckoutSessionDto })
+  @ApiErrorResponse(400, 'An invalid plan or interval, or one that is not on sale')
+  @ApiErrorResponse(409, 'The caller already has a paid subscription: use the portal')
   checkout(
     @CurrentUser() principal: Principal,
     @Body() body: CheckoutDto,
@@ -47,7 +60,9 @@ export class BillingController {
 
   @Post('portal')
   @ApiBearerAuth()
+  @ApiOperation({ summary: "Open Stripe's customer portal for the caller" })
   @ApiCreatedResponse({ type: PortalSessionDto })
+  @ApiErrorResponse(400, 'No billing account yet: subscribe first')
   portal(@CurrentUser() principal: Principal): Promise<PortalSessionDto> {
     return this.billing.portal(principal.id);
   }
@@ -57,12 +72,22 @@ export class BillingController {
   @SkipThrottle()
   @Post('webhook')
   @HttpCode(HttpStatus.OK)
-  @ApiExcludeEndpoint()
-  @ApiBadRequestResponse({ description: 'Bad or missing signature; nothing written' })
+  @ApiOperation({
+    summary: "Stripe's event deliveries (signed)",
+    description:
+      'Called by Stripe only. The raw body must be exactly what Stripe signed: its Stripe-Signature header is checked against STRIPE_WEBHOOK_SECRET before anything is read.',
+  })
+  @ApiSecurity('stripeSignature')
+  @ApiBody({
+    description: 'A Stripe event, as Stripe sent it',
+    schema: { type: 'object', additionalProperties: true },
+  })
+  @ApiOkResponse({ type: WebhookAckDto })
+  @ApiErrorResponse(400, 'Bad or missing signature; nothing written')
   async webhook(
     @Req() request: RawBodyRequest<FastifyRequest>,
     @Headers('stripe-signature') signature: string | undefined,
-  ): Promise<{ received: true; outcome: WebhookOutcome }> {
+  ): Promise<WebhookAckDto> {
     try {
       const outcome = await this.webhooks.handle(request.rawBody, signature);
       this.metrics.webhooks.inc({ outcome });

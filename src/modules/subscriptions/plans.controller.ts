@@ -1,5 +1,5 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { PlanDto } from './dto/plan.dto.js';
 import { PlansService } from './plans.service.js';
 import { Public } from '../auth/decorators/auth.decorators.js';
@@ -12,6 +12,7 @@ export class PlansController {
 
   @Get()
   @Header('cache-control', 'public, max-age=300, stale-while-revalidate=60')
+  @ApiOperation({ summary: 'The public plan catalogue' })
   @ApiOkResponse({ type: PlanDto, isArray: true, description: 'The public plan catalogue' })
   list(): PlanDto[] {
     return this.plans.list();

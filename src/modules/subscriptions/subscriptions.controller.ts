@@ -9,20 +9,15 @@ import {
   Post,
   Put,
 } from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiForbiddenResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiPaymentRequiredResponse,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { RequestMeta } from '../../common/events/domain-events.js';
 import { Meta } from '../../common/http/request-meta.js';
+import { ApiErrorResponse } from '../../common/openapi/api-error-response.decorator.js';
 import { CurrentUser, Roles, type Principal } from '../auth/decorators/auth.decorators.js';
-import { GrantSubscriptionDto, SubscriptionDto } from './dto/subscription.dto.js';
+import { GrantSubscriptionDto, SubscriptionDto, UsageCounterDto } from './dto/subscription.dto.js';
+import { METERED_FEATURES } from './plan-catalogue.js';
 import { SubscriptionsService } from './subscriptions.service.js';
-import { UsageService, type UsageCounter } from './usage.service.js';
+import { UsageService } from './usage.service.js';
 
 @ApiTags('subscriptions')
 @ApiBearerAuth()
@@ -34,36 +29,39 @@ export class SubscriptionsController {
   ) {}
 
   @Get('subscriptions/me')
+  @ApiOperation({ summary: "The caller's subscription with effective features and limits" })
   @ApiOkResponse({ type: SubscriptionDto })
   me(@CurrentUser() principal: Principal): Promise<SubscriptionDto> {
     return this.subscriptions.me(principal.id);
   }
 
   @Get('usage')
-  @ApiOkResponse({
-    description: "The caller's metered counters: {feature, used, limit, remaining, resetsAt}[]",
-  })
-  listUsage(@CurrentUser() principal: Principal): Promise<UsageCounter[]> {
+  @ApiOperation({ summary: "The caller's metered counters for the current (UTC) day" })
+  @ApiOkResponse({ type: UsageCounterDto, isArray: true })
+  listUsage(@CurrentUser() principal: Principal): Promise<UsageCounterDto[]> {
     return this.usage.list(principal.id);
   }
 
   @Post('usage/:feature')
   @HttpCode(HttpStatus.OK)
-  @ApiOkResponse({ description: 'One unit consumed; the counter after it' })
-  @ApiPaymentRequiredResponse({
-    description: '{error: "quota_exceeded"}: the plan\'s limit is reached',
-  })
-  @ApiForbiddenResponse({ description: '{error: "feature_not_in_plan"}' })
-  @ApiNotFoundResponse({ description: 'Not a metered feature' })
+  @ApiOperation({ summary: 'Consume one unit of a metered feature' })
+  @ApiParam({ name: 'feature', enum: Object.keys(METERED_FEATURES) })
+  @ApiOkResponse({ type: UsageCounterDto, description: 'One unit consumed; the counter after it' })
+  @ApiErrorResponse(402, 'error "quota_exceeded": the plan\'s daily limit is reached')
+  @ApiErrorResponse(403, 'error "feature_not_in_plan": the plan does not include the feature')
+  @ApiErrorResponse(404, 'Not a metered feature')
   consume(
     @CurrentUser() principal: Principal,
     @Param('feature') feature: string,
-  ): Promise<UsageCounter> {
+  ): Promise<UsageCounterDto> {
     return this.usage.consume(principal.id, feature);
   }
 
   @Put('admin/users/:id/subscription')
   @Roles('admin')
+  @ApiOperation({ summary: "Grant a plan to a user by hand (or remove a grant with 'free')" })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiErrorResponse(404, 'No user with this id')
   @ApiOkResponse({
     type: SubscriptionDto,
     description: 'A manual grant; a later Stripe event does not undo it',

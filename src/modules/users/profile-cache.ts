@@ -37,7 +37,8 @@ export class ProfileCache {
     ).unref();
   }
 
+  // v2: the subscription summary's shape changed; entries of the old shape are never read.
   private key(userId: string): string {
-    return `profile:${userId}`;
+    return `profile:v2:${userId}`;
   }
 }

@@ -124,7 +124,7 @@ export class ActivityEventDto {
 }
 
 export class ActivityBatchDto {
-  @ApiProperty({ type: ActivityEventDto, isArray: true, maxItems: 100 })
+  @ApiProperty({ type: ActivityEventDto, isArray: true, minItems: 1, maxItems: 100 })
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(100)
@@ -134,13 +134,17 @@ export class ActivityBatchDto {
 }
 
 export class ActivityCursorQueryDto {
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
+  @ApiPropertyOptional({
+    description: 'nextCursor of the previous page',
+    minLength: 1,
+    maxLength: 200,
+  })
   @IsOptional()
   @IsString()
   @Length(1, 200)
   cursor?: string;
 
-  @ApiPropertyOptional({ default: 50, maximum: 200 })
+  @ApiPropertyOptional({ type: 'integer', default: 50, minimum: 1, maximum: 200 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -155,7 +159,7 @@ export class AdminActivityQueryDto extends ActivityCursorQueryDto {
   @IsUUID()
   userId?: string;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ pattern: ACTION_PATTERN.source, example: 'sheet.analysed' })
   @IsOptional()
   @Matches(ACTION_PATTERN, { message: 'action must match ^[a-z][a-z0-9_.:-]{0,99}$' })
   action?: string;
@@ -174,13 +178,13 @@ export class AdminActivityQueryDto extends ActivityCursorQueryDto {
 export class ActivityItemDto {
   @ApiProperty({ format: 'uuid' })
   id!: string;
-  @ApiProperty({ format: 'uuid', nullable: true })
+  @ApiProperty({ type: String, format: 'uuid', nullable: true })
   userId!: string | null;
   @ApiProperty()
   action!: string;
-  @ApiProperty({ nullable: true })
+  @ApiProperty({ type: String, nullable: true })
   resource!: string | null;
-  @ApiProperty({ nullable: true })
+  @ApiProperty({ type: String, nullable: true })
   resourceId!: string | null;
   @ApiProperty({ type: 'object', additionalProperties: true, nullable: true })
   metadata!: Record<string, unknown> | null;
@@ -189,9 +193,9 @@ export class ActivityItemDto {
     description: 'Who recorded the event: the web app or the server',
   })
   source!: ActivitySource;
-  @ApiProperty({ nullable: true })
+  @ApiProperty({ type: String, nullable: true })
   ipAddress!: string | null;
-  @ApiProperty({ nullable: true })
+  @ApiProperty({ type: String, nullable: true })
   userAgent!: string | null;
   @ApiProperty({ type: String, format: 'date-time' })
   createdAt!: Date;
@@ -201,6 +205,7 @@ export class ActivityPageDto {
   @ApiProperty({ type: ActivityItemDto, isArray: true })
   items!: ActivityItemDto[];
   @ApiProperty({
+    type: String,
     nullable: true,
     description: 'Pass as ?cursor= for the next (older) page; null at the end',
   })
@@ -228,4 +233,70 @@ export class AnalyticsQueryDto {
   @IsOptional()
   @IsIn(ACTIVITY_SOURCES)
   source?: ActivitySource;
+}
+
+export class ActivityBatchAcceptedDto {
+  @ApiProperty({ type: 'integer', description: 'Events accepted (all of the batch)' })
+  accepted!: number;
+}
+
+class AnalyticsRangeDto {
+  @ApiProperty({ format: 'date', example: '2026-10-01' })
+  from!: string;
+  @ApiProperty({ format: 'date', example: '2026-10-30' })
+  to!: string;
+}
+
+class AnalyticsUsersDto {
+  @ApiProperty({ type: 'integer' })
+  total!: number;
+  @ApiProperty({ type: 'integer', description: 'Signed up in the range' })
+  new!: number;
+}
+
+class ActiveUsersDto {
+  @ApiProperty({ type: 'integer', description: 'Active on `to`' })
+  dau!: number;
+  @ApiProperty({ type: 'integer', description: 'Active in the 7 days up to `to`' })
+  wau!: number;
+  @ApiProperty({ type: 'integer', description: 'Active in the 30 days up to `to`' })
+  mau!: number;
+}
+
+class PlanMixDto {
+  @ApiProperty({ example: 'pro' })
+  plan!: string;
+  @ApiProperty({ type: 'integer' })
+  users!: number;
+}
+
+class SignupsPerDayDto {
+  @ApiProperty({ format: 'date' })
+  day!: string;
+  @ApiProperty({ type: 'integer' })
+  signups!: number;
+}
+
+class TopActionDto {
+  @ApiProperty()
+  action!: string;
+  @ApiProperty({ enum: ACTIVITY_SOURCES })
+  source!: ActivitySource;
+  @ApiProperty({ type: 'integer' })
+  events!: number;
+}
+
+export class AnalyticsOverviewDto {
+  @ApiProperty({ type: AnalyticsRangeDto, description: 'The UTC days counted, inclusive' })
+  range!: AnalyticsRangeDto;
+  @ApiProperty({ type: AnalyticsUsersDto })
+  users!: AnalyticsUsersDto;
+  @ApiProperty({ type: ActiveUsersDto, description: 'As of `to`' })
+  activeUsers!: ActiveUsersDto;
+  @ApiProperty({ type: PlanMixDto, isArray: true })
+  planMix!: PlanMixDto[];
+  @ApiProperty({ type: SignupsPerDayDto, isArray: true })
+  signupsPerDay!: SignupsPerDayDto[];
+  @ApiProperty({ type: TopActionDto, isArray: true })
+  topActions!: TopActionDto[];
 }

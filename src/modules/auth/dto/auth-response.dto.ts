@@ -8,7 +8,11 @@ export class TokenPairDto {
   @ApiProperty({ description: 'Opaque token for POST /auth/refresh; rotated on every use' })
   refreshToken!: string;
 
-  @ApiProperty({ description: 'Seconds until the access token expires', example: 900 })
+  @ApiProperty({
+    type: 'integer',
+    description: 'Seconds until the access token expires',
+    example: 900,
+  })
   expiresIn!: number;
 }
 

@@ -8,7 +8,7 @@ const normaliseEmail = ({ value }: { value: unknown }) =>
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
 export class RegisterDto {
-  @ApiProperty({ example: 'ada@example.com' })
+  @ApiProperty({ example: 'ada@example.com', format: 'email', maxLength: 254 })
   @Transform(normaliseEmail)
   @IsEmail({}, { message: 'email must be a valid email address' })
   @MaxLength(254)
@@ -19,7 +19,7 @@ export class RegisterDto {
   @Length(PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH)
   password!: string;
 
-  @ApiProperty({ example: 'Ada Lovelace', maxLength: 100 })
+  @ApiProperty({ example: 'Ada Lovelace', minLength: 1, maxLength: 100 })
   @Transform(trim)
   @IsString()
   @Length(1, 100)
@@ -27,28 +27,32 @@ export class RegisterDto {
 }
 
 export class LoginDto {
-  @ApiProperty({ example: 'ada@example.com' })
+  @ApiProperty({ example: 'ada@example.com', minLength: 1, maxLength: 254 })
   @Transform(normaliseEmail)
   @IsString()
   @Length(1, 254)
   email!: string;
 
   /** Not length-checked beyond a bound: a wrong password must get the same 401 as any other. */
-  @ApiProperty()
+  @ApiProperty({ minLength: 1, maxLength: 1024 })
   @IsString()
   @Length(1, 1024)
   password!: string;
 }
 
 export class RefreshDto {
-  @ApiProperty({ description: 'The refresh token from login, register or the last refresh' })
+  @ApiProperty({
+    description: 'The refresh token from login, register or the last refresh',
+    minLength: 1,
+    maxLength: 512,
+  })
   @IsString()
   @Length(1, 512)
   refreshToken!: string;
 }
 
 export class ForgotPasswordDto {
-  @ApiProperty({ example: 'ada@example.com' })
+  @ApiProperty({ example: 'ada@example.com', format: 'email', maxLength: 254 })
   @Transform(normaliseEmail)
   @IsEmail({}, { message: 'email must be a valid email address' })
   @MaxLength(254)
@@ -56,7 +60,7 @@ export class ForgotPasswordDto {
 }
 
 export class ResetPasswordDto {
-  @ApiProperty({ description: 'The token from the reset email' })
+  @ApiProperty({ description: 'The token from the reset email', minLength: 1, maxLength: 512 })
   @IsString()
   @Length(1, 512)
   token!: string;
@@ -68,7 +72,7 @@ export class ResetPasswordDto {
 }
 
 export class ChangePasswordDto {
-  @ApiProperty()
+  @ApiProperty({ minLength: 1, maxLength: 1024 })
   @IsString()
   @Length(1, 1024)
   currentPassword!: string;
@@ -80,7 +84,7 @@ export class ChangePasswordDto {
 }
 
 export class ErasureDto {
-  @ApiProperty({ description: 'The current password, to confirm' })
+  @ApiProperty({ description: 'The current password, to confirm', minLength: 1, maxLength: 1024 })
   @IsString()
   @Length(1, 1024)
   password!: string;

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsIn } from 'class-validator';
+import type { WebhookOutcome } from '../webhook.service.js';
 
 export class CheckoutDto {
   @ApiProperty({ enum: ['pro', 'business'] })
@@ -17,6 +18,18 @@ export class CheckoutSessionDto {
 
   @ApiProperty()
   sessionId!: string;
+}
+
+export class WebhookAckDto {
+  @ApiProperty({ enum: [true] })
+  received!: true;
+
+  @ApiProperty({
+    enum: ['applied', 'duplicate', 'recorded'],
+    description:
+      'applied: the stored state changed; duplicate: seen before, nothing changed; recorded: kept without a change',
+  })
+  outcome!: WebhookOutcome;
 }
 
 export class PortalSessionDto {

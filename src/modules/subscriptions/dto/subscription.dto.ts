@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsDate, IsIn, IsOptional } from 'class-validator';
-import type { PlanFeatures, PlanLimits } from '../plan-catalogue.js';
+import { METERED_FEATURES } from '../plan-catalogue.js';
+import { PlanFeaturesDto, PlanLimitsDto } from './plan.dto.js';
 
 export class SubscriptionDto {
   @ApiProperty({
@@ -25,11 +26,11 @@ export class SubscriptionDto {
   @ApiProperty()
   cancelAtPeriodEnd!: boolean;
 
-  @ApiProperty({ type: 'object', additionalProperties: true })
-  features!: PlanFeatures;
+  @ApiProperty({ type: PlanFeaturesDto })
+  features!: PlanFeaturesDto;
 
-  @ApiProperty({ type: 'object', additionalProperties: true, description: 'null means unlimited' })
-  limits!: PlanLimits;
+  @ApiProperty({ type: PlanLimitsDto, description: 'null means unlimited' })
+  limits!: PlanLimitsDto;
 
   @ApiProperty({
     type: String,
@@ -38,6 +39,27 @@ export class SubscriptionDto {
     description: 'End of a manual grant',
   })
   manualUntil!: Date | null;
+}
+
+export class UsageCounterDto {
+  @ApiProperty({ enum: Object.keys(METERED_FEATURES), description: 'The metered feature' })
+  feature!: string;
+
+  @ApiProperty({ type: 'integer', description: 'Units used in the current (UTC) day' })
+  used!: number;
+
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    description: "The plan's daily limit; null: unlimited",
+  })
+  limit!: number | null;
+
+  @ApiProperty({ type: 'integer', nullable: true, description: 'null: unlimited' })
+  remaining!: number | null;
+
+  @ApiProperty({ type: String, format: 'date-time', description: 'When the counter starts again' })
+  resetsAt!: Date;
 }
 
 export class GrantSubscriptionDto {

@@ -11,30 +11,44 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
+import { PlanFeaturesDto, PlanLimitsDto } from '../../subscriptions/dto/plan.dto.js';
 import { entitlementsOf } from '../../subscriptions/entitlements.js';
 import type { Subscription } from '../../subscriptions/subscription.entity.js';
 import type { User } from '../user.entity.js';
 import type { UserWithSubscription } from '../users.repository.js';
 
 export class SubscriptionSummaryDto {
-  @ApiProperty({ enum: ['free', 'pro', 'business'] })
+  @ApiProperty({
+    enum: ['free', 'pro', 'business'],
+    description: 'The plan whose features apply now',
+  })
   plan!: string;
 
-  @ApiProperty({ example: 'active' })
+  @ApiProperty({
+    example: 'active',
+    description: "Stripe's status of the paid subscription ('active' when free)",
+  })
   status!: string;
 
-  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'End of the paid period, or of a manual grant',
+  })
   currentPeriodEnd!: Date | null;
 
   @ApiProperty()
   cancelAtPeriodEnd!: boolean;
 
-  @ApiProperty({
-    type: 'object',
-    additionalProperties: true,
-    description: 'Effective features and limits',
-  })
-  features!: Record<string, unknown>;
+  @ApiProperty({ type: PlanFeaturesDto, description: 'Effective features' })
+  features!: PlanFeaturesDto;
+
+  @ApiProperty({ type: PlanLimitsDto, description: 'Effective limits; null means unlimited' })
+  limits!: PlanLimitsDto;
+
+  @ApiProperty({ enum: ['stripe', 'manual', 'free'], description: 'Where the plan comes from' })
+  source!: 'stripe' | 'manual' | 'free';
 
   /** The plan in force now (a grant or a grace period may have ended since the last change). */
   static from(
@@ -49,7 +63,9 @@ export class SubscriptionSummaryDto {
       currentPeriodEnd:
         entitlements.source === 'manual' ? subscription.manualUntil : subscription.currentPeriodEnd,
       cancelAtPeriodEnd: subscription.cancelAtPeriodEnd,
-      features: { ...entitlements },
+      features: entitlements.features,
+      limits: entitlements.limits,
+      source: entitlements.source,
     };
   }
 }
@@ -59,7 +75,7 @@ export class UserDto {
   @ApiProperty({ format: 'uuid' })
   id!: string;
 
-  @ApiProperty()
+  @ApiProperty({ format: 'email' })
   email!: string;
 
   @ApiProperty()
@@ -104,7 +120,7 @@ export class UserDto {
 }
 
 export class UpdateProfileDto {
-  @ApiProperty({ example: 'Ada Lovelace', maxLength: 100 })
+  @ApiProperty({ example: 'Ada Lovelace', minLength: 1, maxLength: 100 })
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
   @IsString()
   @Length(1, 100)
@@ -112,7 +128,7 @@ export class UpdateProfileDto {
 }
 
 export class AdminUserQueryDto {
-  @ApiPropertyOptional({ description: 'Part of an email or name' })
+  @ApiPropertyOptional({ description: 'Part of an email or name', maxLength: 100 })
   @IsOptional()
   @IsString()
   @MaxLength(100)
@@ -128,7 +144,7 @@ export class AdminUserQueryDto {
   @IsIn(['free', 'pro', 'business'])
   plan?: 'free' | 'pro' | 'business';
 
-  @ApiPropertyOptional({ default: 1, minimum: 1 })
+  @ApiPropertyOptional({ type: 'integer', default: 1, minimum: 1, maximum: 100_000 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -136,7 +152,7 @@ export class AdminUserQueryDto {
   @Max(100_000)
   page: number = 1;
 
-  @ApiPropertyOptional({ default: 20, minimum: 1, maximum: 100 })
+  @ApiPropertyOptional({ type: 'integer', default: 20, minimum: 1, maximum: 100 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -149,13 +165,13 @@ export class AdminUserListDto {
   @ApiProperty({ type: UserDto, isArray: true })
   items!: UserDto[];
 
-  @ApiProperty()
+  @ApiProperty({ type: 'integer' })
   total!: number;
 
-  @ApiProperty()
+  @ApiProperty({ type: 'integer' })
   page!: number;
 
-  @ApiProperty()
+  @ApiProperty({ type: 'integer' })
   limit!: number;
 }
 

@@ -1,0 +1,44 @@
+import { ApiProperty, OmitType } from '@nestjs/swagger';
+import { ActivityItemDto } from '../../activity/dto/activity.dto.js';
+import { UserDto } from '../../users/dto/user.dto.js';
+import type { AccountExport } from '../account.service.js';
+import type { SessionView } from '../sessions.repository.js';
+
+export class ExportedSessionDto implements SessionView {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+
+  @ApiProperty({ type: String, nullable: true })
+  userAgent!: string | null;
+
+  @ApiProperty({ type: String, nullable: true })
+  ipAddress!: string | null;
+
+  @ApiProperty({ type: String, format: 'date-time' })
+  createdAt!: Date;
+
+  @ApiProperty({ type: String, format: 'date-time' })
+  lastUsedAt!: Date;
+
+  @ApiProperty({ type: String, format: 'date-time' })
+  expiresAt!: Date;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  revokedAt!: Date | null;
+}
+
+export class ExportedActivityDto extends OmitType(ActivityItemDto, ['id', 'userId'] as const) {}
+
+export class AccountExportDto implements AccountExport {
+  @ApiProperty({ type: String, format: 'date-time' })
+  exportedAt!: Date;
+
+  @ApiProperty({ type: UserDto })
+  profile!: UserDto;
+
+  @ApiProperty({ type: ExportedSessionDto, isArray: true, description: 'Ended ones included' })
+  sessions!: ExportedSessionDto[];
+
+  @ApiProperty({ type: ExportedActivityDto, isArray: true })
+  activity!: ExportedActivityDto[];
+}
