@@ -1,6 +1,7 @@
 import {
   BadRequestException,
   type INestApplication,
+  MethodNotAllowedException,
   RequestMethod,
   type Type,
   UnsupportedMediaTypeException,
@@ -9,7 +10,12 @@ import {
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
-import { LogController, type FastifyRequest } from 'fastify';
+import {
+  LogController,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
 import { AppModule } from './app.module.js';
 import { unacceptableJson } from './common/http/json-body.js';
@@ -35,6 +41,28 @@ export interface CreateAppOptions {
   logDestination?: DestinationStream;
   /** Extra modules mounted beside the application's own (tests' probe routes). */
   imports?: Type[];
+}
+
+/** The methods routes are registered with; OPTIONS (CORS preflight) matches every path. */
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
+/**
+ * For a request no route matched: a 405 with `Allow` when the path is known under other
+ * methods, nothing (so a 404) when the path itself is unknown. Asks Fastify's own router, so
+ * parameters and routes outside Nest (/health/live, /docs) match exactly as they are served.
+ */
+function methodNotAllowed(
+  fastify: FastifyInstance,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): MethodNotAllowedException | undefined {
+  const path = request.url.split('?', 1)[0];
+  const allowed = METHODS.filter((method) => fastify.findRoute({ method, url: path }) !== null);
+  if (!allowed.some((method) => method !== 'OPTIONS')) return undefined;
+  reply.header('allow', allowed.join(', '));
+  return new MethodNotAllowedException(
+    `Cannot ${request.method} ${request.url}: allowed are ${allowed.join(', ')}`,
+  );
 }
 
 function hasBody(request: FastifyRequest): boolean {
@@ -100,7 +128,8 @@ export async function configureApp(
     } else if (hasBody(request) && (type === undefined || !JSON_CONTENT.test(type))) {
       done(new UnsupportedMediaTypeException('Request bodies must be application/json'));
     } else {
-      done();
+      // A known path asked with a method it does not serve is 405, not 404.
+      done(request.is404 ? methodNotAllowed(fastify, request, reply) : undefined);
     }
   });
 

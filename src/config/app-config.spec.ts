@@ -50,6 +50,11 @@ describe('loadConfig', () => {
     [{ RATE_LIMIT_ENABLED: 'yes' }, 'RATE_LIMIT_ENABLED'],
     [{ NODE_ENV: 'staging' }, 'NODE_ENV'],
     [{ JWT_SECRET: 'short' }, 'JWT_SECRET'],
+    // Issue 11, item 8: a ping rarer than the socket timeout closes every idle connection.
+    [
+      { REDIS_PING_INTERVAL_MS: '10000', REDIS_SOCKET_TIMEOUT_MS: '5000' },
+      'REDIS_SOCKET_TIMEOUT_MS',
+    ],
   ])('refuses %j with one line naming the variable', (env, name) => {
     const message = errorOf(env);
     expect(message).toMatch(new RegExp(`^Invalid configuration: ${name} `));

@@ -30,7 +30,12 @@ export class AppConfig {
     statementTimeoutMs: number;
     embedded: { port: number; dir: string };
   };
-  readonly redis: { url: string | undefined; keyPrefix: string };
+  readonly redis: {
+    url: string | undefined;
+    keyPrefix: string;
+    pingIntervalMs: number;
+    socketTimeoutMs: number;
+  };
   readonly auth: {
     issuer: string;
     audience: string;
@@ -92,7 +97,12 @@ export class AppConfig {
       statementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS,
       embedded: { port: env.EMBEDDED_PG_PORT, dir: env.EMBEDDED_PG_DIR },
     };
-    this.redis = { url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX };
+    this.redis = {
+      url: env.REDIS_URL,
+      keyPrefix: env.REDIS_KEY_PREFIX,
+      pingIntervalMs: env.REDIS_PING_INTERVAL_MS,
+      socketTimeoutMs: env.REDIS_SOCKET_TIMEOUT_MS,
+    };
     this.jwt = {
       // Outside production a missing secret gets a random one per process: tokens then do
       // not survive a restart, which is the safe failure for a development machine.

@@ -129,6 +129,10 @@ export const envSchema = z
       .trim()
       .regex(/^[A-Za-z0-9:_-]{1,64}$/, 'must be 1-64 letters, digits, ":", "_" or "-"')
       .default('insightsheet'),
+    // node-redis's socket timeout closes a connection silent for that long (no byte either
+    // way): with a PING more often than that, only a dead peer is silent so long.
+    REDIS_PING_INTERVAL_MS: int(100, 60_000).default(2000),
+    REDIS_SOCKET_TIMEOUT_MS: int(500, 600_000).default(5000),
 
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     JWT_ACCESS_TTL: duration.default(900),
@@ -231,6 +235,13 @@ export const envSchema = z
         code: 'custom',
         path: ['DB_POOL_MIN'],
         message: 'must not exceed DB_POOL_MAX',
+      });
+    }
+    if (env.REDIS_SOCKET_TIMEOUT_MS < 2 * env.REDIS_PING_INTERVAL_MS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['REDIS_SOCKET_TIMEOUT_MS'],
+        message: 'must be at least twice REDIS_PING_INTERVAL_MS (an idle connection would close)',
       });
     }
     if (env.NODE_ENV === 'production') {

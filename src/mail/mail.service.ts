@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import nodemailer, { type Transporter } from 'nodemailer';
 import { AppConfig } from '../config/app-config.js';
 
@@ -10,10 +10,11 @@ export interface Mail {
 
 /**
  * Outgoing mail through nodemailer to SMTP_URL. Without SMTP_URL, development writes the
- * mail to the log instead; production has no mail, and routes that need it answer 503.
+ * mail to the log instead; production has no mail: that is logged at boot as an error, and
+ * callers check `available` and skip the mail (their answers stay the same).
  */
 @Injectable()
-export class MailService implements OnApplicationShutdown {
+export class MailService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(MailService.name);
   private readonly transport: Transporter | undefined;
 
@@ -25,6 +26,15 @@ export class MailService implements OnApplicationShutdown {
         greetingTimeout: 10_000,
         socketTimeout: 20_000,
       });
+    }
+  }
+
+  onModuleInit(): void {
+    if (!this.available) {
+      this.logger.error(
+        'Mail is not configured: SMTP_URL is not set, so password reset mail is not sent ' +
+          '(the route still answers 202). Set SMTP_URL.',
+      );
     }
   }
 

@@ -29,10 +29,14 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
     this.client = createClient({
       url: config.redis.url,
       disableOfflineQueue: true,
-      pingInterval: 10_000,
+      // socketTimeout is an idle timeout (Node's socket.setTimeout: no byte read or written),
+      // not a per-command one: PINGs more often than it keep a healthy idle connection open,
+      // so it closes only a connection whose peer has stopped answering (rate limits and
+      // health checks also bound each wait with withTimeout).
+      pingInterval: config.redis.pingIntervalMs,
       socket: {
         connectTimeout: 2000,
-        socketTimeout: 5000,
+        socketTimeout: config.redis.socketTimeoutMs,
         reconnectStrategy: (retries: number) => Math.min(100 * 2 ** Math.min(retries, 5), 2000),
       },
     }) as RedisClientType;

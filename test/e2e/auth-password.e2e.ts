@@ -119,14 +119,40 @@ describe('password reset without SMTP', () => {
     }
   });
 
-  it('answers 503 in production', async () => {
-    const api = await startTestApp({ env: { NODE_ENV: 'production', JWT_SECRET: 'p'.repeat(64) } });
+  // Issue 11, item 6: the contract promises 202 always; this route answered 503 here.
+  it('answers 202 in production, logs at boot once that mail is off, and mails nothing', async () => {
+    const logs = new LogCapture();
+    const api = await startTestApp({
+      env: { NODE_ENV: 'production', JWT_SECRET: 'p'.repeat(64), LOG_LEVEL: 'info' },
+      logDestination: logs,
+    });
     try {
+      const atBoot = logs.lines.filter((line) => /Mail is not configured/.test(String(line.msg)));
+      expect(atBoot).toHaveLength(1);
+      expect(atBoot[0].level).toBe('error');
+
+      const user = await registerUser(api);
       const response = await api.fetch(
         '/api/v1/auth/password/forgot',
-        json({ email: uniqueEmail() }),
+        json({ email: user.email }, clientAddress()),
       );
-      expect(response.status).toBe(503);
+      expect(response.status).toBe(202);
+      expect(await response.json()).toEqual({
+        message: 'If an account exists for this email, a reset link has been sent',
+      });
+
+      const notSent = logs.lines.filter((line) => /reset mail not sent/.test(String(line.msg)));
+      expect(notSent).toHaveLength(1);
+      expect(notSent[0].level).toBe('warn');
+      expect(logs.text).not.toContain(user.email);
+      expect(logs.text).not.toMatch(/reset-password\?token=/);
+      expect(
+        logs.lines.filter((line) => /Mail is not configured/.test(String(line.msg))),
+      ).toHaveLength(1);
+      const tokens = await api.query('SELECT 1 FROM password_reset_tokens WHERE user_id = $1', [
+        user.id,
+      ]);
+      expect(tokens).toHaveLength(0);
     } finally {
       await api.close();
     }

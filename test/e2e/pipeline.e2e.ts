@@ -36,6 +36,41 @@ describe('request pipeline', () => {
       });
     });
 
+    // Issue 11, item 5: a known path asked with a method it does not serve was a 404.
+    it.each([
+      ['DELETE', '/api/v1/auth/login', 'POST, OPTIONS'],
+      [
+        'POST',
+        '/api/v1/admin/users/7f0c6a52-2b8e-4a8e-9d55-0f6f3b1d2c4e',
+        'GET, HEAD, PATCH, OPTIONS',
+      ],
+      ['PUT', '/health/live', 'GET, HEAD, OPTIONS'],
+      ['DELETE', '/health/ready', 'GET, HEAD, OPTIONS'],
+      ['POST', '/health', 'GET, HEAD, OPTIONS'],
+      ['POST', '/metrics', 'GET, HEAD, OPTIONS'],
+      ['PATCH', '/docs/openapi.json', 'GET, HEAD, OPTIONS'],
+    ])('answers %s %s with 405, Allow: %s and the error body', async (method, path, allow) => {
+      const response = await api.fetch(`${path}?page=2`, { method });
+      const body = (await response.json()) as ErrorBody;
+      expect(response.status).toBe(405);
+      expect(response.headers.get('allow')).toBe(allow);
+      expect(body).toEqual({
+        statusCode: 405,
+        error: 'Method Not Allowed',
+        message: `Cannot ${method} ${path}?page=2: allowed are ${allow}`,
+        requestId: response.headers.get('x-request-id'),
+      });
+    });
+
+    it('still answers 404 to any method on a path no route has', async () => {
+      for (const method of ['GET', 'POST', 'DELETE']) {
+        const response = await api.fetch('/api/v1/auth/nothing-here', { method });
+        expect(response.status).toBe(404);
+        expect(response.headers.get('allow')).toBeNull();
+        expect(((await response.json()) as ErrorBody).error).toBe('Not Found');
+      }
+    });
+
     it('hides everything internal on a 500 and logs it with the request id', async () => {
       const response = await api.fetch('/api/v1/probe/boom', {
         headers: {

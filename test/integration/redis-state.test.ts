@@ -3,6 +3,7 @@ import { Test } from '@nestjs/testing';
 import { CACHE_MANAGER } from '@nestjs/cache-manager';
 import type { Cache } from 'cache-manager';
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CacheModule } from '../../src/cache/cache.module.js';
 import { RateLimitStorage } from '../../src/common/rate-limit/rate-limit.storage.js';
 import { loadConfig } from '../../src/config/app-config.js';
@@ -13,8 +14,13 @@ import { TcpProxy } from '../support/tcp-proxy.js';
 import { TEST_REDIS_URL } from '../support/test-app.js';
 
 /** One "instance": Redis client, rate-limit storage and cache, wired as the app wires them. */
-async function instance(redisUrl: string, prefix: string) {
-  const config = loadConfig({ NODE_ENV: 'test', REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix });
+async function instance(redisUrl: string, prefix: string, env: Record<string, string> = {}) {
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    REDIS_URL: redisUrl,
+    REDIS_KEY_PREFIX: prefix,
+    ...env,
+  });
   const moduleRef = await Test.createTestingModule({
     imports: [ConfigModule.forRoot(config), RedisModule, CacheModule],
     providers: [RateLimitStorage],
@@ -144,5 +150,30 @@ describe('Redis outage', () => {
     await node.storage.increment('client', 60_000, 5, 60_000, 'default');
     expect(node.storage.mode).toBe('redis');
     await node.redis.client!.del(await node.redis.client!.keys(`${prefix}:*`));
+  });
+});
+
+describe('idle Redis connection', () => {
+  const prefix = `is-test:${process.env.TEST_RUN_ID}:${randomBytes(4).toString('hex')}`;
+
+  // Issue 11, item 8: socketTimeout is node-redis's idle timeout, so an idle connection was
+  // closed and rebuilt every socketTimeout (and calls made meanwhile fell back).
+  it('stays the same connection while idle for several socket timeouts', async () => {
+    const node = await instance(TEST_REDIS_URL, prefix, {
+      REDIS_PING_INTERVAL_MS: '200',
+      REDIS_SOCKET_TIMEOUT_MS: '500',
+    });
+    try {
+      const client = node.redis.client!;
+      const events: string[] = [];
+      for (const name of ['error', 'reconnecting', 'end'])
+        client.on(name, (error?: Error) => events.push(error ? `${name}: ${error.message}` : name));
+      const before = await client.clientId();
+      await sleep(2000);
+      expect(events).toEqual([]);
+      expect(await client.clientId()).toBe(before);
+    } finally {
+      await node.close();
+    }
   });
 });
