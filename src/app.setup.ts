@@ -61,7 +61,8 @@ function methodNotAllowed(
   if (!allowed.some((method) => method !== 'OPTIONS')) return undefined;
   reply.header('allow', allowed.join(', '));
   return new MethodNotAllowedException(
-    `Cannot ${request.method} ${request.url}: allowed are ${allowed.join(', ')}`,
+    // The path only: a query string may carry what should not be echoed.
+    `Cannot ${request.method} ${path}: allowed are ${allowed.join(', ')}`,
   );
 }
 

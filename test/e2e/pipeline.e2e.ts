@@ -57,7 +57,7 @@ describe('request pipeline', () => {
       expect(body).toEqual({
         statusCode: 405,
         error: 'Method Not Allowed',
-        message: `Cannot ${method} ${path}?page=2: allowed are ${allow}`,
+        message: `Cannot ${method} ${path}: allowed are ${allow}`,
         requestId: response.headers.get('x-request-id'),
       });
     });
