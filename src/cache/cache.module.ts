@@ -1,9 +1,11 @@
 import { CacheModule as NestCacheModule, type CacheModuleOptions } from '@nestjs/cache-manager';
 import { Global, Logger, Module } from '@nestjs/common';
 import KeyvRedis, { Keyv } from '@keyv/redis';
-import { RedisService } from '../redis/redis.service.js';
+import { RedisService, withTimeout } from '../redis/redis.service.js';
 
 const ONE_HOUR_MS = 3_600_000;
+/** As the rate limiter's bound on a Redis call. */
+const CACHE_CALL_TIMEOUT_MS = 500;
 
 /**
  * The Redis connection belongs to RedisService, which closes it last at shutdown; the cache
@@ -11,6 +13,21 @@ const ONE_HOUR_MS = 3_600_000;
  */
 class SharedConnectionKeyvRedis<T> extends KeyvRedis<T> {
   override async disconnect(): Promise<void> {}
+
+  // A Redis that is connected but does not answer (stalled, overloaded) would hold every
+  // request on a cache call until the socket times out: each call gives up after a bound,
+  // and the callers, which treat a failed cache call as a miss, ask the database.
+  override get<U = T>(key: string): Promise<U | undefined> {
+    return withTimeout(super.get<U>(key), CACHE_CALL_TIMEOUT_MS, 'Cache read');
+  }
+
+  override set(key: string, value: string, ttl?: number): Promise<void> {
+    return withTimeout(super.set(key, value, ttl), CACHE_CALL_TIMEOUT_MS, 'Cache write');
+  }
+
+  override delete(key: string): Promise<boolean> {
+    return withTimeout(super.delete(key), CACHE_CALL_TIMEOUT_MS, 'Cache delete');
+  }
 }
 
 /**
