@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { AppModule } from './app.module.js';
 import type { RequestMeta } from './common/events/domain-events.js';
 import { ConfigError, loadConfig, loadDotEnv, type AppConfig } from './config/app-config.js';
+import { normaliseEmail } from './common/text/identifiers.js';
 import { setUpDatabaseRoles } from './database/database-roles.js';
 import { startEmbeddedPostgres } from './database/embedded-postgres.js';
 import { runPendingMigrations } from './database/migrate.js';
@@ -112,7 +113,7 @@ function isEmailVerified(_user: User): boolean {
  */
 async function createAdmin(email: string, promote: boolean): Promise<number> {
   return withApp(async (app) => {
-    const normalised = email.trim().toLowerCase();
+    const normalised = normaliseEmail(email);
     const existing = await app.get(UsersRepository).findByEmail(normalised);
     if (existing) {
       if (!promote) {

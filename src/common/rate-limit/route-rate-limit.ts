@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
+import { normaliseEmail } from '../text/identifiers.js';
 import { TooManyRequestsException } from '../errors/too-many-requests.exception.js';
 import { RateLimitStorage } from './rate-limit.storage.js';
 
@@ -22,8 +23,10 @@ export interface RouteLimit {
 
 const ROUTE_LIMITS = Symbol('route-rate-limits');
 
-export function normaliseEmail(value: unknown): string | undefined {
-  return typeof value === 'string' ? value.trim().toLowerCase() : undefined;
+/** The body's email as every other use sees it, or undefined when there is none. */
+function emailOf(body: unknown): string | undefined {
+  const value = normaliseEmail((body as Record<string, unknown> | undefined)?.email);
+  return typeof value === 'string' ? value : undefined;
 }
 
 /**
@@ -41,10 +44,7 @@ export class RouteRateLimitGuard implements CanActivate {
     const limits = this.reflector.get<RouteLimit[]>(ROUTE_LIMITS, context.getHandler()) ?? [];
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     for (const limit of limits) {
-      const subject =
-        limit.by === 'ip'
-          ? request.ip
-          : normaliseEmail((request.body as Record<string, unknown> | undefined)?.email);
+      const subject = limit.by === 'ip' ? request.ip : emailOf(request.body);
       if (subject === undefined) continue;
       const windowMs = limit.windowSeconds * 1000;
       const record = await this.storage.increment(

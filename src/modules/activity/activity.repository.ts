@@ -1,6 +1,7 @@
 import { BadRequestException, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
+import { isUuid } from '../../common/text/identifiers.js';
 import { ReplicaRouter } from '../../database/replica-router.service.js';
 import { UserActivity } from './user-activity.entity.js';
 
@@ -28,7 +29,7 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
       string,
     ];
     const date = new Date(createdAt);
-    if (Number.isNaN(date.getTime()) || !/^[0-9a-f-]{36}$/.test(id)) throw new Error('bad cursor');
+    if (Number.isNaN(date.getTime()) || !isUuid(id)) throw new Error('bad cursor');
     return { createdAt: date, id };
   } catch {
     throw new BadRequestException('cursor is not valid');

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type Stripe from 'stripe';
 import type { EntityManager } from 'typeorm';
+import { isUuid } from '../../common/text/identifiers.js';
 import type { RequestMeta } from '../../common/events/domain-events.js';
 import { AppConfig } from '../../config/app-config.js';
 import { planForPrice } from '../subscriptions/plan-catalogue.js';
@@ -79,14 +80,12 @@ export class SubscriptionSyncService {
     return { userId, applied, ...result };
   }
 
-  /** The user a Stripe subscription belongs to: its metadata, or its customer. */
   /** Whether a user (still) has a subscription row: erased users do not. */
   async exists(userId: string | null | undefined): Promise<boolean> {
-    return (
-      !!userId && /^[0-9a-f-]{36}$/.test(userId) && (await this.rows.findByUserId(userId)) !== null
-    );
+    return isUuid(userId) && (await this.rows.findByUserId(userId)) !== null;
   }
 
+  /** The user a Stripe subscription belongs to: its metadata, or its customer. */
   async userFor(subscription: {
     metadata?: Stripe.Metadata | null;
     customer?: string | { id: string } | null;

@@ -1,15 +1,15 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsString, Length, MaxLength } from 'class-validator';
+import { normaliseEmail } from '../../../common/text/identifiers.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../password.service.js';
 
-const normaliseEmail = ({ value }: { value: unknown }) =>
-  typeof value === 'string' ? value.trim().toLowerCase() : value;
+const email = ({ value }: { value: unknown }) => normaliseEmail(value);
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
 export class RegisterDto {
   @ApiProperty({ example: 'ada@example.com', format: 'email', maxLength: 254 })
-  @Transform(normaliseEmail)
+  @Transform(email)
   @IsEmail({}, { message: 'email must be a valid email address' })
   @MaxLength(254)
   email!: string;
@@ -28,7 +28,7 @@ export class RegisterDto {
 
 export class LoginDto {
   @ApiProperty({ example: 'ada@example.com', minLength: 1, maxLength: 254 })
-  @Transform(normaliseEmail)
+  @Transform(email)
   @IsString()
   @Length(1, 254)
   email!: string;
@@ -53,7 +53,7 @@ export class RefreshDto {
 
 export class ForgotPasswordDto {
   @ApiProperty({ example: 'ada@example.com', format: 'email', maxLength: 254 })
-  @Transform(normaliseEmail)
+  @Transform(email)
   @IsEmail({}, { message: 'email must be a valid email address' })
   @MaxLength(254)
   email!: string;

@@ -1,12 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
+import { isUuid } from '../../../common/text/identifiers.js';
 import { AppConfig } from '../../../config/app-config.js';
 import { AccessStateService } from '../../users/access-state.service.js';
 import type { Principal } from '../decorators/auth.decorators.js';
 import { accessTokenKey, type AccessClaims } from '../token.service.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
  * Bearer access tokens: HS256 only (alg none and every other algorithm refused), with the
@@ -33,7 +32,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   }
 
   async validate(claims: AccessClaims): Promise<Principal | false> {
-    if (claims.typ !== 'access' || typeof claims.sub !== 'string' || !UUID.test(claims.sub))
+    if (claims.typ !== 'access' || typeof claims.sub !== 'string' || !isUuid(claims.sub))
       return false;
     if (typeof claims.tv !== 'number' || typeof claims.sid !== 'string') return false;
     const state = await this.accessState.get(claims.sub);
