@@ -13,7 +13,13 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ensureBuilt, freePort, spawnServer, waitForReady } from '../support/server-process.js';
+import {
+  ensureBuilt,
+  freePort,
+  spawnServer,
+  waitForReady,
+  type ServerProcess,
+} from '../support/server-process.js';
 
 describe('production configuration', () => {
   beforeAll(() => ensureBuilt(), 120_000);
@@ -96,7 +102,19 @@ describe('embedded PostgreSQL (npm start without DATABASE_URL)', () => {
     };
   }, 120_000);
 
+  /** Servers this suite started: a failing test must not leave one running. */
+  const started: ServerProcess[] = [];
+  const start = (serverEnv: Record<string, string>) => {
+    const server = spawnServer(serverEnv);
+    started.push(server);
+    return server;
+  };
+
   afterAll(() => {
+    for (const server of started) {
+      if (server.child.exitCode === null && server.child.signalCode === null)
+        server.child.kill('SIGKILL');
+    }
     for (const dir of dataDirCandidates(env.EMBEDDED_PG_DIR)) {
       const pid = join(dir, 'postmaster.pid');
       if (existsSync(pid)) {
@@ -115,7 +133,7 @@ describe('embedded PostgreSQL (npm start without DATABASE_URL)', () => {
   });
 
   it('starts, survives kill -9 with a restart, and stops cleanly on Ctrl-C and SIGTERM', async () => {
-    const first = spawnServer(env);
+    const first = start(env);
     await waitForReady(port);
     const pidFiles = dataDirCandidates(env.EMBEDDED_PG_DIR)
       .map((dir) => join(dir, 'postmaster.pid'))
@@ -128,14 +146,14 @@ describe('embedded PostgreSQL (npm start without DATABASE_URL)', () => {
     await first.exited;
     expect(existsSync(pidFile)).toBe(true);
 
-    const second = spawnServer(env);
+    const second = start(env);
     await waitForReady(port);
     // Ctrl-C reaches the whole foreground process group.
     process.kill(-second.child.pid!, 'SIGINT');
     expect(await second.exited).toEqual({ code: 0, signal: null });
     expect(existsSync(pidFile)).toBe(false);
 
-    const third = spawnServer(env);
+    const third = start(env);
     await waitForReady(port);
     third.child.kill('SIGTERM');
     expect(await third.exited).toEqual({ code: 0, signal: null });
