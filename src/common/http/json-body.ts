@@ -13,8 +13,8 @@ export function isStorableText(value: string): boolean {
 /**
  * Why a parsed JSON body must be refused, or undefined when it may go on to validation:
  * nesting deeper than MAX_JSON_DEPTH, a list longer than MAX_JSON_ARRAY, or a key or string
- * PostgreSQL could not store. Walks
- * the body without recursion, so no body can overflow the stack here either.
+ * PostgreSQL could not store. Walks the body without recursion, so no body can overflow the
+ * stack here either.
  */
 export function unacceptableJson(body: unknown): string | undefined {
   if (body === null || typeof body !== 'object') {

@@ -21,10 +21,10 @@ import {
   AdminActivityQueryDto,
   AnalyticsOverviewDto,
   AnalyticsQueryDto,
+  SERVER_NAMESPACES,
 } from './dto/activity.dto.js';
 
-const INVALID_EVENT =
-  'An invalid event: a field out of its rules, an action in a server namespace (auth., user., billing., subscription., workspace., admin., system.), or text that cannot be stored (a NUL character, an unpaired surrogate)';
+const INVALID_EVENT = `An invalid event: a field out of its rules, an action in a server namespace (${SERVER_NAMESPACES.join(', ')}), or text that cannot be stored (a NUL character, an unpaired surrogate)`;
 
 @ApiTags('activity')
 @ApiBearerAuth()
