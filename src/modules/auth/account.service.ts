@@ -120,7 +120,6 @@ export class AccountService {
     this.events.publish(DomainEvents.Erased, null, meta, { erasedUserId: userId });
   }
 
-  /** The operator's bootstrap: creates an admin, or promotes an existing account. */
   /**
    * A new admin account; never a promotion: an email that has an account by the time of the
    * insert is a 409 (ConflictException), so one registered meanwhile is not taken over.

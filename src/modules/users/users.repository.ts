@@ -98,27 +98,25 @@ export class UsersRepository {
 
   /**
    * Changes what was asked and bumps the token version in one statement, so every access
-   * token issued before is refused from now on. Returns the new access state.
+   * token issued before is refused from now on. False when there is no such user.
    */
   async updateAccess(
     id: string,
     changes: { role?: UserRole; isActive?: boolean },
     manager: EntityManager = this.users.manager,
-  ): Promise<Pick<User, 'tokenVersion' | 'isActive' | 'role'> | null> {
-    const rows: { token_version: number; is_active: boolean; role: UserRole }[] =
-      await manager.query(
-        `UPDATE users
+  ): Promise<boolean> {
+    const rows: unknown[] = await manager.query(
+      `UPDATE users
           SET token_version = token_version + 1,
               role = COALESCE($2, role),
               is_active = COALESCE($3, is_active)
         WHERE id = $1
-    RETURNING token_version, is_active, role`,
-        [id, changes.role ?? null, changes.isActive ?? null],
-      );
-    const [row] = Array.isArray(rows[0]) ? (rows[0] as typeof rows) : rows;
-    return row
-      ? { tokenVersion: row.token_version, isActive: row.is_active, role: row.role }
-      : null;
+    RETURNING 1`,
+      [id, changes.role ?? null, changes.isActive ?? null],
+    );
+    // TypeORM's query() answers an UPDATE with [rows, count].
+    const updated = Array.isArray(rows[0]) ? (rows[0] as unknown[]) : rows;
+    return updated.length > 0;
   }
 
   async delete(id: string, manager: EntityManager): Promise<boolean> {

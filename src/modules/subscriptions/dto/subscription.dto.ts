@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsDate, IsIn, IsOptional } from 'class-validator';
 import { METERED_FEATURES } from '../plan-catalogue.js';
+import type { UsageCounter } from '../usage.service.js';
 import { PlanFeaturesDto, PlanLimitsDto } from './plan.dto.js';
 
 export class SubscriptionDto {
@@ -41,7 +42,7 @@ export class SubscriptionDto {
   manualUntil!: Date | null;
 }
 
-export class UsageCounterDto {
+export class UsageCounterDto implements UsageCounter {
   @ApiProperty({ enum: Object.keys(METERED_FEATURES), description: 'The metered feature' })
   feature!: string;
 
