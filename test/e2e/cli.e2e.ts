@@ -25,7 +25,7 @@ function runCli(
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('exit', (code) => done({ code, output }));
+    child.on('close', (code) => done({ code, output }));
   });
 }
 

@@ -191,8 +191,10 @@ describe('embedded PostgreSQL (npm start without DATABASE_URL)', () => {
         server.child.kill('SIGTERM');
         await server.exited;
         rmSync(privateRoot, { recursive: true, force: true });
-        const fallback = `insightsheet-pg-${createHash('sha256').update(privateEnv.EMBEDDED_PG_DIR).digest('hex').slice(0, 12)}`;
-        rmSync(join(tmpdir(), fallback), { recursive: true, force: true });
+        rmSync(resolve(dataDirCandidates(privateEnv.EMBEDDED_PG_DIR)[1], '..'), {
+          recursive: true,
+          force: true,
+        });
       }
     },
     120_000,
