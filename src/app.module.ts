@@ -7,6 +7,7 @@ import { LifecycleModule } from './common/lifecycle/lifecycle.module.js';
 import { RateLimitModule } from './common/rate-limit/rate-limit.module.js';
 import { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
+import { Clock, ClockModule } from './common/time/clock.js';
 import { DatabaseModule } from './database/database.module.js';
 import { RecentWriteInterceptor } from './database/recent-write.interceptor.js';
 import { MailModule } from './mail/mail.module.js';
@@ -29,11 +30,12 @@ export class AppModule {
    * a bearer token (never refusing), the rate limit counts every request (per user when
    * identified), AccessGuard refuses what needs an identity or a role.
    */
-  static forRoot(config: AppConfig, extra: Type[] = []): DynamicModule {
+  static forRoot(config: AppConfig, extra: Type[] = [], clock?: Clock): DynamicModule {
     return {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
+        ClockModule.forRoot(clock),
         LifecycleModule,
         EventsModule,
         RedisModule,

@@ -26,6 +26,7 @@ import { ShutdownService } from './common/lifecycle/shutdown.service.js';
 import { MetricsService } from './modules/metrics/metrics.service.js';
 import { createLoggers, PinoNestLogger, type Loggers } from './common/logging/logger.js';
 import type { AppConfig } from './config/app-config.js';
+import type { Clock } from './common/time/clock.js';
 
 export const API_PREFIX = 'api/v1';
 
@@ -41,6 +42,8 @@ export interface CreateAppOptions {
   logDestination?: DestinationStream;
   /** Extra modules mounted beside the application's own (tests' probe routes). */
   imports?: Type[];
+  /** The time the services go by (tests move a manual clock); the wall clock by default. */
+  clock?: Clock;
 }
 
 /** The methods routes are registered with; OPTIONS (CORS preflight) matches every path. */
@@ -227,7 +230,7 @@ export async function createApp(
 ): Promise<NestFastifyApplication> {
   const loggers = createLoggers(config, options.logDestination);
   const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.forRoot(config, options.imports),
+    AppModule.forRoot(config, options.imports, options.clock),
     createFastifyAdapter(config, loggers.logger),
     { rawBody: true, bufferLogs: true, abortOnError: false },
   );
