@@ -12,11 +12,10 @@ import { startEmbeddedPostgres } from './database/embedded-postgres.js';
 import { runPendingMigrations } from './database/migrate.js';
 import { ActivityPartitionsService } from './modules/activity/activity-partitions.service.js';
 import { ActivitySeeder } from './modules/activity/activity-seeder.service.js';
-import { AccountService } from './modules/auth/account.service.js';
-import { AuthService } from './modules/auth/auth.service.js';
+import { AccessAdministration } from './modules/auth/access-administration.service.js';
+import { RegistrationService } from './modules/auth/registration.service.js';
 import { BillingService } from './modules/billing/billing.service.js';
 import type { User } from './modules/users/user.entity.js';
-import { UsersRepository } from './modules/users/users.repository.js';
 import { UsersService } from './modules/users/users.service.js';
 
 const HELP = `InsightSheet operator commands
@@ -114,7 +113,7 @@ function isEmailVerified(_user: User): boolean {
 async function createAdmin(email: string, promote: boolean): Promise<number> {
   return withApp(async (app) => {
     const normalised = normaliseEmail(email);
-    const existing = await app.get(UsersRepository).findByEmail(normalised);
+    const existing = await app.get(UsersService).findByEmail(normalised);
     if (existing) {
       if (!promote) {
         process.stderr.write(
@@ -129,8 +128,9 @@ async function createAdmin(email: string, promote: boolean): Promise<number> {
         );
         return 1;
       }
-      await app.get(UsersService).updateAccess('cli', existing.id, { role: 'admin' }, CLI_META);
-      await app.get(AuthService).logoutEverywhere(existing.id, CLI_META);
+      await app
+        .get(AccessAdministration)
+        .update('cli', existing.id, { role: 'admin' }, CLI_META, { endSessions: true });
       process.stdout.write(`Promoted admin ${normalised}; their sessions were ended\n`);
       return 0;
     }
@@ -139,7 +139,7 @@ async function createAdmin(email: string, promote: boolean): Promise<number> {
       password = await promptHidden(`Password for the new admin ${normalised}: `);
     try {
       // Insert only: an account registered while the operator typed is refused, not promoted.
-      await app.get(AccountService).createAdmin(normalised, password);
+      await app.get(RegistrationService).createAdmin(normalised, password);
     } catch (error) {
       if (!(error instanceof ConflictException)) throw error;
       process.stderr.write(

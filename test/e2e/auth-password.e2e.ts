@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { AuthService } from '../../src/modules/auth/auth.service.js';
+import { PasswordResetRequests } from '../../src/modules/auth/password-reset.service.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   bearer,
@@ -135,8 +135,8 @@ describe('password reset without SMTP', () => {
       const user = await registerUser(api);
       // The reset is prepared after the answer: what must not happen is that it starts at all.
       const sending = jest.spyOn(
-        api.app.get(AuthService) as unknown as { sendPasswordReset(): Promise<void> },
-        'sendPasswordReset',
+        api.app.get(PasswordResetRequests) as unknown as { send(): Promise<void> },
+        'send',
       );
       const response = await api.fetch(
         '/api/v1/auth/password/forgot',

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ConflictException } from '@nestjs/common';
-import { AccountService } from '../../src/modules/auth/account.service.js';
+import { RegistrationService } from '../../src/modules/auth/registration.service.js';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -82,7 +82,7 @@ describe('npm run cli -- create-admin', () => {
   it('creates admins by insert only: an email registered meanwhile is a conflict, never a promotion', async () => {
     const user = await registerUser(api);
     await expect(
-      api.app.get(AccountService).createAdmin(user.email, strongPassword()),
+      api.app.get(RegistrationService).createAdmin(user.email, strongPassword()),
     ).rejects.toBeInstanceOf(ConflictException);
     const [row] = await api.query<{ role: string }>(`SELECT role FROM users WHERE id = $1`, [
       user.id,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { AccessStateService } from '../../src/modules/users/access-state.service.js';
-import { ProfileCache } from '../../src/modules/users/profile-cache.js';
+import { AccessStateService } from '../../src/modules/auth/access-state.service.js';
+import { ProfileCache } from '../../src/modules/users/profile.cache.js';
 import { UsersRepository } from '../../src/modules/users/users.repository.js';
 import { bearer, registerUser } from '../factories/users.factory.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
@@ -25,7 +25,7 @@ describe('cold cache under a burst', () => {
     await api.app.get(ProfileCache).forget(user.id);
     const users = api.app.get(UsersRepository);
     const accessReads = jest.spyOn(users, 'findAccessState');
-    const profileReads = jest.spyOn(users, 'findWithSubscription');
+    const profileReads = jest.spyOn(users, 'findById');
     try {
       const statuses = await Promise.all(
         Array.from({ length: 100 }, async () => {

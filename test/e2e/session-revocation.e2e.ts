@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CACHE_MANAGER } from '@nestjs/cache-manager';
 import type { Cache } from 'cache-manager';
 import { randomBytes } from 'node:crypto';
-import { AccessStateService } from '../../src/modules/users/access-state.service.js';
+import { AccessStateService } from '../../src/modules/auth/access-state.service.js';
 import { bearer, login, registerUser } from '../factories/users.factory.js';
 import { json, startTestApp, TEST_REDIS_URL, type TestApp } from '../support/test-app.js';
 

@@ -5,7 +5,7 @@ import { IsInt, IsOptional, IsString, Length, Max, Min, ValidateNested } from 'c
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyRequest } from 'fastify';
-import { Public } from '../../src/modules/auth/decorators/auth.decorators.js';
+import { Public } from '../../src/common/auth/auth.decorators.js';
 
 class ProbeTagDto {
   @IsString()

@@ -28,3 +28,33 @@ describe(SingleFlight.name, () => {
     await expect(flight.run('b', () => Promise.resolve('other'))).resolves.toBe('other');
   });
 });
+
+describe(`${SingleFlight.name}.read`, () => {
+  // A cold-cache burst read the database twice: a caller whose cache read went out before the
+  // first load wrote its copy, and came back after that load had settled, loaded again.
+  it('gives a caller whose cache read began before a load settled that load, not a new one', async () => {
+    const flight = new SingleFlight<number>();
+    let loads = 0;
+    const load = () => Promise.resolve(++loads);
+    let answerLateRead!: (value: number | undefined) => void;
+    const lateRead = flight.read(
+      'user-1',
+      () => new Promise<number | undefined>((resolve) => (answerLateRead = resolve)),
+      load,
+    );
+    await expect(flight.read('user-1', () => Promise.resolve(undefined), load)).resolves.toBe(1);
+    answerLateRead(undefined);
+    await expect(lateRead).resolves.toBe(1);
+    expect(loads).toBe(1);
+  });
+
+  it('answers from the cache on a hit, and loads again for a read that began after the load', async () => {
+    const flight = new SingleFlight<number>();
+    let loads = 0;
+    const load = () => Promise.resolve(++loads);
+    await expect(flight.read('k', () => Promise.resolve(42), load)).resolves.toBe(42);
+    await expect(flight.read('k', () => Promise.resolve(undefined), load)).resolves.toBe(1);
+    await expect(flight.read('k', () => Promise.resolve(undefined), load)).resolves.toBe(2);
+    expect(loads).toBe(2);
+  });
+});

@@ -1,8 +1,8 @@
-import type { INestApplication, Type } from '@nestjs/common';
+import { SetMetadata, type INestApplication, type Type } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { MetadataScanner, ModulesContainer } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
-import { IS_PUBLIC, ROLES } from '../../modules/auth/decorators/auth.decorators.js';
+import { IS_PUBLIC, ROLES } from '../auth/auth.decorators.js';
 import { retryAfterHeader } from './api-error-response.decorator.js';
 import { ErrorBodyDto } from './error-body.dto.js';
 
@@ -55,9 +55,22 @@ function errorResponse(status: number): ResponseObject {
   };
 }
 
+const OPERATION_GROUP = Symbol('operation-group');
+
+/**
+ * Names a controller's operations as if they were another's (`AdminUsers_update`): a route
+ * that moves to the module owning its logic keeps its name in generated clients.
+ */
+export const ApiOperationGroup = (group: string): ClassDecorator =>
+  SetMetadata(OPERATION_GROUP, group);
+
+/** Controller names to the group their operations are named by, where one is set. */
+const operationGroups = new Map<string, string>();
+
 /** `Auth_login`: becomes `authLogin` in generated clients. */
 function operationId(controller: string, method: string): string {
-  return `${controller.replace(/Controller$/, '')}_${method}`;
+  const group = operationGroups.get(controller) ?? controller.replace(/Controller$/, '');
+  return `${group}_${method}`;
 }
 
 function metadata<T>(key: string | symbol, handler: object, controller: object): T | undefined {
@@ -72,6 +85,8 @@ function routeFacts(app: INestApplication): Map<string, RouteFacts> {
     for (const wrapper of module.controllers.values()) {
       const controller = wrapper.metatype as Type | null;
       if (!controller) continue;
+      const group = Reflect.getMetadata(OPERATION_GROUP, controller) as string | undefined;
+      if (group) operationGroups.set(controller.name, group);
       for (const name of scanner.getAllMethodNames(controller.prototype)) {
         const handler = controller.prototype[name] as object;
         if (Reflect.getMetadata(METHOD_METADATA, handler) === undefined) continue;
@@ -150,6 +165,8 @@ function addLiveness(document: OpenAPIObject): void {
 
 /** The OpenAPI document of the application as configured (served at /docs/openapi.json). */
 export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
+  // Scanned first: it records the operation groups that operationId reads.
+  const facts = routeFacts(app);
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
@@ -189,7 +206,7 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
       operationIdFactory: (controller, method) => operationId(controller, method),
     },
   );
-  addStandardAnswers(document, routeFacts(app));
+  addStandardAnswers(document, facts);
   addLiveness(document);
   return document;
 }

@@ -9,7 +9,7 @@ import {
 import type { RequestMeta } from '../../common/events/domain-events.js';
 import { Meta } from '../../common/http/request-meta.js';
 import { ApiErrorResponse } from '../../common/openapi/api-error-response.decorator.js';
-import { CurrentUser, Roles, type Principal } from '../auth/decorators/auth.decorators.js';
+import { CurrentUser, Roles, type Principal } from '../../common/auth/auth.decorators.js';
 import { ActivityService } from './activity.service.js';
 import { AnalyticsService } from './analytics.service.js';
 import {

@@ -24,6 +24,6 @@ import { UserActivity } from './user-activity.entity.js';
     AnalyticsService,
     ActivitySeeder,
   ],
-  exports: [ActivityRepository, ActivityBuffer, ActivityPartitionsService, ActivitySeeder],
+  exports: [ActivityService, ActivityBuffer, ActivityPartitionsService, ActivitySeeder],
 })
 export class ActivityModule {}

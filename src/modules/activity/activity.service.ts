@@ -66,6 +66,23 @@ export class ActivityService {
     return { items: page.items.map(toItem), nextCursor: page.nextCursor };
   }
 
+  /** Every event of the user, newest first, for their data export. */
+  async exportFor(userId: string): Promise<ExportedActivity[]> {
+    const rows = await this.activities.listAllForUser(userId);
+    return rows.map(
+      ({ action, resource, resourceId, metadata, source, ipAddress, userAgent, createdAt }) => ({
+        action,
+        resource,
+        resourceId,
+        metadata,
+        source,
+        ipAddress,
+        userAgent,
+        createdAt,
+      }),
+    );
+  }
+
   private recordDomainEvent(event: DomainEvent): void {
     this.buffer.enqueue([
       {
@@ -85,6 +102,9 @@ export class ActivityService {
     if (event.userId) void this.router.markWrite(event.userId);
   }
 }
+
+/** Everything recorded of a user, for their export: without ids, which are the server's. */
+export type ExportedActivity = Omit<ActivityItemDto, 'id' | 'userId'>;
 
 function toItem(row: UserActivity): ActivityItemDto {
   return {

@@ -9,8 +9,9 @@ import {
 import type { RequestMeta } from '../../common/events/domain-events.js';
 import { Meta } from '../../common/http/request-meta.js';
 import { ApiErrorResponse } from '../../common/openapi/api-error-response.decorator.js';
+import { AccountExportService } from './account-export.service.js';
 import { AccountService } from './account.service.js';
-import { CurrentUser, type Principal } from './decorators/auth.decorators.js';
+import { CurrentUser, type Principal } from '../../common/auth/auth.decorators.js';
 import { AccountExportDto } from './dto/account-export.dto.js';
 import { ChangePasswordDto, ErasureDto } from './dto/auth.dto.js';
 
@@ -18,7 +19,10 @@ import { ChangePasswordDto, ErasureDto } from './dto/auth.dto.js';
 @ApiBearerAuth()
 @Controller('users/me')
 export class AccountController {
-  constructor(private readonly account: AccountService) {}
+  constructor(
+    private readonly account: AccountService,
+    private readonly exports: AccountExportService,
+  ) {}
 
   @Post('password')
   @HttpCode(HttpStatus.NO_CONTENT)
@@ -41,7 +45,7 @@ export class AccountController {
   @ApiOperation({ summary: 'Everything held about the caller, as one JSON document' })
   @ApiOkResponse({ type: AccountExportDto })
   export(@CurrentUser() principal: Principal): Promise<AccountExportDto> {
-    return this.account.export(principal.id);
+    return this.exports.export(principal.id);
   }
 
   @Delete()

@@ -12,8 +12,7 @@ import type { RequestMeta } from '../../common/events/domain-events.js';
 import { Meta } from '../../common/http/request-meta.js';
 import { ApiErrorResponse } from '../../common/openapi/api-error-response.decorator.js';
 import { RouteRateLimit } from '../../common/rate-limit/route-rate-limit.js';
-import { AuthService } from './auth.service.js';
-import { CurrentUser, Public, type Principal } from './decorators/auth.decorators.js';
+import { CurrentUser, Public, type Principal } from '../../common/auth/auth.decorators.js';
 import { AcceptedDto, AuthResponseDto, TokenPairDto } from './dto/auth-response.dto.js';
 import {
   ForgotPasswordDto,
@@ -22,13 +21,23 @@ import {
   RegisterDto,
   ResetPasswordDto,
 } from './dto/auth.dto.js';
+import { LoginService } from './login.service.js';
+import { PasswordResetRequests, PasswordResets } from './password-reset.service.js';
+import { RegistrationService } from './registration.service.js';
+import { SessionsService } from './sessions.service.js';
 
 const HOUR = 3600;
 
 @ApiTags('auth')
 @Controller('auth')
 export class AuthController {
-  constructor(private readonly auth: AuthService) {}
+  constructor(
+    private readonly registration: RegistrationService,
+    private readonly logins: LoginService,
+    private readonly sessions: SessionsService,
+    private readonly resetRequests: PasswordResetRequests,
+    private readonly resets: PasswordResets,
+  ) {}
 
   @Public()
   @Post('register')
@@ -39,7 +48,7 @@ export class AuthController {
   @ApiErrorResponse(409, 'An account with this email already exists')
   @ApiErrorResponse(429, 'Too many registrations from this address; see Retry-After')
   register(@Body() body: RegisterDto, @Meta() meta: RequestMeta): Promise<AuthResponseDto> {
-    return this.auth.register(body, meta);
+    return this.registration.register(body, meta);
   }
 
   @Public()
@@ -50,7 +59,7 @@ export class AuthController {
   @ApiErrorResponse(401, 'Invalid email or password (one answer for both)')
   @ApiErrorResponse(429, 'Too many failed attempts for this email or address; see Retry-After')
   login(@Body() body: LoginDto, @Meta() meta: RequestMeta): Promise<AuthResponseDto> {
-    return this.auth.login(body, meta);
+    return this.logins.login(body, meta);
   }
 
   @Public()
@@ -64,7 +73,7 @@ export class AuthController {
     'Unknown, expired, revoked or already rotated refresh token (a rotated one revokes its whole login)',
   )
   refresh(@Body() body: RefreshDto, @Meta() meta: RequestMeta): Promise<TokenPairDto> {
-    return this.auth.refresh(body.refreshToken, meta);
+    return this.sessions.refresh(body.refreshToken, meta);
   }
 
   @Public()
@@ -73,7 +82,7 @@ export class AuthController {
   @ApiOperation({ summary: 'End the session of a refresh token' })
   @ApiNoContentResponse({ description: 'The session of this refresh token is revoked' })
   logout(@Body() body: RefreshDto, @Meta() meta: RequestMeta): Promise<void> {
-    return this.auth.logout(body.refreshToken, meta);
+    return this.sessions.logout(body.refreshToken, meta);
   }
 
   @Post('logout-all')
@@ -82,7 +91,7 @@ export class AuthController {
   @ApiOperation({ summary: 'End every session of the caller' })
   @ApiNoContentResponse({ description: 'Every session and access token of the user is revoked' })
   logoutAll(@CurrentUser() principal: Principal, @Meta() meta: RequestMeta): Promise<void> {
-    return this.auth.logoutEverywhere(principal.id, meta);
+    return this.sessions.logoutEverywhere(principal.id, meta);
   }
 
   @Public()
@@ -98,7 +107,7 @@ export class AuthController {
     description: 'The same answer whether or not the account exists',
   })
   async forgot(@Body() body: ForgotPasswordDto, @Meta() meta: RequestMeta): Promise<AcceptedDto> {
-    await this.auth.requestPasswordReset(body.email, meta);
+    await this.resetRequests.request(body.email, meta);
     return { message: 'If an account exists for this email, a reset link has been sent' };
   }
 
@@ -113,6 +122,6 @@ export class AuthController {
     'A used, expired or unknown token, or a password that breaks the password policy',
   )
   reset(@Body() body: ResetPasswordDto, @Meta() meta: RequestMeta): Promise<void> {
-    return this.auth.resetPassword(body.token, body.password, meta);
+    return this.resets.reset(body.token, body.password, meta);
   }
 }

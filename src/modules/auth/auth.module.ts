@@ -6,21 +6,34 @@ import { AppConfig } from '../../config/app-config.js';
 import { ActivityModule } from '../activity/activity.module.js';
 import { SubscriptionsModule } from '../subscriptions/subscriptions.module.js';
 import { UsersModule } from '../users/users.module.js';
+import { AccessAdministration } from './access-administration.service.js';
+import { AccessStateService } from './access-state.service.js';
 import { AccountController } from './account.controller.js';
+import { AccountExportService } from './account-export.service.js';
 import { AccountService } from './account.service.js';
+import { AdminAccessController } from './admin-access.controller.js';
+import { AuthMail } from './auth-mail.js';
 import { AuthController } from './auth.controller.js';
-import { AuthService } from './auth.service.js';
 import { LoginThrottleService } from './login-throttle.service.js';
+import { LoginService } from './login.service.js';
 import { PasswordResetToken } from './password-reset-token.entity.js';
+import { PasswordResetRequests, PasswordResets } from './password-reset.service.js';
 import { PasswordResetsRepository } from './password-resets.repository.js';
 import { PasswordService } from './password.service.js';
 import { RefreshToken } from './refresh-token.entity.js';
+import { RegistrationService } from './registration.service.js';
 import { Session } from './session.entity.js';
-import { SessionsModule } from './sessions.module.js';
 import { SessionsRepository } from './sessions.repository.js';
+import { SessionsService } from './sessions.service.js';
 import { JwtStrategy } from './strategies/jwt.strategy.js';
+import { TokenRevocation } from './token-revocation.service.js';
 import { accessTokenKey, TokenService } from './token.service.js';
 
+/**
+ * Who the caller is and what they may do: sign-in methods (the password; later factors sit
+ * beside LoginService and call SessionsService.start), sessions and their tokens, the access
+ * state every request is checked against, and the one way to cut tokens off (TokenRevocation).
+ */
 @Module({
   imports: [
     TypeOrmModule.forFeature([Session, RefreshToken, PasswordResetToken]),
@@ -42,22 +55,30 @@ import { accessTokenKey, TokenService } from './token.service.js';
         },
       }),
     }),
-    SessionsModule,
     UsersModule,
     SubscriptionsModule,
     ActivityModule,
   ],
-  controllers: [AuthController, AccountController],
+  controllers: [AuthController, AccountController, AdminAccessController],
   providers: [
-    AuthService,
-    AccountService,
-    PasswordService,
+    AccessStateService,
+    TokenRevocation,
     TokenService,
     SessionsRepository,
-    PasswordResetsRepository,
+    SessionsService,
+    PasswordService,
     LoginThrottleService,
+    LoginService,
+    RegistrationService,
+    PasswordResetsRepository,
+    PasswordResetRequests,
+    PasswordResets,
+    AuthMail,
+    AccountService,
+    AccountExportService,
+    AccessAdministration,
     JwtStrategy,
   ],
-  exports: [AuthService, AccountService, PasswordService],
+  exports: [RegistrationService, SessionsService, AccessAdministration, PasswordService],
 })
 export class AuthModule {}

@@ -18,6 +18,24 @@ export class PasswordResetsRepository {
     });
   }
 
+  /** Whose a valid token is, without using it (consume decides, under its row lock). */
+  async ownerOf(tokenHash: Buffer): Promise<string | undefined> {
+    const rows: { user_id: string }[] = await this.dataSource.query(
+      `SELECT user_id FROM password_reset_tokens
+        WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()`,
+      [tokenHash],
+    );
+    return rows[0]?.user_id;
+  }
+
+  /** The user's other unused tokens stop working (after a reset), in the caller's transaction. */
+  async dropUnused(manager: EntityManager, userId: string): Promise<void> {
+    await manager.query(
+      `DELETE FROM password_reset_tokens WHERE user_id = $1 AND used_at IS NULL`,
+      [userId],
+    );
+  }
+
   /**
    * Marks a valid token used and returns its user, in the caller's transaction; a used,
    * expired, superseded or unknown token returns undefined. The row lock makes a token

@@ -2,8 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { RequestMeta } from '../../common/events/domain-events.js';
-import type { SessionRevocations } from '../users/access-state.service.js';
-import type { UserRole } from '../users/user.entity.js';
 import { RefreshToken } from './refresh-token.entity.js';
 import { Session } from './session.entity.js';
 
@@ -11,12 +9,7 @@ import { Session } from './session.entity.js';
 export type RotationOutcome =
   | { kind: 'invalid' }
   | { kind: 'reused'; userId: string; sessionId: string }
-  | {
-      kind: 'rotated';
-      token: string;
-      sessionId: string;
-      user: { id: string; role: UserRole; tokenVersion: number };
-    };
+  | { kind: 'rotated'; token: string; sessionId: string; userId: string };
 
 interface LockedRow {
   token_id: string;
@@ -26,9 +19,6 @@ interface LockedRow {
   user_id: string;
   expires_at: Date;
   revoked_at: Date | null;
-  role: UserRole;
-  token_version: number;
-  is_active: boolean;
 }
 
 export interface SessionView {
@@ -42,7 +32,7 @@ export interface SessionView {
 }
 
 @Injectable()
-export class SessionsRepository implements SessionRevocations {
+export class SessionsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
@@ -77,11 +67,13 @@ export class SessionsRepository implements SessionRevocations {
    * One refresh, atomically: the presented token and its session are locked, so two
    * concurrent refreshes of one token are serialised. A current token is rotated; a token
    * rotated within the grace window yields the same successor; any other rotated token
-   * revokes the whole session (a stolen token was replayed).
+   * revokes the whole session (a stolen token was replayed). Whether the user may still sign
+   * in is the caller's to check (their access state).
    */
   rotate(
     tokenHash: Buffer,
     meta: RequestMeta,
+    now: Date,
     graceSeconds: number,
     successor: { token: string; hash: Buffer; ciphertext: Buffer },
     codec: { decrypt(ciphertext: Buffer): string | undefined; hash(token: string): Buffer },
@@ -89,23 +81,19 @@ export class SessionsRepository implements SessionRevocations {
     return this.dataSource.transaction(async (manager) => {
       const rows: LockedRow[] = await manager.query(
         `SELECT t.id AS token_id, t.rotated_at, t.successor_ciphertext,
-                s.id AS session_id, s.user_id, s.expires_at, s.revoked_at,
-                u.role, u.token_version, u.is_active
+                s.id AS session_id, s.user_id, s.expires_at, s.revoked_at
            FROM refresh_tokens t
            JOIN user_sessions s ON s.id = t.session_id
-           JOIN users u ON u.id = s.user_id
           WHERE t.token_hash = $1
           FOR UPDATE OF t, s`,
         [tokenHash],
       );
       const row = rows[0];
-      if (!row || row.revoked_at || row.expires_at.getTime() <= Date.now() || !row.is_active) {
-        return { kind: 'invalid' };
-      }
-      const user = { id: row.user_id, role: row.role, tokenVersion: row.token_version };
+      if (!row || row.revoked_at || row.expires_at <= now) return { kind: 'invalid' };
+      const rotated = { kind: 'rotated', sessionId: row.session_id, userId: row.user_id } as const;
 
       if (row.rotated_at) {
-        const withinGrace = Date.now() - row.rotated_at.getTime() <= graceSeconds * 1000;
+        const withinGrace = now.getTime() - row.rotated_at.getTime() <= graceSeconds * 1000;
         const current =
           withinGrace && row.successor_ciphertext
             ? codec.decrypt(row.successor_ciphertext)
@@ -114,24 +102,24 @@ export class SessionsRepository implements SessionRevocations {
           current !== undefined &&
           (await this.isCurrent(manager, row.session_id, codec.hash(current)))
         ) {
-          return { kind: 'rotated', token: current, sessionId: row.session_id, user };
+          return { ...rotated, token: current };
         }
         await this.revokeSession(manager, row.session_id, 'refresh_token_reused');
         return { kind: 'reused', userId: row.user_id, sessionId: row.session_id };
       }
 
       await manager.query(
-        `UPDATE refresh_tokens SET rotated_at = now(), successor_ciphertext = $2 WHERE id = $1`,
-        [row.token_id, successor.ciphertext],
+        `UPDATE refresh_tokens SET rotated_at = $3, successor_ciphertext = $2 WHERE id = $1`,
+        [row.token_id, successor.ciphertext, now],
       );
       await manager
         .getRepository(RefreshToken)
         .insert({ sessionId: row.session_id, tokenHash: successor.hash });
       await manager.query(
-        `UPDATE user_sessions SET last_used_at = now(), ip_address = $2, user_agent = $3 WHERE id = $1`,
-        [row.session_id, meta.ip, meta.userAgent],
+        `UPDATE user_sessions SET last_used_at = $4, ip_address = $2, user_agent = $3 WHERE id = $1`,
+        [row.session_id, meta.ip, meta.userAgent, now],
       );
-      return { kind: 'rotated', token: successor.token, sessionId: row.session_id, user };
+      return { ...rotated, token: successor.token };
     });
   }
 

@@ -10,12 +10,17 @@ import {
   type KeyObject,
 } from 'node:crypto';
 
+/** How refresh and reset tokens are stored: their SHA-256. */
+export function hashToken(token: string): Buffer {
+  return createHash('sha256').update(token, 'utf8').digest();
+}
+
 /** The HS256 key as a KeyObject, shared by signing (JwtModule) and verification (JwtStrategy). */
 export function accessTokenKey(config: AppConfig): KeyObject {
   return createSecretKey(Buffer.from(config.jwt.secret, 'utf8'));
 }
 import { AppConfig } from '../../config/app-config.js';
-import type { UserRole } from '../users/user.entity.js';
+import type { UserRole } from '../../common/auth/auth.decorators.js';
 
 export interface AccessClaims {
   sub: string;
@@ -43,11 +48,19 @@ export interface IssuedTokens {
 @Injectable()
 export class TokenService {
   private readonly successorKey: Buffer;
+  /** Lifetime of an access token, as told to clients (expiresIn). */
+  readonly accessTtlSeconds: number;
+  readonly refreshTtlSeconds: number;
+  /** How long a rotated refresh token still yields its successor (a second tab). */
+  readonly reuseGraceSeconds: number;
 
   constructor(
     private readonly jwt: JwtService,
     config: AppConfig,
   ) {
+    this.accessTtlSeconds = config.jwt.accessTtlSeconds;
+    this.refreshTtlSeconds = config.jwt.refreshTtlSeconds;
+    this.reuseGraceSeconds = config.auth.refreshReuseGraceSeconds;
     this.successorKey = Buffer.from(
       hkdfSync('sha256', config.jwt.secret, '', 'insightsheet refresh successor v1', 32),
     );
@@ -70,11 +83,7 @@ export class TokenService {
 
   newRefreshToken(): { token: string; hash: Buffer } {
     const token = randomBytes(32).toString('base64url');
-    return { token, hash: this.hashToken(token) };
-  }
-
-  hashToken(token: string): Buffer {
-    return createHash('sha256').update(token, 'utf8').digest();
+    return { token, hash: hashToken(token) };
   }
 
   encryptSuccessor(token: string): Buffer {

@@ -21,7 +21,7 @@ import {
 import { SkipThrottle } from '@nestjs/throttler';
 import type { FastifyRequest } from 'fastify';
 import { ApiErrorResponse } from '../../common/openapi/api-error-response.decorator.js';
-import { CurrentUser, Public, type Principal } from '../auth/decorators/auth.decorators.js';
+import { CurrentUser, Public, type Principal } from '../../common/auth/auth.decorators.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { BillingService } from './billing.service.js';
 import {

@@ -13,7 +13,7 @@ import { AppConfig } from '../../config/app-config.js';
 import { stripePriceId, type BillingInterval } from '../subscriptions/plan-catalogue.js';
 import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository.js';
 import { SubscriptionsService } from '../subscriptions/subscriptions.service.js';
-import { UsersRepository } from '../users/users.repository.js';
+import { UsersService } from '../users/users.service.js';
 import type { CheckoutSessionDto, PortalSessionDto } from './dto/billing.dto.js';
 import { callStripe, STRIPE } from './stripe.client.js';
 import { SubscriptionSyncService } from './subscription-sync.service.js';
@@ -29,7 +29,7 @@ export class BillingService {
     private readonly subscriptions: SubscriptionsRepository,
     private readonly subscriptionsService: SubscriptionsService,
     private readonly sync: SubscriptionSyncService,
-    private readonly users: UsersRepository,
+    private readonly users: UsersService,
     private readonly config: AppConfig,
   ) {}
 

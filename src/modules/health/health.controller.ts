@@ -10,7 +10,7 @@ import { HealthCheck, HealthCheckResult } from '@nestjs/terminus';
 import { SkipThrottle } from '@nestjs/throttler';
 import { ErrorBodyDto } from '../../common/openapi/error-body.dto.js';
 import { HealthService } from './health.service.js';
-import { Public } from '../auth/decorators/auth.decorators.js';
+import { Public } from '../../common/auth/auth.decorators.js';
 
 const indicators = {
   type: 'object' as const,

@@ -4,7 +4,7 @@ import { SkipThrottle } from '@nestjs/throttler';
 import { timingSafeEqual } from 'node:crypto';
 import { ApiErrorResponse } from '../../common/openapi/api-error-response.decorator.js';
 import { AppConfig } from '../../config/app-config.js';
-import { Public } from '../auth/decorators/auth.decorators.js';
+import { Public } from '../../common/auth/auth.decorators.js';
 import { MetricsService } from './metrics.service.js';
 
 @ApiTags('operations')

@@ -59,6 +59,11 @@ export function entitlementsOf(
   }
 }
 
+/** The end of what grants the plan now: a manual grant's end when the grant applies, else the paid period's. */
+export function periodEndOf(state: SubscriptionState, entitlements: Entitlements): Date | null {
+  return entitlements.source === 'manual' ? state.manualUntil : state.currentPeriodEnd;
+}
+
 /** The next moment the plan in force changes without any event (a grant or grace period ends). */
 export function nextTransition(
   state: SubscriptionState,

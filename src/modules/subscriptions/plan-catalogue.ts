@@ -1,5 +1,7 @@
 import type { AppConfig } from '../../config/app-config.js';
-import type { PlanId } from './subscription.entity.js';
+
+/** The plans there are; what each grants is in PLANS. */
+export type PlanId = 'free' | 'pro' | 'business';
 
 export type BillingInterval = 'month' | 'year';
 

@@ -2,7 +2,7 @@ import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { PlanDto } from './dto/plan.dto.js';
 import { PlansService } from './plans.service.js';
-import { Public } from '../auth/decorators/auth.decorators.js';
+import { Public } from '../../common/auth/auth.decorators.js';
 
 @ApiTags('plans')
 @Public()

@@ -8,7 +8,7 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Principal } from '../auth/decorators/auth.decorators.js';
+import type { Principal } from '../../common/auth/auth.decorators.js';
 import type { BooleanFeature } from './plan-catalogue.js';
 import { SubscriptionsService } from './subscriptions.service.js';
 

@@ -6,7 +6,9 @@ import {
   UpdateDateColumn,
 } from 'typeorm';
 
-export type PlanId = 'free' | 'pro' | 'business';
+import type { PlanId } from './plan-catalogue.js';
+
+export type { PlanId };
 
 /** Stripe's subscription statuses; a free plan without Stripe is 'active'. */
 export type SubscriptionStatus =

@@ -13,7 +13,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@
 import type { RequestMeta } from '../../common/events/domain-events.js';
 import { Meta } from '../../common/http/request-meta.js';
 import { ApiErrorResponse } from '../../common/openapi/api-error-response.decorator.js';
-import { CurrentUser, Roles, type Principal } from '../auth/decorators/auth.decorators.js';
+import { CurrentUser, Roles, type Principal } from '../../common/auth/auth.decorators.js';
 import { GrantSubscriptionDto, SubscriptionDto, UsageCounterDto } from './dto/subscription.dto.js';
 import { METERED_FEATURES } from './plan-catalogue.js';
 import { SubscriptionsService } from './subscriptions.service.js';

@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { UsersModule } from '../users/users.module.js';
 import { PlansController } from './plans.controller.js';
 import { PlansService } from './plans.service.js';
 import { RequiresFeatureGuard } from './requires-feature.guard.js';
@@ -12,7 +11,7 @@ import { UsageRepository } from './usage.repository.js';
 import { UsageService } from './usage.service.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Subscription]), UsersModule],
+  imports: [TypeOrmModule.forFeature([Subscription])],
   controllers: [PlansController, SubscriptionsController],
   providers: [
     PlansService,
@@ -22,6 +21,6 @@ import { UsageService } from './usage.service.js';
     UsageService,
     RequiresFeatureGuard,
   ],
-  exports: [PlansService, SubscriptionsRepository, SubscriptionsService, RequiresFeatureGuard],
+  exports: [PlansService, SubscriptionsService, SubscriptionsRepository, RequiresFeatureGuard],
 })
 export class SubscriptionsModule {}

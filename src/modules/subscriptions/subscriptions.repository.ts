@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { EntityManager, Repository } from 'typeorm';
-import { IsNull } from 'typeorm';
+import { In, IsNull } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import { entitlementsOf } from './entitlements.js';
+import type { PlanId } from './plan-catalogue.js';
 import { Subscription } from './subscription.entity.js';
 
 @Injectable()
@@ -33,6 +34,19 @@ export class SubscriptionsRepository {
     manager: EntityManager = this.subscriptions.manager,
   ): Promise<Subscription | null> {
     return manager.getRepository(Subscription).findOne({ where: { userId } });
+  }
+
+  findByUserIds(userIds: string[]): Promise<Subscription[]> {
+    if (userIds.length === 0) return Promise.resolve([]);
+    return this.subscriptions.find({ where: { userId: In(userIds) } });
+  }
+
+  /** A condition on another query's user id column: the user's stored plan is `plan`. */
+  usersOnPlan(plan: PlanId, userIdColumn: string): { sql: string; parameters: object } {
+    return {
+      sql: `${userIdColumn} IN (SELECT s.user_id FROM subscriptions s WHERE s.plan = :onPlan)`,
+      parameters: { onPlan: plan },
+    };
   }
 
   findByStripeCustomerId(customerId: string): Promise<Subscription | null> {

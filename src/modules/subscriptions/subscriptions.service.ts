@@ -5,11 +5,18 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { DomainEvents, type RequestMeta } from '../../common/events/domain-events.js';
 import { EventPublisher } from '../../common/events/event-publisher.service.js';
+import { evictNowAndLater } from '../../common/cache/now-and-later.js';
+import { Clock } from '../../common/time/clock.js';
 import { AppConfig } from '../../config/app-config.js';
-import { ProfileCache } from '../users/profile-cache.js';
-import type { SubscriptionDto } from './dto/subscription.dto.js';
-import { entitlementsOf, type Entitlements, type SubscriptionState } from './entitlements.js';
-import type { PlanId, Subscription } from './subscription.entity.js';
+import { SubscriptionSummaryDto, type SubscriptionDto } from './dto/subscription.dto.js';
+import {
+  entitlementsOf,
+  periodEndOf,
+  type Entitlements,
+  type SubscriptionState,
+} from './entitlements.js';
+import type { PlanId } from './plan-catalogue.js';
+import type { Subscription } from './subscription.entity.js';
 import { SubscriptionsRepository } from './subscriptions.repository.js';
 
 const CACHE_TTL_MS = 3_600_000;
@@ -26,11 +33,16 @@ export class SubscriptionsService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly subscriptions: SubscriptionsRepository,
-    private readonly profiles: ProfileCache,
     private readonly events: EventPublisher,
     private readonly config: AppConfig,
     @Inject(CACHE_MANAGER) private readonly cache: Cache,
+    private readonly clock: Clock,
   ) {}
+
+  /** The free subscription every account starts with, in the caller's transaction. */
+  createFree(manager: EntityManager, userId: string): Promise<Subscription> {
+    return this.subscriptions.createFree(manager, userId);
+  }
 
   async state(userId: string): Promise<CachedSubscription> {
     const key = this.key(userId);
@@ -55,20 +67,31 @@ export class SubscriptionsService {
 
   async me(userId: string): Promise<SubscriptionDto> {
     const state = await this.state(userId);
-    const entitlements = this.entitle(state);
-    return {
-      plan: entitlements.plan,
-      source: entitlements.source,
-      status: state.status,
-      currentPeriodEnd:
-        state.manualPlan && entitlements.source === 'manual'
-          ? state.manualUntil
-          : state.currentPeriodEnd,
-      cancelAtPeriodEnd: state.cancelAtPeriodEnd,
-      features: entitlements.features,
-      limits: entitlements.limits,
-      manualUntil: state.manualUntil,
-    };
+    return { ...this.summarise(state), manualUntil: state.manualUntil };
+  }
+
+  /** What a profile shows of the user's subscription now; null for a user without one. */
+  async summary(userId: string): Promise<SubscriptionSummaryDto | null> {
+    try {
+      return this.summarise(await this.state(userId));
+    } catch (error) {
+      if (error instanceof NotFoundException) return null;
+      throw error;
+    }
+  }
+
+  /** The summaries of a page of users, in one read. */
+  async summaries(userIds: string[]): Promise<Map<string, SubscriptionSummaryDto>> {
+    const rows = await this.subscriptions.findByUserIds(userIds);
+    return new Map(rows.map((row) => [row.userId, this.summarise(stateOf(row))]));
+  }
+
+  /**
+   * The condition "the user's stored plan is `plan`", as SQL for another module's query on
+   * `users` (the admin list's filter): the subscriptions table is read only by this module.
+   */
+  usersOnPlan(plan: PlanId, userIdColumn: string): { sql: string; parameters: object } {
+    return this.subscriptions.usersOnPlan(plan, userIdColumn);
   }
 
   /** An administrator's grant (comp account); 'free' removes it. Stripe events never undo it. */
@@ -79,14 +102,14 @@ export class SubscriptionsService {
     until: Date | undefined,
     meta: RequestMeta,
   ): Promise<SubscriptionDto> {
-    if (until && until.getTime() <= Date.now())
+    if (until && until.getTime() <= this.clock.nowMs())
       throw new BadRequestException('currentPeriodEnd must be in the future');
     await this.change(userId, meta, async (manager) => {
       await this.subscriptions.update(manager, userId, {
         manualPlan: plan === 'free' ? null : plan,
         manualUntil: plan === 'free' ? null : (until ?? null),
         manualGrantedBy: plan === 'free' ? null : adminId,
-        manualGrantedAt: plan === 'free' ? null : new Date(),
+        manualGrantedAt: plan === 'free' ? null : this.clock.now(),
       });
       return { source: 'manual', by: adminId };
     });
@@ -128,16 +151,26 @@ export class SubscriptionsService {
     return true;
   }
 
-  /** Drops the entry now and once more a moment later, against a read that began before the change. */
-  async forget(userId: string): Promise<void> {
-    const drop = () => this.cache.del(this.key(userId)).catch(() => undefined);
-    await drop();
-    setTimeout(() => void drop(), 1000).unref();
-    await this.profiles.forget(userId);
+  /** Drops the cached row after a change, against a read that began before it (nowAndLater). */
+  forget(userId: string): Promise<void> {
+    return evictNowAndLater(this.cache, this.key(userId));
   }
 
   private entitle(state: SubscriptionState): Entitlements {
-    return entitlementsOf(state, new Date(), this.config.stripe.pastDueGraceDays);
+    return entitlementsOf(state, this.clock.now(), this.config.stripe.pastDueGraceDays);
+  }
+
+  private summarise(state: CachedSubscription): SubscriptionSummaryDto {
+    const entitlements = this.entitle(state);
+    return {
+      plan: entitlements.plan,
+      source: entitlements.source,
+      status: state.status,
+      currentPeriodEnd: periodEndOf(state, entitlements),
+      cancelAtPeriodEnd: state.cancelAtPeriodEnd,
+      features: entitlements.features,
+      limits: entitlements.limits,
+    };
   }
 
   private key(userId: string): string {

@@ -5,8 +5,9 @@ import {
   PrimaryGeneratedColumn,
   UpdateDateColumn,
 } from 'typeorm';
+import type { UserRole } from '../../common/auth/auth.decorators.js';
 
-export type UserRole = 'user' | 'admin';
+export type { UserRole };
 
 @Entity({ name: 'users' })
 export class User {

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Patch } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CurrentUser, type Principal } from '../auth/decorators/auth.decorators.js';
+import { CurrentUser, type Principal } from '../../common/auth/auth.decorators.js';
 import { UpdateProfileDto, UserDto } from './dto/user.dto.js';
 import { UsersService } from './users.service.js';
 

@@ -1,22 +1,21 @@
 import { ConflictException, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { EntityManager, Repository } from 'typeorm';
-import { Subscription, type PlanId } from '../subscriptions/subscription.entity.js';
 import { User, type UserRole } from './user.entity.js';
 
 const UNIQUE_VIOLATION = '23505';
 
-export interface UserWithSubscription {
-  user: User;
-  subscription: Subscription | null;
-}
-
 export interface AdminUserQuery {
   search?: string;
   role?: UserRole;
-  plan?: PlanId;
   page: number;
   limit: number;
+}
+
+/** An extra condition on the list, written by the module that owns what it reads. */
+export interface UserCondition {
+  sql: string;
+  parameters: object;
 }
 
 /** Every users query, by name. Emails arrive here already normalised. */
@@ -71,15 +70,6 @@ export class UsersRepository {
     });
   }
 
-  async findWithSubscription(id: string): Promise<UserWithSubscription | null> {
-    const user = await this.findById(id);
-    if (!user) return null;
-    const subscription = await this.users.manager
-      .getRepository(Subscription)
-      .findOne({ where: { userId: id } });
-    return { user, subscription };
-  }
-
   async updatePasswordHash(
     id: string,
     passwordHash: string,
@@ -124,15 +114,12 @@ export class UsersRepository {
     return (result.affected ?? 0) > 0;
   }
 
-  async list(query: AdminUserQuery): Promise<{ items: UserWithSubscription[]; total: number }> {
+  async list(
+    query: AdminUserQuery,
+    condition?: UserCondition,
+  ): Promise<{ items: User[]; total: number }> {
     const builder = this.users
       .createQueryBuilder('user')
-      .leftJoinAndMapOne(
-        'user.subscription',
-        Subscription,
-        'subscription',
-        'subscription.userId = user.id',
-      )
       .orderBy('user.createdAt', 'DESC')
       .addOrderBy('user.id', 'ASC')
       .skip((query.page - 1) * query.limit)
@@ -142,14 +129,8 @@ export class UsersRepository {
       builder.andWhere('(user.email ILIKE :pattern OR user.name ILIKE :pattern)', { pattern });
     }
     if (query.role) builder.andWhere('user.role = :role', { role: query.role });
-    if (query.plan) builder.andWhere('subscription.plan = :plan', { plan: query.plan });
-    const [users, total] = await builder.getManyAndCount();
-    return {
-      items: users.map((user) => {
-        const { subscription, ...rest } = user as User & { subscription?: Subscription };
-        return { user: Object.assign(new User(), rest), subscription: subscription ?? null };
-      }),
-      total,
-    };
+    if (condition) builder.andWhere(condition.sql, condition.parameters);
+    const [items, total] = await builder.getManyAndCount();
+    return { items, total };
   }
 }

@@ -1,56 +1,91 @@
-import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
-import { DomainEvents, type RequestMeta } from '../../common/events/domain-events.js';
-import { EventPublisher } from '../../common/events/event-publisher.service.js';
-import { AppConfig } from '../../config/app-config.js';
-import { nextTransition } from '../subscriptions/entitlements.js';
-import { AccessStateService } from './access-state.service.js';
-import { ProfileCache } from './profile-cache.js';
+import { Injectable, NotFoundException } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import { SingleFlight } from '../../common/cache/single-flight.js';
-import {
-  AdminUserListDto,
-  UserDto,
-  type AdminUpdateUserDto,
-  type AdminUserQueryDto,
-} from './dto/user.dto.js';
+import type { UserRole } from '../../common/auth/auth.decorators.js';
+import { SubscriptionsService } from '../subscriptions/subscriptions.service.js';
+import { AdminUserListDto, UserDto, type AdminUserQueryDto } from './dto/user.dto.js';
+import { ProfileCache, type CachedAccount } from './profile.cache.js';
+import type { User } from './user.entity.js';
 import { UsersRepository } from './users.repository.js';
 
+/** What every authenticated request checks of its user: version, active flag and role. */
+export type AccountAccess = Pick<User, 'tokenVersion' | 'isActive' | 'role'>;
+
+/**
+ * The users table's one door: accounts, credentials, profiles and the access columns.
+ * Other modules go through here; the rules about when access changes are Auth's.
+ */
 @Injectable()
 export class UsersService {
-  private readonly profileMisses = new SingleFlight<UserDto>();
+  private readonly accountMisses = new SingleFlight<CachedAccount>();
 
   constructor(
     private readonly users: UsersRepository,
-    private readonly accessState: AccessStateService,
     private readonly profiles: ProfileCache,
-    private readonly events: EventPublisher,
-    private readonly config: AppConfig,
+    private readonly subscriptions: SubscriptionsService,
   ) {}
 
-  /** The profile with its subscription, from the cache when it holds it. */
-  async profile(userId: string): Promise<UserDto> {
-    const cached = await this.profiles.get(userId);
-    if (cached) return cached;
-    return this.profileMisses.run(userId, () => this.freshProfile(userId));
+  /** In the caller's transaction; a taken email (any case) is a 409. */
+  create(
+    manager: EntityManager,
+    fields: { email: string; passwordHash: string; name: string; role?: UserRole },
+  ): Promise<User> {
+    return this.users.create(manager, fields);
   }
 
-  /** From the database, never from a read that began before a change; then cached. */
-  private async freshProfile(userId: string): Promise<UserDto> {
-    const found = await this.users.findWithSubscription(userId);
-    if (!found) throw new NotFoundException('User not found');
-    const grace = this.config.stripe.pastDueGraceDays;
-    const profile = UserDto.fromJoined(found, grace);
-    await this.profiles.set(
-      userId,
-      profile,
-      found.subscription ? nextTransition(found.subscription, grace) : undefined,
-    );
-    return profile;
+  findById(id: string): Promise<User | null> {
+    return this.users.findById(id);
+  }
+
+  findByEmail(email: string): Promise<User | null> {
+    return this.users.findByEmail(email);
+  }
+
+  /** The only read that includes the password hash. */
+  findWithPasswordHash(where: { email: string } | { id: string }): Promise<User | null> {
+    return this.users.findWithPasswordHash(where);
+  }
+
+  updatePasswordHash(id: string, passwordHash: string, manager?: EntityManager): Promise<void> {
+    return this.users.updatePasswordHash(id, passwordHash, manager);
+  }
+
+  accessOf(id: string): Promise<AccountAccess | null> {
+    return this.users.findAccessState(id);
+  }
+
+  /**
+   * Bumps the token version (so every access token issued before is refused) with the role
+   * or active flag when given, in the caller's transaction. False when there is no such user.
+   */
+  bumpTokenVersion(
+    id: string,
+    changes: { role?: UserRole; isActive?: boolean },
+    manager: EntityManager,
+  ): Promise<boolean> {
+    return this.users.updateAccess(id, changes, manager);
+  }
+
+  delete(id: string, manager: EntityManager): Promise<boolean> {
+    return this.users.delete(id, manager);
+  }
+
+  /**
+   * The profile with its subscription, each part from its cache when it holds it; `fresh`
+   * reads the user from the database (after a change, never a read that began before it).
+   */
+  async profile(userId: string, fresh = false): Promise<UserDto> {
+    const [account, subscription] = await Promise.all([
+      fresh ? this.loadAccount(userId) : this.account(userId),
+      this.subscriptions.summary(userId),
+    ]);
+    return { ...account, subscription };
   }
 
   async rename(userId: string, name: string): Promise<UserDto> {
     await this.users.updateName(userId, name);
     await this.profiles.forget(userId);
-    return this.freshProfile(userId);
+    return this.profile(userId, true);
   }
 
   /** Records a sign-in time (shown in the profile). */
@@ -59,50 +94,38 @@ export class UsersService {
     await this.profiles.forget(userId);
   }
 
+  /** After a committed change to the user's row made in a caller's transaction. */
+  changed(userId: string): Promise<void> {
+    return this.profiles.forget(userId);
+  }
+
   async list(query: AdminUserQueryDto): Promise<AdminUserListDto> {
-    const { items, total } = await this.users.list(query);
+    const { items, total } = await this.users.list(
+      query,
+      query.plan ? this.subscriptions.usersOnPlan(query.plan, 'user.id') : undefined,
+    );
+    const subscriptions = await this.subscriptions.summaries(items.map((user) => user.id));
     return {
-      items: items.map((item) => UserDto.fromJoined(item, this.config.stripe.pastDueGraceDays)),
+      items: items.map((user) => UserDto.from(user, subscriptions.get(user.id) ?? null)),
       total,
       page: query.page,
       limit: query.limit,
     };
   }
 
-  /**
-   * Role and active flag. Either change bumps the token version, so the user's existing
-   * access tokens stop working at once on every instance; an admin cannot lock themself out.
-   */
-  async updateAccess(
-    actorId: string,
-    userId: string,
-    changes: AdminUpdateUserDto,
-    meta: RequestMeta,
-  ): Promise<UserDto> {
-    if (changes.role === undefined && changes.isActive === undefined) {
-      throw new BadRequestException('Nothing to change: send role and/or isActive');
-    }
-    if (actorId === userId)
-      throw new BadRequestException('You cannot change your own role or active flag');
-    const before = await this.users.findById(userId);
-    if (!before) throw new NotFoundException('User not found');
-    if (!(await this.users.updateAccess(userId, changes)))
-      throw new NotFoundException('User not found');
-    await this.accessState.changed(userId);
-    await this.profiles.forget(userId);
-    if (changes.role !== undefined && changes.role !== before.role) {
-      this.events.publish(DomainEvents.RoleChanged, userId, meta, {
-        by: actorId,
-        from: before.role,
-        to: changes.role,
-      });
-    }
-    if (changes.isActive !== undefined && changes.isActive !== before.isActive) {
-      this.events.publish(DomainEvents.ActiveChanged, userId, meta, {
-        by: actorId,
-        isActive: changes.isActive,
-      });
-    }
-    return this.freshProfile(userId);
+  private account(userId: string): Promise<CachedAccount> {
+    return this.accountMisses.read(
+      userId,
+      () => this.profiles.get(userId),
+      () => this.loadAccount(userId),
+    );
+  }
+
+  private async loadAccount(userId: string): Promise<CachedAccount> {
+    const user = await this.users.findById(userId);
+    if (!user) throw new NotFoundException('User not found');
+    const account = UserDto.account(user);
+    await this.profiles.set(userId, account);
+    return account;
   }
 }

@@ -166,15 +166,6 @@ export const usersUpdate = <ThrowOnError extends boolean = false>(options: Optio
 });
 
 /**
- * Find users by email or name, role and plan, a page at a time
- */
-export const adminUsersList = <ThrowOnError extends boolean = false>(options?: Options<AdminUsersListData, ThrowOnError>) => (options?.client ?? client).get<AdminUsersListResponses, AdminUsersListErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
-    url: '/api/v1/admin/users',
-    ...options
-});
-
-/**
  * One user with their subscription
  */
 export const adminUsersGet = <ThrowOnError extends boolean = false>(options: Options<AdminUsersGetData, ThrowOnError>) => (options.client ?? client).get<AdminUsersGetResponses, AdminUsersGetErrors, ThrowOnError>({
@@ -194,6 +185,15 @@ export const adminUsersUpdate = <ThrowOnError extends boolean = false>(options: 
         'Content-Type': 'application/json',
         ...options.headers
     }
+});
+
+/**
+ * Find users by email or name, role and plan, a page at a time
+ */
+export const adminUsersList = <ThrowOnError extends boolean = false>(options?: Options<AdminUsersListData, ThrowOnError>) => (options?.client ?? client).get<AdminUsersListResponses, AdminUsersListErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/admin/users',
+    ...options
 });
 
 /**

@@ -198,6 +198,11 @@ export type ErasureDto = {
     password: string;
 };
 
+export type AdminUpdateUserDto = {
+    role?: 'user' | 'admin';
+    isActive?: boolean;
+};
+
 export type UpdateProfileDto = {
     name: string;
 };
@@ -207,11 +212,6 @@ export type AdminUserListDto = {
     total: number;
     page: number;
     limit: number;
-};
-
-export type AdminUpdateUserDto = {
-    role?: 'user' | 'admin';
-    isActive?: boolean;
 };
 
 export type PlanPriceDto = {
@@ -957,53 +957,6 @@ export type UsersUpdateResponses = {
 
 export type UsersUpdateResponse = UsersUpdateResponses[keyof UsersUpdateResponses];
 
-export type AdminUsersListData = {
-    body?: never;
-    path?: never;
-    query?: {
-        /**
-         * Part of an email or name
-         */
-        search?: string;
-        role?: 'user' | 'admin';
-        plan?: 'free' | 'pro' | 'business';
-        page?: number;
-        limit?: number;
-    };
-    url: '/api/v1/admin/users';
-};
-
-export type AdminUsersListErrors = {
-    /**
-     * The request breaks a rule: invalid JSON, an unknown or invalid field, or a parameter out of its bounds
-     */
-    400: ErrorBodyDto;
-    /**
-     * No valid access token (missing, expired or revoked)
-     */
-    401: ErrorBodyDto;
-    /**
-     * The caller lacks the role this route needs
-     */
-    403: ErrorBodyDto;
-    /**
-     * Too many requests from this address or user; retry after Retry-After seconds
-     */
-    429: ErrorBodyDto;
-    /**
-     * Temporarily unavailable (the database cannot be reached, or the instance is shutting down); retry after Retry-After seconds
-     */
-    503: ErrorBodyDto;
-};
-
-export type AdminUsersListError = AdminUsersListErrors[keyof AdminUsersListErrors];
-
-export type AdminUsersListResponses = {
-    200: AdminUserListDto;
-};
-
-export type AdminUsersListResponse = AdminUsersListResponses[keyof AdminUsersListResponses];
-
 export type AdminUsersGetData = {
     body?: never;
     path: {
@@ -1099,6 +1052,53 @@ export type AdminUsersUpdateResponses = {
 };
 
 export type AdminUsersUpdateResponse = AdminUsersUpdateResponses[keyof AdminUsersUpdateResponses];
+
+export type AdminUsersListData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Part of an email or name
+         */
+        search?: string;
+        role?: 'user' | 'admin';
+        plan?: 'free' | 'pro' | 'business';
+        page?: number;
+        limit?: number;
+    };
+    url: '/api/v1/admin/users';
+};
+
+export type AdminUsersListErrors = {
+    /**
+     * The request breaks a rule: invalid JSON, an unknown or invalid field, or a parameter out of its bounds
+     */
+    400: ErrorBodyDto;
+    /**
+     * No valid access token (missing, expired or revoked)
+     */
+    401: ErrorBodyDto;
+    /**
+     * The caller lacks the role this route needs
+     */
+    403: ErrorBodyDto;
+    /**
+     * Too many requests from this address or user; retry after Retry-After seconds
+     */
+    429: ErrorBodyDto;
+    /**
+     * Temporarily unavailable (the database cannot be reached, or the instance is shutting down); retry after Retry-After seconds
+     */
+    503: ErrorBodyDto;
+};
+
+export type AdminUsersListError = AdminUsersListErrors[keyof AdminUsersListErrors];
+
+export type AdminUsersListResponses = {
+    200: AdminUserListDto;
+};
+
+export type AdminUsersListResponse = AdminUsersListResponses[keyof AdminUsersListResponses];
 
 export type PlansListData = {
     body?: never;

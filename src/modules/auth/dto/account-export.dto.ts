@@ -1,7 +1,7 @@
 import { ApiProperty, OmitType } from '@nestjs/swagger';
 import { ActivityItemDto } from '../../activity/dto/activity.dto.js';
 import { UserDto } from '../../users/dto/user.dto.js';
-import type { AccountExport } from '../account.service.js';
+import type { AccountExport } from '../account-export.service.js';
 import type { SessionView } from '../sessions.repository.js';
 
 export class ExportedSessionDto implements SessionView {

@@ -6,8 +6,8 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { UserRole } from '../../users/user.entity.js';
-import { IS_PUBLIC, ROLES, type Principal } from '../decorators/auth.decorators.js';
+import type { UserRole } from '../../../common/auth/auth.decorators.js';
+import { IS_PUBLIC, ROLES, type Principal } from '../../../common/auth/auth.decorators.js';
 
 /** Last of the global guards: 401 without a valid identity, 403 without the role asked. */
 @Injectable()

@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import { isDatabaseUnavailable } from '../../../database/database-errors.js';
-import { IS_PUBLIC } from '../decorators/auth.decorators.js';
+import { IS_PUBLIC } from '../../../common/auth/auth.decorators.js';
 
 /**
  * First of the global guards: identifies the caller from a bearer token when one is sent,

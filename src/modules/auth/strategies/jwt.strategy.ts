@@ -3,8 +3,8 @@ import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { isUuid } from '../../../common/text/identifiers.js';
 import { AppConfig } from '../../../config/app-config.js';
-import { AccessStateService } from '../../users/access-state.service.js';
-import type { Principal } from '../decorators/auth.decorators.js';
+import { AccessStateService } from '../access-state.service.js';
+import type { Principal } from '../../../common/auth/auth.decorators.js';
 import { accessTokenKey, type AccessClaims } from '../token.service.js';
 
 /**

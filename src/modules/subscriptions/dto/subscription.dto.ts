@@ -42,6 +42,40 @@ export class SubscriptionDto {
   manualUntil!: Date | null;
 }
 
+export class SubscriptionSummaryDto {
+  @ApiProperty({
+    enum: ['free', 'pro', 'business'],
+    description: 'The plan whose features apply now',
+  })
+  plan!: string;
+
+  @ApiProperty({
+    example: 'active',
+    description: "Stripe's status of the paid subscription ('active' when free)",
+  })
+  status!: string;
+
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'End of the paid period, or of a manual grant',
+  })
+  currentPeriodEnd!: Date | null;
+
+  @ApiProperty()
+  cancelAtPeriodEnd!: boolean;
+
+  @ApiProperty({ type: PlanFeaturesDto, description: 'Effective features' })
+  features!: PlanFeaturesDto;
+
+  @ApiProperty({ type: PlanLimitsDto, description: 'Effective limits; null means unlimited' })
+  limits!: PlanLimitsDto;
+
+  @ApiProperty({ enum: ['stripe', 'manual', 'free'], description: 'Where the plan comes from' })
+  source!: 'stripe' | 'manual' | 'free';
+}
+
 export class UsageCounterDto implements UsageCounter {
   @ApiProperty({ enum: Object.keys(METERED_FEATURES), description: 'The metered feature' })
   feature!: string;

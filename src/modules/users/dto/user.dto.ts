@@ -11,64 +11,8 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
-import { PlanFeaturesDto, PlanLimitsDto } from '../../subscriptions/dto/plan.dto.js';
-import { entitlementsOf } from '../../subscriptions/entitlements.js';
-import type { Subscription } from '../../subscriptions/subscription.entity.js';
+import { SubscriptionSummaryDto } from '../../subscriptions/dto/subscription.dto.js';
 import type { User } from '../user.entity.js';
-import type { UserWithSubscription } from '../users.repository.js';
-
-export class SubscriptionSummaryDto {
-  @ApiProperty({
-    enum: ['free', 'pro', 'business'],
-    description: 'The plan whose features apply now',
-  })
-  plan!: string;
-
-  @ApiProperty({
-    example: 'active',
-    description: "Stripe's status of the paid subscription ('active' when free)",
-  })
-  status!: string;
-
-  @ApiProperty({
-    type: String,
-    format: 'date-time',
-    nullable: true,
-    description: 'End of the paid period, or of a manual grant',
-  })
-  currentPeriodEnd!: Date | null;
-
-  @ApiProperty()
-  cancelAtPeriodEnd!: boolean;
-
-  @ApiProperty({ type: PlanFeaturesDto, description: 'Effective features' })
-  features!: PlanFeaturesDto;
-
-  @ApiProperty({ type: PlanLimitsDto, description: 'Effective limits; null means unlimited' })
-  limits!: PlanLimitsDto;
-
-  @ApiProperty({ enum: ['stripe', 'manual', 'free'], description: 'Where the plan comes from' })
-  source!: 'stripe' | 'manual' | 'free';
-
-  /** The plan in force now (a grant or a grace period may have ended since the last change). */
-  static from(
-    subscription: Subscription,
-    pastDueGraceDays: number,
-    now = new Date(),
-  ): SubscriptionSummaryDto {
-    const entitlements = entitlementsOf(subscription, now, pastDueGraceDays);
-    return {
-      plan: entitlements.plan,
-      status: subscription.status,
-      currentPeriodEnd:
-        entitlements.source === 'manual' ? subscription.manualUntil : subscription.currentPeriodEnd,
-      cancelAtPeriodEnd: subscription.cancelAtPeriodEnd,
-      features: entitlements.features,
-      limits: entitlements.limits,
-      source: entitlements.source,
-    };
-  }
-}
 
 /** The public view of a user: never a password hash or any token. */
 export class UserDto {
@@ -96,7 +40,12 @@ export class UserDto {
   @ApiProperty({ type: SubscriptionSummaryDto, nullable: true })
   subscription!: SubscriptionSummaryDto | null;
 
-  static from(user: User, subscription: Subscription | null, pastDueGraceDays: number): UserDto {
+  static from(user: User, subscription: SubscriptionSummaryDto | null): UserDto {
+    return { ...UserDto.account(user), subscription };
+  }
+
+  /** The user's own fields: what the profile cache holds (the subscription is cached apart). */
+  static account(user: User): Omit<UserDto, 'subscription'> {
     return {
       id: user.id,
       email: user.email,
@@ -105,17 +54,7 @@ export class UserDto {
       isActive: user.isActive,
       lastLogin: user.lastLogin,
       createdAt: user.createdAt,
-      subscription: subscription
-        ? SubscriptionSummaryDto.from(subscription, pastDueGraceDays)
-        : null,
     };
-  }
-
-  static fromJoined(
-    { user, subscription }: UserWithSubscription,
-    pastDueGraceDays: number,
-  ): UserDto {
-    return UserDto.from(user, subscription, pastDueGraceDays);
   }
 }
 

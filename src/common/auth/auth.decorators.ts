@@ -1,7 +1,9 @@
 import { createParamDecorator, SetMetadata, type ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import type { AuthenticatedUser } from '../../../common/http/request-context.js';
-import type { UserRole } from '../../users/user.entity.js';
+import type { AuthenticatedUser } from '../http/request-context.js';
+
+/** What an account may do: 'admin' adds the admin routes. */
+export type UserRole = 'user' | 'admin';
 
 export const IS_PUBLIC = Symbol('is-public');
 export const ROLES = Symbol('roles');

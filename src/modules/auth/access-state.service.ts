@@ -1,10 +1,12 @@
 import { CACHE_MANAGER } from '@nestjs/cache-manager';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Cache } from 'cache-manager';
+import type { UserRole } from '../../common/auth/auth.decorators.js';
+import { nowAndLater } from '../../common/cache/now-and-later.js';
 import { SingleFlight } from '../../common/cache/single-flight.js';
 import { AppConfig } from '../../config/app-config.js';
-import type { UserRole } from './user.entity.js';
-import { UsersRepository } from './users.repository.js';
+import { UsersService } from '../users/users.service.js';
+import { SessionsRepository } from './sessions.repository.js';
 
 export interface AccessState {
   tokenVersion: number;
@@ -14,20 +16,10 @@ export interface AccessState {
   revokedSessions: string[];
 }
 
-/**
- * Where the revoked sessions come from. The sessions table is AuthModule's: it provides this
- * (see sessions.module.ts), so that UsersModule need not import AuthModule, which imports it.
- */
-export abstract class SessionRevocations {
-  /** Ids of the user's sessions revoked less than `seconds` ago. */
-  abstract revokedWithin(userId: string, seconds: number): Promise<string[]>;
-}
-
 /** Also the bound on staleness if a change is made while Redis is unreachable. */
 const TTL_MS = 60_000;
 /** Room for clocks that differ between instances and the database. */
 const CLOCK_SKEW_S = 60;
-const LATE_WRITE_MS = 1000;
 
 /**
  * What each authenticated request checks against its token, in one cache read: the user's
@@ -38,8 +30,9 @@ const LATE_WRITE_MS = 1000;
  * A logout ends its session's access tokens because the state lists the sessions revoked
  * within the last access-token lifetime (older ones only hold expired tokens, so the list
  * prunes itself), and a request that finds the session there is refused. Every change
- * rebuilds the state from the database and writes it through, then once more a moment later,
- * so that a copy read before the change and written back by a cache miss cannot revive it.
+ * rebuilds the state from the database and writes it through, now and a moment later
+ * (nowAndLater), so that a copy read before the change and written back by a cache miss
+ * cannot revive it.
  */
 @Injectable()
 export class AccessStateService {
@@ -48,35 +41,42 @@ export class AccessStateService {
   private readonly misses = new SingleFlight<AccessState | null>();
 
   constructor(
-    private readonly users: UsersRepository,
-    private readonly revocations: SessionRevocations,
+    private readonly users: UsersService,
+    private readonly sessions: SessionsRepository,
     @Inject(CACHE_MANAGER) private readonly cache: Cache,
     config: AppConfig,
   ) {
     this.revocationWindowSeconds = config.jwt.accessTtlSeconds + CLOCK_SKEW_S;
   }
 
-  async get(userId: string): Promise<AccessState | null> {
+  get(userId: string): Promise<AccessState | null> {
+    return this.misses.read(
+      userId,
+      () => this.cached(userId),
+      async () => {
+        const state = await this.load(userId);
+        await this.cache.set(this.key(userId), state ?? 'none', TTL_MS).catch(() => undefined);
+        return state;
+      },
+    );
+  }
+
+  /** The cached state; undefined when there is none to use. */
+  private async cached(userId: string): Promise<AccessState | null | undefined> {
     const cached = await this.cache
       .get<AccessState | 'none'>(this.key(userId))
       .catch(() => undefined);
     if (cached === 'none') return null;
     // An entry without the session list was written by an older release: rebuild it.
-    if (cached && Array.isArray(cached.revokedSessions)) return cached;
-    return this.misses.run(userId, async () => {
-      const state = await this.load(userId);
-      await this.cache.set(this.key(userId), state ?? 'none', TTL_MS).catch(() => undefined);
-      return state;
-    });
+    return cached && Array.isArray(cached.revokedSessions) ? cached : undefined;
   }
 
   /**
    * Records, for every instance, a change to the user's access (token version, role, active
    * flag, a revoked session, or the user's deletion) that the database already holds.
    */
-  async changed(userId: string): Promise<void> {
-    await this.writeFromDatabase(userId);
-    setTimeout(() => void this.writeFromDatabase(userId), LATE_WRITE_MS).unref();
+  changed(userId: string): Promise<void> {
+    return nowAndLater(() => this.writeFromDatabase(userId));
   }
 
   async forget(userId: string): Promise<void> {
@@ -99,8 +99,8 @@ export class AccessStateService {
 
   private async load(userId: string): Promise<AccessState | null> {
     const [user, revokedSessions] = await Promise.all([
-      this.users.findAccessState(userId),
-      this.revocations.revokedWithin(userId, this.revocationWindowSeconds),
+      this.users.accessOf(userId),
+      this.sessions.revokedWithin(userId, this.revocationWindowSeconds),
     ]);
     return user
       ? {

@@ -1,0 +1,57 @@
+import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import { DomainEvents, type RequestMeta } from '../../common/events/domain-events.js';
+import { EventPublisher } from '../../common/events/event-publisher.service.js';
+import type { AdminUpdateUserDto, UserDto } from '../users/dto/user.dto.js';
+import { UsersService } from '../users/users.service.js';
+import { TokenRevocation } from './token-revocation.service.js';
+
+/** An administrator's changes to a user's role and active flag. */
+@Injectable()
+export class AccessAdministration {
+  constructor(
+    private readonly users: UsersService,
+    private readonly revocation: TokenRevocation,
+    private readonly events: EventPublisher,
+  ) {}
+
+  /**
+   * Either change refuses the user's existing access tokens at once on every instance; a
+   * deactivation (or `endSessions`, for a promotion) also ends their sessions. An admin cannot
+   * change their own access.
+   */
+  async update(
+    actorId: string,
+    userId: string,
+    changes: AdminUpdateUserDto,
+    meta: RequestMeta,
+    options: { endSessions?: boolean } = {},
+  ): Promise<UserDto> {
+    if (changes.role === undefined && changes.isActive === undefined) {
+      throw new BadRequestException('Nothing to change: send role and/or isActive');
+    }
+    if (actorId === userId)
+      throw new BadRequestException('You cannot change your own role or active flag');
+    const before = await this.users.findById(userId);
+    if (!before) throw new NotFoundException('User not found');
+    const found = await this.revocation.revokeTokens(userId, {
+      reason: changes.isActive === false ? 'deactivated' : 'access_changed',
+      access: { role: changes.role, isActive: changes.isActive },
+      endSessions: changes.isActive === false || options.endSessions === true,
+    });
+    if (!found) throw new NotFoundException('User not found');
+    if (changes.role !== undefined && changes.role !== before.role) {
+      this.events.publish(DomainEvents.RoleChanged, userId, meta, {
+        by: actorId,
+        from: before.role,
+        to: changes.role,
+      });
+    }
+    if (changes.isActive !== undefined && changes.isActive !== before.isActive) {
+      this.events.publish(DomainEvents.ActiveChanged, userId, meta, {
+        by: actorId,
+        isActive: changes.isActive,
+      });
+    }
+    return this.users.profile(userId, true);
+  }
+}

@@ -1,0 +1,31 @@
+import { Injectable } from '@nestjs/common';
+import { ActivityService, type ExportedActivity } from '../activity/activity.service.js';
+import type { UserDto } from '../users/dto/user.dto.js';
+import { UsersService } from '../users/users.service.js';
+import { SessionsRepository, type SessionView } from './sessions.repository.js';
+
+export interface AccountExport {
+  exportedAt: Date;
+  profile: UserDto;
+  sessions: SessionView[];
+  activity: ExportedActivity[];
+}
+
+/** Everything held about the user, without any secret: each module answers for its tables. */
+@Injectable()
+export class AccountExportService {
+  constructor(
+    private readonly users: UsersService,
+    private readonly sessions: SessionsRepository,
+    private readonly activity: ActivityService,
+  ) {}
+
+  async export(userId: string): Promise<AccountExport> {
+    const profile = await this.users.profile(userId);
+    const [sessions, activity] = await Promise.all([
+      this.sessions.listForUser(userId),
+      this.activity.exportFor(userId),
+    ]);
+    return { exportedAt: new Date(), profile, sessions, activity };
+  }
+}

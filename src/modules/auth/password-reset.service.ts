@@ -1,0 +1,87 @@
+import { BadRequestException, Injectable, Logger } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { DomainEvents, type RequestMeta } from '../../common/events/domain-events.js';
+import { EventPublisher } from '../../common/events/event-publisher.service.js';
+import { AppConfig } from '../../config/app-config.js';
+import { UsersService } from '../users/users.service.js';
+import { AuthMail } from './auth-mail.js';
+import { LoginThrottleService } from './login-throttle.service.js';
+import { PasswordResetsRepository } from './password-resets.repository.js';
+import { PasswordService } from './password.service.js';
+import { TokenRevocation } from './token-revocation.service.js';
+import { hashToken } from './token.service.js';
+
+const INVALID_TOKEN = 'Invalid or expired reset token';
+
+/** Asking for a reset: a single-use token by mail, the same answer whether or not it exists. */
+@Injectable()
+export class PasswordResetRequests {
+  private readonly logger = new Logger(PasswordResetRequests.name);
+
+  constructor(
+    private readonly users: UsersService,
+    private readonly resets: PasswordResetsRepository,
+    private readonly mail: AuthMail,
+    private readonly events: EventPublisher,
+    private readonly config: AppConfig,
+  ) {}
+
+  /** Always the same answer, at once: the lookup, the token and the mail happen after the response. */
+  async request(email: string, meta: RequestMeta): Promise<void> {
+    if (!this.mail.available) {
+      // The contract's 202 either way; no address or token in the line (logged loudly at boot).
+      this.logger.warn('Password reset mail not sent: mail is not configured (SMTP_URL)');
+      return;
+    }
+    void this.send(email, meta).catch((error: Error) =>
+      this.logger.error({ err: error }, 'Password reset request failed'),
+    );
+  }
+
+  private async send(email: string, meta: RequestMeta): Promise<void> {
+    const user = await this.users.findByEmail(email);
+    if (!user || !user.isActive) return;
+    const token = randomBytes(32).toString('base64url');
+    await this.resets.replace(user.id, hashToken(token), this.config.auth.passwordResetTtlSeconds);
+    this.events.publish(DomainEvents.PasswordResetRequested, user.id, meta);
+    await this.mail.passwordReset(user.email, token);
+  }
+}
+
+/** Using a reset token: sets the password and ends every session and access token. */
+@Injectable()
+export class PasswordResets {
+  constructor(
+    private readonly users: UsersService,
+    private readonly resets: PasswordResetsRepository,
+    private readonly passwords: PasswordService,
+    private readonly revocation: TokenRevocation,
+    private readonly loginThrottle: LoginThrottleService,
+    private readonly events: EventPublisher,
+  ) {}
+
+  /**
+   * The token is used once: it is consumed under its row lock in the revocation's
+   * transaction, so of two concurrent resets with one token, one sets the password and the
+   * other is refused with nothing changed.
+   */
+  async reset(token: string, password: string, meta: RequestMeta): Promise<void> {
+    const tokenHash = hashToken(token);
+    const owner = await this.resets.ownerOf(tokenHash);
+    const user = owner ? await this.users.findById(owner) : null;
+    if (!user) throw new BadRequestException(INVALID_TOKEN);
+    this.passwords.assertAcceptable(password, user.email);
+    const passwordHash = await this.passwords.hash(password);
+    await this.revocation.revokeTokens(user.id, {
+      reason: 'password_reset',
+      within: async (manager) => {
+        if ((await this.resets.consume(manager, tokenHash)) !== user.id)
+          throw new BadRequestException(INVALID_TOKEN);
+        await this.users.updatePasswordHash(user.id, passwordHash, manager);
+        await this.resets.dropUnused(manager, user.id);
+      },
+    });
+    await this.loginThrottle.clear(user.email);
+    this.events.publish(DomainEvents.PasswordReset, user.id, meta);
+  }
+}

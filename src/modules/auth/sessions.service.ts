@@ -1,0 +1,88 @@
+import { Injectable, UnauthorizedException } from '@nestjs/common';
+import type { UserRole } from '../../common/auth/auth.decorators.js';
+import { DomainEvents, type RequestMeta } from '../../common/events/domain-events.js';
+import { EventPublisher } from '../../common/events/event-publisher.service.js';
+import { Clock } from '../../common/time/clock.js';
+import { AccessStateService } from './access-state.service.js';
+import type { TokenPairDto } from './dto/auth-response.dto.js';
+import { SessionsRepository } from './sessions.repository.js';
+import { TokenRevocation } from './token-revocation.service.js';
+import { hashToken, TokenService } from './token.service.js';
+
+const INVALID_REFRESH = 'Invalid or expired refresh token';
+
+/** Whom a session is started for: a user whose identity a sign-in method has proven. */
+export interface SessionOwner {
+  id: string;
+  role: UserRole;
+  tokenVersion: number;
+}
+
+/**
+ * Sessions and their tokens. A session is started once a sign-in method has proven who the
+ * user is (the password today; another factor calls `start` the same way and nothing here
+ * changes); refreshed with rotation and reuse detection; ended one at a time or all at once.
+ */
+@Injectable()
+export class SessionsService {
+  constructor(
+    private readonly sessions: SessionsRepository,
+    private readonly tokens: TokenService,
+    private readonly accessState: AccessStateService,
+    private readonly revocation: TokenRevocation,
+    private readonly events: EventPublisher,
+    private readonly clock: Clock,
+  ) {}
+
+  async start(user: SessionOwner, meta: RequestMeta): Promise<TokenPairDto> {
+    const refresh = this.tokens.newRefreshToken();
+    const expiresAt = new Date(this.clock.nowMs() + this.tokens.refreshTtlSeconds * 1000);
+    const sessionId = await this.sessions.create(user.id, meta, expiresAt, refresh.hash);
+    return this.pair(user, sessionId, refresh.token);
+  }
+
+  async refresh(refreshToken: string, meta: RequestMeta): Promise<TokenPairDto> {
+    const successor = this.tokens.newRefreshToken();
+    const outcome = await this.sessions.rotate(
+      hashToken(refreshToken),
+      meta,
+      this.clock.now(),
+      this.tokens.reuseGraceSeconds,
+      { ...successor, ciphertext: this.tokens.encryptSuccessor(successor.token) },
+      { decrypt: (c) => this.tokens.decryptSuccessor(c), hash: hashToken },
+    );
+    if (outcome.kind === 'reused') {
+      // A replayed token means it was stolen: the session's access tokens go with it.
+      await this.revocation.sessionEnded(outcome.userId);
+      this.events.publish(DomainEvents.RefreshTokenReused, outcome.userId, meta, {
+        sessionId: outcome.sessionId,
+      });
+    }
+    if (outcome.kind !== 'rotated') throw new UnauthorizedException(INVALID_REFRESH);
+    const access = await this.accessState.get(outcome.userId);
+    if (!access?.isActive) throw new UnauthorizedException(INVALID_REFRESH);
+    return this.pair({ id: outcome.userId, ...access }, outcome.sessionId, outcome.token);
+  }
+
+  /** Idempotent: an unknown or already revoked token is not an error. */
+  async logout(refreshToken: string, meta: RequestMeta): Promise<void> {
+    const userId = await this.sessions.revokeByToken(hashToken(refreshToken), 'logout');
+    if (!userId) return;
+    await this.revocation.sessionEnded(userId);
+    this.events.publish(DomainEvents.LoggedOut, userId, meta);
+  }
+
+  /** Every session and every access token of the user, on every instance. */
+  async logoutEverywhere(userId: string, meta: RequestMeta): Promise<void> {
+    await this.revocation.revokeTokens(userId, { reason: 'logout_all' });
+    this.events.publish(DomainEvents.LoggedOutEverywhere, userId, meta);
+  }
+
+  private pair(user: SessionOwner, sessionId: string, refreshToken: string): TokenPairDto {
+    return {
+      accessToken: this.tokens.issueAccessToken(user, sessionId),
+      refreshToken,
+      expiresIn: this.tokens.accessTtlSeconds,
+    };
+  }
+}
