@@ -2,7 +2,10 @@ import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config.js';
 import { buildDataSourceOptions } from './database.options.js';
-import { ReplicaRouter } from './replica-router.service.js';
+import { ReadRouter } from './read-router.service.js';
+import { ReaderContext } from './reader-context.js';
+import { RecentWrites } from './recent-writes.service.js';
+import { ReplicaHealth } from './replica-health.service.js';
 
 @Global()
 @Module({
@@ -17,7 +20,7 @@ import { ReplicaRouter } from './replica-router.service.js';
       }),
     }),
   ],
-  providers: [ReplicaRouter],
-  exports: [ReplicaRouter],
+  providers: [ReplicaHealth, RecentWrites, ReaderContext, ReadRouter],
+  exports: [ReplicaHealth, RecentWrites, ReaderContext, ReadRouter],
 })
 export class DatabaseModule {}
