@@ -14,6 +14,8 @@ import { ReplicaHealth } from './replica-health.service.js';
       inject: [AppConfig],
       useFactory: (config: AppConfig) => ({
         ...buildDataSourceOptions(config),
+        // The entities each module registers with TypeOrmModule.forFeature.
+        autoLoadEntities: true,
         // Boot fails after a few quick attempts rather than hanging: the orchestrator restarts it.
         retryAttempts: 3,
         retryDelay: 1000,
