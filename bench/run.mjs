@@ -338,7 +338,7 @@ async function startComparison(ref) {
     await admin(`CREATE DATABASE ${database}`);
     execFileSync(
       process.execPath,
-      ['node_modules/typeorm/cli.js', 'migration:run', '-d', 'dist/src/database/data-source.js'],
+      ['node_modules/typeorm/cli.js', 'migration:run', '-d', 'dist/src/data-source.js'],
       {
         cwd: dir,
         env: { ...process.env, DATABASE_URL: url.toString(), NODE_ENV: 'development' },
@@ -460,7 +460,7 @@ async function main() {
   try {
     execFileSync(
       process.execPath,
-      ['node_modules/typeorm/cli.js', 'migration:run', '-d', 'dist/src/database/data-source.js'],
+      ['node_modules/typeorm/cli.js', 'migration:run', '-d', 'dist/src/data-source.js'],
       {
         env: {
           ...process.env,

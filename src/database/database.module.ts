@@ -2,7 +2,10 @@ import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config.js';
 import { buildDataSourceOptions } from './database.options.js';
-import { ReplicaRouter } from './replica-router.service.js';
+import { ReadRouter } from './read-router.service.js';
+import { ReaderContext } from './reader-context.js';
+import { RecentWrites } from './recent-writes.service.js';
+import { ReplicaHealth } from './replica-health.service.js';
 
 @Global()
 @Module({
@@ -11,13 +14,15 @@ import { ReplicaRouter } from './replica-router.service.js';
       inject: [AppConfig],
       useFactory: (config: AppConfig) => ({
         ...buildDataSourceOptions(config),
+        // The entities each module registers with TypeOrmModule.forFeature.
+        autoLoadEntities: true,
         // Boot fails after a few quick attempts rather than hanging: the orchestrator restarts it.
         retryAttempts: 3,
         retryDelay: 1000,
       }),
     }),
   ],
-  providers: [ReplicaRouter],
-  exports: [ReplicaRouter],
+  providers: [ReplicaHealth, RecentWrites, ReaderContext, ReadRouter],
+  exports: [ReplicaHealth, RecentWrites, ReaderContext, ReadRouter],
 })
 export class DatabaseModule {}

@@ -2,12 +2,13 @@ import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/Postgres
 import { migrations } from '../../migrations/index.js';
 import type { AppConfig } from '../config/app-config.js';
 import { DatabaseLogger } from './typeorm-logger.js';
-import { entities } from './entities.js';
 
 /**
  * One description of the database for the app, the migration CLI and the tests. The pool
  * fails fast: a connection attempt gives up after DB_CONNECT_TIMEOUT_MS and a query after
  * the statement timeout, so a dead database turns into a quick 503 rather than a hang.
+ * Entities are not part of it: the app loads those its modules register, and the CLI's data
+ * source (src/data-source.ts) lists them, so that the database layer imports no module.
  */
 export function buildDataSourceOptions(
   config: AppConfig,
@@ -18,7 +19,6 @@ export function buildDataSourceOptions(
   return {
     type: 'postgres',
     url,
-    entities,
     migrations,
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'each',

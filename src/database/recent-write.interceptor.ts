@@ -6,7 +6,7 @@ import {
 } from '@nestjs/common';
 import { from, mergeMap, type Observable } from 'rxjs';
 import type { RequestWithUser } from '../common/http/request-context.js';
-import { ReplicaRouter } from './replica-router.service.js';
+import { RecentWrites } from './recent-writes.service.js';
 
 const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -17,7 +17,7 @@ const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
  */
 @Injectable()
 export class RecentWriteInterceptor implements NestInterceptor {
-  constructor(private readonly router: ReplicaRouter) {}
+  constructor(private readonly recentWrites: RecentWrites) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const request = context.switchToHttp().getRequest<RequestWithUser & { method: string }>();
@@ -25,6 +25,6 @@ export class RecentWriteInterceptor implements NestInterceptor {
     if (!userId || READS.has(request.method)) return next.handle();
     return next
       .handle()
-      .pipe(mergeMap((body) => from(this.router.markWrite(userId).then(() => body))));
+      .pipe(mergeMap((body) => from(this.recentWrites.markWrite(userId).then(() => body))));
   }
 }

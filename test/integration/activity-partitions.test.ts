@@ -6,7 +6,11 @@ import { DataSource } from 'typeorm';
 import { loadConfig } from '../../src/config/app-config.js';
 import { ConfigModule } from '../../src/config/config.module.js';
 import { buildDataSourceOptions } from '../../src/database/database.options.js';
-import { ReplicaRouter } from '../../src/database/replica-router.service.js';
+import { Clock } from '../../src/common/time/clock.js';
+import { ReadRouter } from '../../src/database/read-router.service.js';
+import { ReaderContext } from '../../src/database/reader-context.js';
+import { RecentWrites } from '../../src/database/recent-writes.service.js';
+import { ReplicaHealth } from '../../src/database/replica-health.service.js';
 import { ActivityPartitionsService } from '../../src/modules/activity/activity-partitions.service.js';
 import { AnalyticsRepository } from '../../src/modules/activity/analytics.repository.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
@@ -30,7 +34,15 @@ describe(ActivityPartitionsService.name, () => {
         TypeOrmModule.forRoot(buildDataSourceOptions(config)),
         CacheModule.register(),
       ],
-      providers: [ActivityPartitionsService, AnalyticsRepository, ReplicaRouter],
+      providers: [
+        ActivityPartitionsService,
+        AnalyticsRepository,
+        ReadRouter,
+        ReplicaHealth,
+        RecentWrites,
+        ReaderContext,
+        Clock,
+      ],
     }).compile();
     service = moduleRef.get(ActivityPartitionsService);
     dataSource = moduleRef.get(DataSource);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { setUpDatabaseRoles } from '../../src/database/database-roles.js';
-import type { ReadQuery, ReplicaRouter } from '../../src/database/replica-router.service.js';
+import type { ReadQuery, ReadRouter } from '../../src/database/read-router.service.js';
 import { ActivityRepository } from '../../src/modules/activity/activity.repository.js';
 import { AnalyticsRepository } from '../../src/modules/activity/analytics.repository.js';
 import { registerUser, login } from '../factories/users.factory.js';
@@ -146,7 +146,7 @@ describe('least-privilege database roles', () => {
       const query: ReadQuery = async <T>(sql: string, parameters?: unknown[]) =>
         (await reader.query(sql, parameters)).rows as T[];
       const router = { read: (work: (q: ReadQuery) => Promise<unknown>) => work(query) };
-      const asReplica = router as unknown as ReplicaRouter;
+      const asReplica = router as unknown as ReadRouter;
 
       const overview = await new AnalyticsRepository(undefined as never, asReplica).overview(
         today,

@@ -9,6 +9,7 @@ import {
 import type { RequestMeta } from '../../common/events/domain-events.js';
 import { Meta } from '../../common/http/request-meta.js';
 import { ApiErrorResponse } from '../../common/openapi/api-error-response.decorator.js';
+import { ReplicaReads } from '../../database/reader-context.js';
 import { CurrentUser, Roles, type Principal } from '../../common/auth/auth.decorators.js';
 import { ActivityService } from './activity.service.js';
 import { AnalyticsService } from './analytics.service.js';
@@ -73,35 +74,32 @@ export class ActivityController {
   }
 
   @Get('activity/me')
+  @ReplicaReads()
   @ApiOperation({ summary: "The caller's events, newest first, a page at a time" })
   @ApiOkResponse({ type: ActivityPageDto })
   mine(
     @CurrentUser() principal: Principal,
     @Query() query: ActivityCursorQueryDto,
   ): Promise<ActivityPageDto> {
-    return this.activity.page({ userId: principal.id }, query.cursor, query.limit, principal.id);
+    return this.activity.page({ userId: principal.id }, query.cursor, query.limit);
   }
 
   @Get('admin/analytics/overview')
   @Roles('admin')
+  @ReplicaReads()
   @ApiOperation({ summary: 'Users, active users, plan mix, signups and top actions over UTC days' })
   @ApiOkResponse({ type: AnalyticsOverviewDto })
   @ApiErrorResponse(400, 'A date is invalid, from is after to, or the range spans over 366 days')
-  overview(
-    @CurrentUser() principal: Principal,
-    @Query() query: AnalyticsQueryDto,
-  ): Promise<AnalyticsOverviewDto> {
-    return this.analytics.overview(principal.id, query.from, query.to, query.source);
+  overview(@Query() query: AnalyticsQueryDto): Promise<AnalyticsOverviewDto> {
+    return this.analytics.overview(query.from, query.to, query.source);
   }
 
   @Get('admin/activity')
   @Roles('admin')
+  @ReplicaReads()
   @ApiOperation({ summary: "Everyone's events, filtered, newest first, a page at a time" })
   @ApiOkResponse({ type: ActivityPageDto })
-  all(
-    @CurrentUser() principal: Principal,
-    @Query() query: AdminActivityQueryDto,
-  ): Promise<ActivityPageDto> {
+  all(@Query() query: AdminActivityQueryDto): Promise<ActivityPageDto> {
     return this.activity.page(
       {
         userId: query.userId,
@@ -111,7 +109,6 @@ export class ActivityController {
       },
       query.cursor,
       query.limit,
-      principal.id,
     );
   }
 }

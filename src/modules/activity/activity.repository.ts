@@ -2,7 +2,7 @@ import { BadRequestException, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { isUuid } from '../../common/text/identifiers.js';
-import { ReplicaRouter } from '../../database/replica-router.service.js';
+import { ReadRouter } from '../../database/read-router.service.js';
 import { UserActivity } from './user-activity.entity.js';
 
 export interface ActivityFilter {
@@ -44,7 +44,7 @@ const COLUMNS = `id, user_id AS "userId", action, resource, resource_id AS "reso
 export class ActivityRepository {
   constructor(
     @InjectRepository(UserActivity) private readonly activities: Repository<UserActivity>,
-    private readonly router: ReplicaRouter,
+    private readonly router: ReadRouter,
   ) {}
 
   /** Everything recorded about a user, newest first (for the self-service export). */
@@ -55,13 +55,12 @@ export class ActivityRepository {
   /**
    * Newest first, by keyset on (created_at, id): a page never repeats or skips a row that
    * existed when the walk began, however many rows are inserted meanwhile. Read from a replica
-   * when one is usable, except for a `reader` who wrote recently.
+   * when one is usable, except for a reader who wrote recently.
    */
   page(
     filter: ActivityFilter,
     cursor: string | undefined,
     limit: number,
-    reader?: string,
   ): Promise<Page<UserActivity>> {
     const conditions: string[] = [];
     const parameters: unknown[] = [];
@@ -87,6 +86,6 @@ export class ActivityRepository {
         items,
         nextCursor: rows.length > limit ? encodeCursor(items[items.length - 1]) : null,
       };
-    }, reader);
+    });
   }
 }

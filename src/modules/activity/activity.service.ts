@@ -5,7 +5,7 @@ import {
   type DomainEvent,
   type RequestMeta,
 } from '../../common/events/domain-events.js';
-import { ReplicaRouter } from '../../database/replica-router.service.js';
+import { RecentWrites } from '../../database/recent-writes.service.js';
 import { ActivityBuffer } from './activity-buffer.service.js';
 import { ActivityRepository, type ActivityFilter } from './activity.repository.js';
 import type { ActivityEventDto, ActivityItemDto, ActivityPageDto } from './dto/activity.dto.js';
@@ -22,7 +22,7 @@ export class ActivityService {
   constructor(
     private readonly buffer: ActivityBuffer,
     private readonly activities: ActivityRepository,
-    private readonly router: ReplicaRouter,
+    private readonly recentWrites: RecentWrites,
     emitter: EventEmitter2,
   ) {
     // The server's own events (Auth, Users, Billing), with the caller's address and agent.
@@ -55,14 +55,12 @@ export class ActivityService {
     return events.length;
   }
 
-  /** @param reader who asks: after a write of theirs, the read comes from the primary. */
   async page(
     filter: ActivityFilter,
     cursor: string | undefined,
     limit: number,
-    reader: string,
   ): Promise<ActivityPageDto> {
-    const page = await this.activities.page(filter, cursor, limit, reader);
+    const page = await this.activities.page(filter, cursor, limit);
     return { items: page.items.map(toItem), nextCursor: page.nextCursor };
   }
 
@@ -99,7 +97,7 @@ export class ActivityService {
       },
     ]);
     // Unauthenticated writes (register, login) are not marked by RecentWriteInterceptor.
-    if (event.userId) void this.router.markWrite(event.userId);
+    if (event.userId) void this.recentWrites.markWrite(event.userId);
   }
 }
 

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { ActivitySource } from './activity-writer.js';
-import { ReplicaRouter, type ReadQuery } from '../../database/replica-router.service.js';
+import { ReadRouter, type ReadQuery } from '../../database/read-router.service.js';
 
 export interface Overview {
   users: { total: number; new: number };
@@ -33,13 +33,13 @@ const utcToday = () => new Date().toISOString().slice(0, 10);
 
 /**
  * The admin overview from the daily rollups (never the raw events), read from a replica when
- * one is usable (ReplicaRouter). Days are UTC dates.
+ * one is usable (ReadRouter). Days are UTC dates.
  */
 @Injectable()
 export class AnalyticsRepository {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly router: ReplicaRouter,
+    private readonly router: ReadRouter,
   ) {}
 
   /**
@@ -94,8 +94,8 @@ export class AnalyticsRepository {
     );
   }
 
-  /** @param reader the admin asking, who reads from the primary after a write of theirs. */
-  overview(from: string, to: string, reader?: string, source?: ActivitySource): Promise<Overview> {
+  /** The admin asking reads from the primary after a write of theirs. */
+  overview(from: string, to: string, source?: ActivitySource): Promise<Overview> {
     // One connection, so one query after another, all from the same server.
     return this.router.read(async (query) => {
       const users = await query<{ total: number; new: number }>(
@@ -136,6 +136,6 @@ export class AnalyticsRepository {
           events: Number(row.events),
         })),
       };
-    }, reader);
+    });
   }
 }

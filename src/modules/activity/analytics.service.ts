@@ -13,7 +13,6 @@ export class AnalyticsService {
 
   /** From and to are UTC days, inclusive; active users are counted as of `to`. */
   async overview(
-    reader: string,
     from?: string,
     to?: string,
     source?: ActivitySource,
@@ -25,6 +24,6 @@ export class AnalyticsService {
     if (days < 1) throw new BadRequestException('from must not be after to');
     if (days > MAX_DAYS)
       throw new BadRequestException(`The range can span at most ${MAX_DAYS} days`);
-    return { range, ...(await this.analytics.overview(range.from, range.to, reader, source)) };
+    return { range, ...(await this.analytics.overview(range.from, range.to, source)) };
   }
 }

@@ -9,7 +9,7 @@ import {
 import { RateLimitStorage } from '../../common/rate-limit/rate-limit.storage.js';
 import { ShutdownService } from '../../common/lifecycle/shutdown.service.js';
 import { AppConfig } from '../../config/app-config.js';
-import { ReplicaRouter } from '../../database/replica-router.service.js';
+import { ReplicaHealth } from '../../database/replica-health.service.js';
 import { RedisService } from '../../redis/redis.service.js';
 
 @Injectable()
@@ -26,7 +26,7 @@ export class HealthService {
     private readonly rateLimits: RateLimitStorage,
     private readonly shutdown: ShutdownService,
     private readonly config: AppConfig,
-    private readonly replicas: ReplicaRouter,
+    private readonly replicas: ReplicaHealth,
   ) {}
 
   /**

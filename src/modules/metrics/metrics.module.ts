@@ -2,7 +2,7 @@ import { Global, Module, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
-import { ReplicaRouter } from '../../database/replica-router.service.js';
+import { ReplicaHealth } from '../../database/replica-health.service.js';
 import { MetricsController } from './metrics.controller.js';
 import { MetricsService } from './metrics.service.js';
 
@@ -16,7 +16,7 @@ export class MetricsModule implements OnModuleInit {
   constructor(
     private readonly metrics: MetricsService,
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly replicas: ReplicaRouter,
+    private readonly replicas: ReplicaHealth,
   ) {}
 
   onModuleInit(): void {

@@ -1,16 +1,12 @@
-import { CACHE_MANAGER } from '@nestjs/cache-manager';
 import {
-  Inject,
   Injectable,
   Logger,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Cache } from 'cache-manager';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
-import { isDatabaseUnavailable } from './database-errors.js';
 import { AppConfig } from '../config/app-config.js';
 import { poolOptions } from './database.options.js';
 import { parseLsn, ReplicaLagClock } from './replica-lag.js';
@@ -26,43 +22,31 @@ export interface ReplicaStatus {
   reason?: 'unreachable' | 'not a standby';
 }
 
-/** Runs one SQL statement on the connection a read was given. */
-export type ReadQuery = <T>(sql: string, parameters?: unknown[]) => Promise<T[]>;
-
-interface Replica extends ReplicaStatus {
+/** A read replica, its pool, and what its last check found. */
+export interface Replica extends ReplicaStatus {
   pool: pg.Pool;
 }
 
-/** SQLSTATE 40001 on a standby: a query cancelled by a conflict with WAL replay. */
-const RECOVERY_CONFLICT = '40001';
-
 /**
- * Sends reads that tolerate a little staleness (analytics, activity history) to a healthy
- * replica and everything else to the primary. Each replica is checked every
- * REPLICA_CHECK_INTERVAL_MS; one that is down, not a standby, or further behind than
- * REPLICA_MAX_LAG_MS is skipped, and a read that fails on a replica is run again on the
- * primary. A user who wrote recently reads from the primary (read-your-writes): writes mark
- * the user in the shared cache for the replication lag budget.
+ * Watches the read replicas: each is checked every REPLICA_CHECK_INTERVAL_MS and is 'up' only
+ * while it is a standby no further behind than REPLICA_MAX_LAG_MS. Its state feeds ReadRouter
+ * (only 'up' replicas take reads), readiness and the metrics.
  *
  * The replicas have their own pg pools rather than TypeORM's replication option: TypeORM opens
  * every replica at boot (one that is down stops the boot) and picks one at random with no
  * notion of health, while a replica outage must neither stop the API nor fail readiness.
  */
 @Injectable()
-export class ReplicaRouter implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger(ReplicaRouter.name);
-  private readonly replicas: Replica[];
+export class ReplicaHealth implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(ReplicaHealth.name);
+  readonly replicas: readonly Replica[];
   private readonly clock: ReplicaLagClock;
-  /** Marks this process wrote to the cache, and when they lapse: spares repeated writes. */
-  private readonly localMarks = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private checking: Promise<void> | undefined;
-  private next = 0;
 
   constructor(
     private readonly config: AppConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
-    @Inject(CACHE_MANAGER) private readonly cache: Cache,
   ) {
     const db = config.database;
     this.clock = new ReplicaLagClock(
@@ -83,12 +67,6 @@ export class ReplicaRouter implements OnApplicationBootstrap, OnApplicationShutd
 
   get enabled(): boolean {
     return this.replicas.length > 0;
-  }
-
-  /** How long a write keeps its writer on the primary: lag budget, check period, batching. */
-  get writeWindowMs(): number {
-    const db = this.config.database;
-    return db.replicaMaxLagMs + 2 * db.replicaCheckIntervalMs + this.config.activity.flushMs;
   }
 
   status(): ReplicaStatus[] {
@@ -112,87 +90,10 @@ export class ReplicaRouter implements OnApplicationBootstrap, OnApplicationShutd
     await Promise.all(this.replicas.map((replica) => replica.pool.end().catch(() => undefined)));
   }
 
-  /**
-   * Runs `work` on one connection of a usable replica, or of the primary when there is none,
-   * when `writer` wrote recently, or when the replica fails mid-read.
-   */
-  async read<T>(work: (query: ReadQuery) => Promise<T>, writer?: string): Promise<T> {
-    // The writer's mark is looked up only when a replica could take the read at all.
-    const usable = this.pick();
-    const replica = usable && !(writer && (await this.wroteRecently(writer))) ? usable : undefined;
-    if (replica) {
-      try {
-        return await this.onReplica(replica, work);
-      } catch (error) {
-        if (!isDatabaseUnavailable(error) && !isRecoveryConflict(error)) throw error;
-        if (isDatabaseUnavailable(error)) this.markDown(replica, error);
-      }
-    }
-    const runner = this.dataSource.createQueryRunner('master');
-    try {
-      return await work((sql, parameters) => runner.query(sql, parameters));
-    } finally {
-      await runner.release();
-    }
-  }
-
-  /** Keeps `userId`'s replica reads on the primary until its writes have replicated. */
-  async markWrite(userId: string): Promise<void> {
-    if (!this.enabled) return;
-    const now = Date.now();
-    const window = this.writeWindowMs;
-    const lapses = this.localMarks.get(userId);
-    if (lapses !== undefined && lapses - now > window / 2) return;
-    this.localMarks.set(userId, now + window);
-    if (this.localMarks.size > 10_000) this.pruneLocalMarks(now);
-    await this.cache.set(this.markKey(userId), 1, window).catch(() => undefined);
-  }
-
-  private async wroteRecently(userId: string): Promise<boolean> {
-    const lapses = this.localMarks.get(userId);
-    if (lapses !== undefined && lapses > Date.now()) return true;
-    // With the cache unreachable the answer is unknown: the primary is the safe side.
-    const mark = await this.cache.get(this.markKey(userId)).catch(() => 1);
-    return mark !== undefined && mark !== null;
-  }
-
-  private markKey(userId: string): string {
-    return `recent-write:${userId}`;
-  }
-
-  private pruneLocalMarks(now: number): void {
-    for (const [userId, lapses] of this.localMarks)
-      if (lapses <= now) this.localMarks.delete(userId);
-  }
-
-  /** The next usable replica, in turn. */
-  private pick(): Replica | undefined {
-    const count = this.replicas.length;
-    for (let step = 0; step < count; step += 1) {
-      const replica = this.replicas[(this.next + step) % count];
-      if (replica.state === 'up') {
-        this.next = (this.next + step + 1) % count;
-        return replica;
-      }
-    }
-    return undefined;
-  }
-
-  private async onReplica<T>(replica: Replica, work: (query: ReadQuery) => Promise<T>): Promise<T> {
-    const client = await replica.pool.connect();
-    let failure: unknown;
-    try {
-      return await work(async <R>(sql: string, parameters?: unknown[]) => {
-        const result = await client.query(sql, parameters);
-        return result.rows as R[];
-      });
-    } catch (error) {
-      failure = error;
-      throw error;
-    } finally {
-      // A connection that failed is discarded rather than returned to the pool.
-      client.release(isDatabaseUnavailable(failure) ? (failure as Error) : undefined);
-    }
+  /** Takes `replica` out of the reads until a check finds it usable again. */
+  markDown(replica: Replica, error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    this.setState(replica, 'down', null, 'unreachable', message);
   }
 
   /** One round of checks; a round still running when the next is due is not doubled. */
@@ -235,11 +136,6 @@ export class ReplicaRouter implements OnApplicationBootstrap, OnApplicationShutd
     }
   }
 
-  private markDown(replica: Replica, error: unknown): void {
-    const message = error instanceof Error ? error.message : String(error);
-    this.setState(replica, 'down', null, 'unreachable', message);
-  }
-
   private setState(
     replica: Replica,
     state: ReplicaState,
@@ -266,10 +162,6 @@ export class ReplicaRouter implements OnApplicationBootstrap, OnApplicationShutd
     });
     return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
   }
-}
-
-function isRecoveryConflict(error: unknown): boolean {
-  return (error as { code?: unknown } | null)?.code === RECOVERY_CONFLICT;
 }
 
 /** A replica's address for the logs, without its credentials. */

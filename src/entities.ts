@@ -1,0 +1,21 @@
+import { UserActivity } from './modules/activity/user-activity.entity.js';
+import { PasswordResetToken } from './modules/auth/password-reset-token.entity.js';
+import { RefreshToken } from './modules/auth/refresh-token.entity.js';
+import { Session } from './modules/auth/session.entity.js';
+import { Subscription } from './modules/subscriptions/subscription.entity.js';
+import { User } from './modules/users/user.entity.js';
+
+/**
+ * Every entity, for the migration CLI (migration:generate compares them with the schema). The
+ * app does not read this list: each module registers its own with TypeOrmModule.forFeature,
+ * and the database layer loads what was registered. Kept outside src/database, which knows
+ * no module.
+ */
+export const entities = [
+  User,
+  Subscription,
+  UserActivity,
+  Session,
+  RefreshToken,
+  PasswordResetToken,
+];
