@@ -1,5 +1,6 @@
 import type { AppConfig } from '../../config/app-config.js';
-import type { PlanId } from './subscription.entity.js';
+
+export type PlanId = 'free' | 'pro' | 'business';
 
 export type BillingInterval = 'month' | 'year';
 

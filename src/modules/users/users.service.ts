@@ -12,6 +12,7 @@ import {
   type AdminUpdateUserDto,
   type AdminUserQueryDto,
 } from './dto/user.dto.js';
+import type { User } from './user.entity.js';
 import { UsersRepository } from './users.repository.js';
 
 @Injectable()
@@ -25,6 +26,10 @@ export class UsersService {
     private readonly events: EventPublisher,
     private readonly config: AppConfig,
   ) {}
+
+  findById(userId: string): Promise<User | null> {
+    return this.users.findById(userId);
+  }
 
   /** The profile with its subscription, from the cache when it holds it. */
   async profile(userId: string): Promise<UserDto> {
