@@ -66,7 +66,10 @@ describe(stripeSnapshot.name, () => {
   it('ranks live statuses active, trialing, past_due, unpaid, paused, incomplete', () => {
     const order = ['active', 'trialing', 'past_due', 'unpaid', 'paused', 'incomplete'];
     for (let index = 0; index < order.length; index++) {
-      const candidates = order.slice(index).reverse().map((status) => subscription({ status }));
+      const candidates = order
+        .slice(index)
+        .reverse()
+        .map((status) => subscription({ status }));
       expect(stripeSnapshot(candidates, planForPrice)).toMatchObject({ status: order[index] });
     }
   });
