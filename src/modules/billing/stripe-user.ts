@@ -5,9 +5,8 @@ import type { SubscriptionsService } from '../subscriptions/subscriptions.servic
 export type StripeUserLookup = Pick<SubscriptionsService, 'exists' | 'userIdForStripeCustomer'>;
 
 /**
- * The user a Stripe subscription (or invoice) belongs to: the user in its metadata while
- * they exist, else whoever holds its customer. Metadata comes first because Checkout sets it
- * before the customer is stored on our side.
+ * The user a Stripe subscription (or invoice) belongs to: the user in its metadata (set at
+ * checkout) while they exist, else whoever holds its customer.
  */
 export async function userForStripe(
   users: StripeUserLookup,
