@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { EventEmitter2 } from '@nestjs/event-emitter';
+import pg from 'pg';
 import type { DomainEvent } from '../../src/common/events/domain-events.js';
 import { BillingService } from '../../src/modules/billing/billing.service.js';
 import {
@@ -406,6 +407,67 @@ describe('billing with Stripe', () => {
       expect(Number(failed.headers.get('retry-after'))).toBeGreaterThan(0);
       expect(await inboxCount(event.id)).toBe(0);
       expect((await deliver(event)).status).toBe(200);
+    });
+  });
+
+  // Issue 12, item 4: Stripe is asked before the transaction, and syncs of a user are ordered.
+  describe('sync order and locks', () => {
+    it('holds no row lock or transaction while Stripe is asked', async () => {
+      const user = await subscribedUser();
+      const subscription = stripe.subscriptions.get(user.subscription)!;
+      subscription.cancel_at_period_end = true;
+      const held = stripe.holdNext('GET', '/v1/subscriptions');
+      const delivery = deliver(eventFactory('customer.subscription.updated', subscription));
+      await held.reached;
+      const other = new pg.Client({ connectionString: api.config.database.url });
+      await other.connect();
+      try {
+        // NOWAIT fails at once (55P03) if the sync held the row lock across the Stripe call.
+        await other.query('BEGIN');
+        await other.query(`SELECT 1 FROM subscriptions WHERE user_id = $1 FOR UPDATE NOWAIT`, [
+          user.id,
+        ]);
+        await other.query(`UPDATE subscriptions SET updated_at = now() WHERE user_id = $1`, [
+          user.id,
+        ]);
+        await other.query('COMMIT');
+        const { rows } = await other.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+            WHERE l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+              AND c.relname = 'subscriptions' AND l.pid <> pg_backend_pid()`,
+        );
+        expect(rows[0].n).toBe(0);
+      } finally {
+        held.release();
+        await other.end();
+      }
+      expect((await delivery).status).toBe(200);
+      expect((await row(user.id)).cancel_at_period_end).toBe(true);
+    });
+
+    it('a sync that read Stripe earlier does not overwrite the newer state of a later one', async () => {
+      const user = await subscribedUser();
+      const subscription = stripe.subscriptions.get(user.subscription)!;
+      const held = stripe.holdNext('GET', '/v1/subscriptions');
+      const early = eventFactory('customer.subscription.updated', subscription);
+      const earlyDelivery = deliver(early);
+      // The first sync has Stripe's answer (pro) and is held; then the plan changes at Stripe.
+      await held.reached;
+      try {
+        subscription.items.data[0].price.id = PRICES.businessMonthly;
+        const late = eventFactory('customer.subscription.updated', subscription);
+        expect((await deliver(late)).status).toBe(200);
+        expect(await row(user.id)).toMatchObject({ plan: 'business' });
+      } finally {
+        held.release();
+      }
+      const response = await earlyDelivery;
+      expect(response.status).toBe(200);
+      expect(await inboxCount(early.id)).toBe(1);
+      expect(await row(user.id)).toMatchObject({
+        plan: 'business',
+        features: { plan: 'business' },
+      });
     });
   });
 

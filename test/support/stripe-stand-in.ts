@@ -36,6 +36,7 @@ export class StripeStandIn {
   readonly subscriptions = new Map<string, SubscriptionFixture>();
   readonly problems: string[] = [];
   private readonly idempotent = new Map<string, { status: number; body: unknown }>();
+  private readonly holds: { request: string; reached: () => void; released: Promise<void> }[] = [];
   private failures = 0;
   private server: Server | undefined;
   port = 0;
@@ -49,6 +50,19 @@ export class StripeStandIn {
   /** The next `count` requests answer 500 (the SDK retries, so count its attempts). */
   failNext(count: number): void {
     this.failures = count;
+  }
+
+  /**
+   * Holds the answer to the next `method path` request: computed when it arrives (Stripe's
+   * state at that moment), sent on release. `reached` settles once the request is held.
+   */
+  holdNext(method: string, path: string): { reached: Promise<void>; release: () => void } {
+    let reached!: () => void;
+    let release!: () => void;
+    const isReached = new Promise<void>((resolve) => (reached = resolve));
+    const released = new Promise<void>((resolve) => (release = resolve));
+    this.holds.push({ request: `${method} ${path}`, reached, released });
+    return { reached: isReached, release };
   }
 
   putSubscription(subscription: SubscriptionFixture): void {
@@ -86,10 +100,11 @@ export class StripeStandIn {
     };
     this.requests.push(recorded);
 
-    const send = (status: number, payload: unknown) => {
+    const sendText = (status: number, text: string) => {
       res.writeHead(status, { 'content-type': 'application/json', 'request-id': stripeId('req') });
-      res.end(JSON.stringify(payload));
+      res.end(text);
     };
+    const send = (status: number, payload: unknown) => sendText(status, JSON.stringify(payload));
     if (header('authorization') !== `Bearer ${this.secretKey}`) {
       return send(401, { error: { type: 'invalid_request_error', message: 'Invalid API key' } });
     }
@@ -111,6 +126,14 @@ export class StripeStandIn {
 
     const [status, payload] = this.route(method, url.pathname, body);
     if (replayKey && method === 'POST') this.idempotent.set(replayKey, { status, body: payload });
+    const hold = this.holds.findIndex((held) => held.request === `${method} ${url.pathname}`);
+    if (hold !== -1) {
+      const [held] = this.holds.splice(hold, 1);
+      const text = JSON.stringify(payload);
+      held.reached();
+      await held.released;
+      return sendText(status, text);
+    }
     send(status, payload);
   }
 

@@ -1,3 +1,7 @@
+import type { PlanId } from '../../modules/subscriptions/plan-catalogue.js';
+import type { SubscriptionStatus } from '../../modules/subscriptions/subscription-status.js';
+import type { UserRole } from '../auth/auth.decorators.js';
+
 /**
  * Domain events published by Auth, Users and Billing for the Activity module (and others) to
  * record. Publishers never write activity rows themselves.
@@ -29,10 +33,50 @@ export interface RequestMeta {
   userAgent: string | null;
 }
 
-export interface DomainEvent extends RequestMeta {
-  name: DomainEventName;
+/** Who moved a plan: an administrator's grant, or Stripe's state applied by Billing. */
+export type PlanChangeSource =
+  | { source: 'manual'; by: string }
+  | { source: 'stripe'; stripeSubscriptionId: string | null; status: SubscriptionStatus };
+
+export type PlanChangedMetadata = { from: PlanId; to: PlanId } & PlanChangeSource;
+
+/**
+ * Each event's metadata (undefined: the event carries none). The Activity module stores it
+ * as the activity row's metadata, so its shape is what the activity API shows.
+ */
+export interface DomainEventPayloads {
+  [DomainEvents.Registered]: undefined;
+  [DomainEvents.LoggedIn]: undefined;
+  [DomainEvents.LoginFailed]: { reason: 'invalid_credentials' };
+  [DomainEvents.LoggedOut]: undefined;
+  [DomainEvents.LoggedOutEverywhere]: undefined;
+  [DomainEvents.RefreshTokenReused]: { sessionId: string };
+  [DomainEvents.PasswordChanged]: undefined;
+  [DomainEvents.PasswordResetRequested]: undefined;
+  [DomainEvents.PasswordReset]: undefined;
+  [DomainEvents.RoleChanged]: { by: string; from: UserRole; to: UserRole };
+  [DomainEvents.ActiveChanged]: { by: string; isActive: boolean };
+  [DomainEvents.Erasing]: undefined;
+  [DomainEvents.Erased]: { erasedUserId: string };
+  [DomainEvents.PlanChanged]: PlanChangedMetadata;
+}
+
+/** The metadata argument of publishing an event: none, or the event's payload. */
+export type DomainEventMetadataArgs<N extends DomainEventName> =
+  DomainEventPayloads[N] extends undefined ? [] : [metadata: DomainEventPayloads[N]];
+
+interface DomainEventBase<N extends DomainEventName> extends RequestMeta {
+  name: N;
   /** Null when no account is known, e.g. a failed login for an unknown email. */
   userId: string | null;
   occurredAt: Date;
-  metadata?: Record<string, unknown>;
 }
+
+/**
+ * An event as its listeners receive it: `DomainEvent<typeof DomainEvents.PlanChanged>` has
+ * that event's metadata; `DomainEvent` alone is any event, as a recorder of all of them sees
+ * it, with the metadata as stored JSON.
+ */
+export type DomainEvent<N extends DomainEventName = DomainEventName> = [DomainEventName] extends [N]
+  ? DomainEventBase<DomainEventName> & { metadata?: Record<string, unknown> }
+  : { [K in N]: DomainEventBase<K> & { metadata: DomainEventPayloads[K] } }[N];

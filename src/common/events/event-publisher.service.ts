@@ -1,6 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import type { DomainEvent, DomainEventName, RequestMeta } from './domain-events.js';
+import type {
+  DomainEvent,
+  DomainEventMetadataArgs,
+  DomainEventName,
+  RequestMeta,
+} from './domain-events.js';
 
 @Injectable()
 export class EventPublisher {
@@ -9,21 +14,26 @@ export class EventPublisher {
   constructor(private readonly emitter: EventEmitter2) {}
 
   /** Fire and forget: a failing listener is logged and never fails the request. */
-  publish(
-    name: DomainEventName,
+  publish<N extends DomainEventName>(
+    name: N,
     userId: string | null,
     meta: RequestMeta,
-    metadata?: Record<string, unknown>,
+    ...[metadata]: DomainEventMetadataArgs<N>
   ): void {
-    const event: DomainEvent = { name, userId, ...meta, occurredAt: new Date(), metadata };
+    const event = { name, userId, ...meta, occurredAt: new Date(), metadata } as DomainEvent<N>;
     this.emitter.emitAsync(name, event).catch((error: Error) => {
       this.logger.error({ err: error, event: name }, 'Domain event listener failed');
     });
   }
 
   /** Waits for every listener; a failing listener fails the caller. */
-  async publishAndWait(name: DomainEventName, userId: string, meta: RequestMeta): Promise<void> {
-    const event: DomainEvent = { name, userId, ...meta, occurredAt: new Date() };
+  async publishAndWait<N extends DomainEventName>(
+    name: N,
+    userId: string,
+    meta: RequestMeta,
+    ...[metadata]: DomainEventMetadataArgs<N>
+  ): Promise<void> {
+    const event = { name, userId, ...meta, occurredAt: new Date(), metadata } as DomainEvent<N>;
     await this.emitter.emitAsync(name, event);
   }
 }

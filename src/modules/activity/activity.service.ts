@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { EventEmitter2 } from '@nestjs/event-emitter';
+import { OnEvent } from '@nestjs/event-emitter';
 import {
   DomainEvents,
   type DomainEvent,
@@ -11,25 +11,13 @@ import { ActivityRepository, type ActivityFilter } from './activity.repository.j
 import type { ActivityEventDto, ActivityItemDto, ActivityPageDto } from './dto/activity.dto.js';
 import type { UserActivity } from './user-activity.entity.js';
 
-/** Domain events that are not recorded: erasure leaves no trace of the erased user. */
-const NOT_RECORDED = new Set<string>([DomainEvents.Erasing, DomainEvents.Erased]);
-const RECORDED = new Set<string>(
-  Object.values(DomainEvents).filter((name) => !NOT_RECORDED.has(name)),
-);
-
 @Injectable()
 export class ActivityService {
   constructor(
     private readonly buffer: ActivityBuffer,
     private readonly activities: ActivityRepository,
     private readonly recentWrites: RecentWrites,
-    emitter: EventEmitter2,
-  ) {
-    // The server's own events (Auth, Users, Billing), with the caller's address and agent.
-    emitter.onAny((name: string | string[], event: DomainEvent) => {
-      if (typeof name === 'string' && RECORDED.has(name)) this.recordDomainEvent(event);
-    });
-  }
+  ) {}
 
   /**
    * The web app's events, answered once committed (group commit); 503 with Retry-After when
@@ -81,6 +69,22 @@ export class ActivityService {
     );
   }
 
+  /**
+   * The server's own events (Auth, Users, Billing), with the caller's address and agent. Every
+   * domain event but erasure's: it leaves no trace of the erased user.
+   */
+  @OnEvent(DomainEvents.Registered)
+  @OnEvent(DomainEvents.LoggedIn)
+  @OnEvent(DomainEvents.LoginFailed)
+  @OnEvent(DomainEvents.LoggedOut)
+  @OnEvent(DomainEvents.LoggedOutEverywhere)
+  @OnEvent(DomainEvents.RefreshTokenReused)
+  @OnEvent(DomainEvents.PasswordChanged)
+  @OnEvent(DomainEvents.PasswordResetRequested)
+  @OnEvent(DomainEvents.PasswordReset)
+  @OnEvent(DomainEvents.RoleChanged)
+  @OnEvent(DomainEvents.ActiveChanged)
+  @OnEvent(DomainEvents.PlanChanged)
   private recordDomainEvent(event: DomainEvent): void {
     this.buffer.enqueue([
       {

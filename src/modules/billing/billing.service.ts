@@ -11,14 +11,13 @@ import type Stripe from 'stripe';
 import { DomainEvents, type DomainEvent } from '../../common/events/domain-events.js';
 import { AppConfig } from '../../config/app-config.js';
 import { stripePriceId, type BillingInterval } from '../subscriptions/plan-catalogue.js';
-import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository.js';
+import { isLiveStatus } from '../subscriptions/subscription-status.js';
 import { SubscriptionsService } from '../subscriptions/subscriptions.service.js';
 import { UsersService } from '../users/users.service.js';
 import type { CheckoutSessionDto, PortalSessionDto } from './dto/billing.dto.js';
 import { callStripe, STRIPE } from './stripe.client.js';
+import { userForStripe } from './stripe-user.js';
 import { SubscriptionSyncService } from './subscription-sync.service.js';
-
-const LIVE = new Set(['active', 'trialing', 'past_due', 'unpaid', 'paused', 'incomplete']);
 
 @Injectable()
 export class BillingService {
@@ -26,8 +25,7 @@ export class BillingService {
 
   constructor(
     @Inject(STRIPE) private readonly stripe: Stripe | null,
-    private readonly subscriptions: SubscriptionsRepository,
-    private readonly subscriptionsService: SubscriptionsService,
+    private readonly subscriptions: SubscriptionsService,
     private readonly sync: SubscriptionSyncService,
     private readonly users: UsersService,
     private readonly config: AppConfig,
@@ -42,8 +40,8 @@ export class BillingService {
     const stripe = this.client();
     const price = stripePriceId(this.config, plan, interval);
     if (!price) throw new BadRequestException(`The ${plan} plan is not available per ${interval}`);
-    const row = await this.subscriptions.findByUserId(userId);
-    if (row?.stripeSubscriptionId && LIVE.has(row.status)) {
+    const account = await this.subscriptions.billingAccount(userId);
+    if (account?.stripeSubscriptionId && isLiveStatus(account.status)) {
       throw new ConflictException(
         'You already have a subscription: change it in the billing portal',
       );
@@ -67,8 +65,7 @@ export class BillingService {
 
   async portal(userId: string): Promise<PortalSessionDto> {
     const stripe = this.client();
-    const row = await this.subscriptions.findByUserId(userId);
-    const customer = row?.stripeCustomerId;
+    const customer = (await this.subscriptions.billingAccount(userId))?.stripeCustomerId;
     if (!customer) throw new BadRequestException('No billing account yet: subscribe first');
     const session = await callStripe(() =>
       stripe.billingPortal.sessions.create({
@@ -84,16 +81,16 @@ export class BillingService {
    * configured) before the user's rows go. A Stripe failure stops the erasure.
    */
   @OnEvent(DomainEvents.Erasing, { async: true, promisify: true })
-  async onErasing(event: DomainEvent): Promise<void> {
+  async onErasing(event: DomainEvent<typeof DomainEvents.Erasing>): Promise<void> {
     if (!event.userId || !this.stripe) return;
-    const row = await this.subscriptions.findByUserId(event.userId);
-    if (!row) return;
-    if (row.stripeSubscriptionId && LIVE.has(row.status)) {
-      const id = row.stripeSubscriptionId;
+    const account = await this.subscriptions.billingAccount(event.userId);
+    if (!account) return;
+    if (account.stripeSubscriptionId && isLiveStatus(account.status)) {
+      const id = account.stripeSubscriptionId;
       await this.ignoreMissing((stripe) => stripe.subscriptions.cancel(id));
     }
-    if (row.stripeCustomerId && this.config.stripe.deleteCustomerOnErasure) {
-      const id = row.stripeCustomerId;
+    if (account.stripeCustomerId && this.config.stripe.deleteCustomerOnErasure) {
+      const id = account.stripeCustomerId;
       await this.ignoreMissing((stripe) => stripe.customers.del(id));
     }
   }
@@ -107,17 +104,17 @@ export class BillingService {
     const users = new Map<string, string | null>();
     await callStripe(async () => {
       for await (const subscription of stripe.subscriptions.list({ status: 'all', limit: 100 })) {
-        const userId = await this.sync.userFor(subscription);
+        const userId = await userForStripe(this.subscriptions, subscription);
         if (userId && !users.has(userId)) users.set(userId, subscription.id);
       }
     });
-    for (const row of await this.subscriptions.listLinkedToStripe()) {
-      if (!users.has(row.userId)) users.set(row.userId, null);
+    for (const account of await this.subscriptions.listLinkedToStripe()) {
+      if (!users.has(account.userId)) users.set(account.userId, null);
     }
     const changes: { userId: string; from: string; to: string }[] = [];
     for (const [userId, subscriptionId] of users) {
       if (!(await this.users.findById(userId))) continue;
-      const before = await this.subscriptions.findByUserId(userId);
+      const before = await this.subscriptions.billingAccount(userId);
       const after = await this.sync.sync(userId, subscriptionId);
       const from = `${before?.plan}/${before?.status}`;
       const to = `${after.plan}/${after.status}`;
@@ -127,8 +124,8 @@ export class BillingService {
   }
 
   private async customerFor(userId: string): Promise<string> {
-    const row = await this.subscriptions.findByUserId(userId);
-    if (row?.stripeCustomerId) return row.stripeCustomerId;
+    const account = await this.subscriptions.billingAccount(userId);
+    if (account?.stripeCustomerId) return account.stripeCustomerId;
     const user = await this.users.findById(userId);
     // The idempotency key makes concurrent checkouts of one user create one customer.
     const customer = await callStripe(() =>
@@ -137,9 +134,7 @@ export class BillingService {
         { idempotencyKey: `customer-for-user-${userId}` },
       ),
     );
-    const stored = await this.subscriptions.claimCustomerId(userId, customer.id);
-    await this.subscriptionsService.forget(userId);
-    return stored;
+    return this.subscriptions.claimStripeCustomer(userId, customer.id);
   }
 
   private async ignoreMissing(request: (stripe: Stripe) => Promise<unknown>): Promise<void> {

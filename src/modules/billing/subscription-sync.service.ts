@@ -1,30 +1,19 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type Stripe from 'stripe';
 import type { EntityManager } from 'typeorm';
-import { isUuid } from '../../common/text/identifiers.js';
 import type { RequestMeta } from '../../common/events/domain-events.js';
 import { AppConfig } from '../../config/app-config.js';
-import { planForPrice } from '../subscriptions/plan-catalogue.js';
 import type {
-  PlanId,
-  Subscription,
-  SubscriptionStatus,
-} from '../subscriptions/subscription.entity.js';
-import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository.js';
+  BillingAccount,
+  StripeSubscriptionSnapshot,
+} from '../subscriptions/billing-account.js';
+import { planForPrice, type PlanId } from '../subscriptions/plan-catalogue.js';
+import type { SubscriptionStatus } from '../subscriptions/subscription-status.js';
 import { SubscriptionsService } from '../subscriptions/subscriptions.service.js';
 import { callStripe, STRIPE } from './stripe.client.js';
+import { stripeSnapshot } from './stripe-snapshot.js';
 
 const SYSTEM: RequestMeta = { ip: null, userAgent: 'stripe' };
-const KNOWN_STATUSES: SubscriptionStatus[] = [
-  'active',
-  'trialing',
-  'past_due',
-  'incomplete',
-  'incomplete_expired',
-  'unpaid',
-  'canceled',
-  'paused',
-];
 
 export interface SyncResult {
   userId: string;
@@ -35,9 +24,11 @@ export interface SyncResult {
 
 /**
  * Makes a user's subscription row equal to Stripe's current state. Whatever the event that
- * triggered it, the subscription is fetched again from Stripe under the row lock and the
- * whole row written, so any delivery order, duplicates and same-second events all end in
- * Stripe's latest state.
+ * triggered it, the customer's subscriptions are fetched again from Stripe, first and outside
+ * any transaction, and the resulting snapshot is written in one short transaction, so any
+ * delivery order, duplicates and same-second events all end in Stripe's latest state. Two
+ * syncs of one user may overlap (two webhook deliveries, two instances): the one that began
+ * later wins, see SubscriptionsService.applyBillingSnapshot.
  */
 @Injectable()
 export class SubscriptionSyncService {
@@ -46,68 +37,31 @@ export class SubscriptionSyncService {
   constructor(
     @Inject(STRIPE) private readonly stripe: Stripe | null,
     private readonly subscriptions: SubscriptionsService,
-    private readonly rows: SubscriptionsRepository,
     private readonly config: AppConfig,
   ) {}
 
   /**
-   * Syncs one user from one Stripe subscription (or from none: back to free). `claim` runs in
-   * the same transaction first and may refuse (a duplicate webhook event).
+   * Syncs one user, with a hint of the Stripe subscription the event was about. `claim` runs
+   * in the applying transaction first and may refuse (a duplicate webhook event).
    */
   async sync(
     userId: string,
-    stripeSubscriptionId: string | null,
+    hintId: string | null,
     claim?: (manager: EntityManager) => Promise<boolean>,
     meta: RequestMeta = SYSTEM,
   ): Promise<SyncResult> {
-    let result: Pick<SyncResult, 'plan' | 'status'> = { plan: 'free', status: 'active' };
-    const applied = await this.subscriptions.change(
-      userId,
-      meta,
-      async (manager, current) => {
-        const remote = await this.current(current, stripeSubscriptionId);
-        const fields = this.fieldsFrom(remote, current);
-        result = { plan: fields.plan, status: fields.status };
-        await this.rows.update(manager, userId, fields);
-        return {
-          source: 'stripe',
-          stripeSubscriptionId: remote?.id ?? null,
-          status: fields.status,
-        };
-      },
-      claim,
-    );
-    return { userId, applied, ...result };
+    const sync = await this.subscriptions.startBillingSync(userId);
+    const snapshot = await this.fetch(sync.account, hintId);
+    const outcome = await this.subscriptions.applyBillingSnapshot(sync, snapshot, meta, claim);
+    return { userId, applied: outcome.claimed, plan: outcome.plan, status: outcome.status };
   }
 
-  /** Whether a user (still) has a subscription row: erased users do not. */
-  async exists(userId: string | null | undefined): Promise<boolean> {
-    return isUuid(userId) && (await this.rows.findByUserId(userId)) !== null;
-  }
-
-  /** The user a Stripe subscription belongs to: its metadata, or its customer. */
-  async userFor(subscription: {
-    metadata?: Stripe.Metadata | null;
-    customer?: string | { id: string } | null;
-  }) {
-    const fromMetadata = subscription.metadata?.userId;
-    if (await this.exists(fromMetadata)) return fromMetadata;
-    const customer =
-      typeof subscription.customer === 'string' ? subscription.customer : subscription.customer?.id;
-    if (!customer) return undefined;
-    return (await this.rows.findByStripeCustomerId(customer))?.userId;
-  }
-
-  /**
-   * The subscription that defines the user's state now: of all the customer's subscriptions,
-   * the live one (active, trialing, past_due, unpaid, paused, incomplete, in that order),
-   * else the newest ended one. An old subscription's late event cannot undo a newer one.
-   */
-  private async current(
-    row: Subscription,
+  /** Stripe's state of the account: every subscription of its customer, and the hinted one. */
+  private async fetch(
+    account: BillingAccount,
     hintId: string | null,
-  ): Promise<Stripe.Subscription | null> {
-    const customer = row.stripeCustomerId;
+  ): Promise<StripeSubscriptionSnapshot> {
+    const customer = account.stripeCustomerId;
     const candidates: Stripe.Subscription[] = [];
     if (customer) {
       await callStripe(async () => {
@@ -120,60 +74,30 @@ export class SubscriptionSyncService {
         }
       });
     }
-    for (const id of [hintId, row.stripeSubscriptionId]) {
+    for (const id of [hintId, account.stripeSubscriptionId]) {
       if (id && !candidates.some((candidate) => candidate.id === id)) {
         const found = await this.retrieve(id);
         if (found) candidates.push(found);
       }
     }
-    const rank = (status: string) => {
-      const order = ['active', 'trialing', 'past_due', 'unpaid', 'paused', 'incomplete'];
-      const index = order.indexOf(status);
-      return index === -1 ? order.length : index;
-    };
-    candidates.sort((a, b) => rank(a.status) - rank(b.status) || b.created - a.created);
-    return candidates[0] ?? null;
+    const snapshot = stripeSnapshot(candidates, (price) => planForPrice(this.config, price));
+    if (snapshot.kind === 'subscription' && !planForPrice(this.config, snapshot.priceId)) {
+      this.logger.warn({
+        msg: 'Stripe price matches no plan',
+        priceId: snapshot.priceId,
+        subscription: snapshot.subscriptionId,
+      });
+    }
+    return snapshot;
   }
 
-  async retrieve(id: string): Promise<Stripe.Subscription | null> {
+  private async retrieve(id: string): Promise<Stripe.Subscription | null> {
     try {
       return await callStripe(() => this.client().subscriptions.retrieve(id));
     } catch (error) {
       if ((error as { statusCode?: number }).statusCode === 404) return null;
       throw error;
     }
-  }
-
-  private fieldsFrom(remote: Stripe.Subscription | null, current: Subscription) {
-    if (!remote) {
-      return {
-        plan: 'free' as PlanId,
-        status: (current.stripeSubscriptionId ? 'canceled' : 'active') as SubscriptionStatus,
-        stripePriceId: null,
-        currentPeriodStart: null,
-        currentPeriodEnd: null,
-        cancelAtPeriodEnd: false,
-      };
-    }
-    const item = remote.items.data[0];
-    const priceId = item?.price?.id ?? null;
-    const plan = planForPrice(this.config, priceId);
-    if (!plan)
-      this.logger.warn({ msg: 'Stripe price matches no plan', priceId, subscription: remote.id });
-    const status = KNOWN_STATUSES.includes(remote.status as SubscriptionStatus)
-      ? (remote.status as SubscriptionStatus)
-      : 'incomplete';
-    const customer = typeof remote.customer === 'string' ? remote.customer : remote.customer.id;
-    return {
-      plan: plan ?? ('free' as PlanId),
-      status,
-      stripeSubscriptionId: remote.id,
-      stripeCustomerId: customer,
-      stripePriceId: priceId,
-      currentPeriodStart: item ? new Date(item.current_period_start * 1000) : null,
-      currentPeriodEnd: item ? new Date(item.current_period_end * 1000) : null,
-      cancelAtPeriodEnd: remote.cancel_at_period_end,
-    };
   }
 
   private client(): Stripe {

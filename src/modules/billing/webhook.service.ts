@@ -8,8 +8,10 @@ import {
 } from '@nestjs/common';
 import type Stripe from 'stripe';
 import { AppConfig } from '../../config/app-config.js';
+import { SubscriptionsService } from '../subscriptions/subscriptions.service.js';
 import { StripeEventsRepository } from './stripe-events.repository.js';
 import { STRIPE } from './stripe.client.js';
+import { userForStripe, type StripeUserLookup } from './stripe-user.js';
 import { SubscriptionSyncService } from './subscription-sync.service.js';
 
 export type WebhookOutcome = 'applied' | 'duplicate' | 'recorded';
@@ -40,6 +42,7 @@ export class WebhookService {
     @Inject(STRIPE) private readonly stripe: Stripe | null,
     private readonly inbox: StripeEventsRepository,
     private readonly sync: SubscriptionSyncService,
+    private readonly users: SubscriptionsService,
     private readonly config: AppConfig,
   ) {}
 
@@ -58,7 +61,7 @@ export class WebhookService {
     }
     if (await this.inbox.seen(event.id)) return 'duplicate';
 
-    const target = await this.targetOf(event);
+    const target = await targetOf(event, this.users);
     const entry = {
       id: event.id,
       type: event.type,
@@ -89,41 +92,48 @@ export class WebhookService {
     });
     return result.applied ? 'applied' : 'duplicate';
   }
+}
 
-  /** The user and subscription an event is about, or undefined for events we only record. */
-  private async targetOf(
-    event: Stripe.Event,
-  ): Promise<{ userId: string; subscriptionId: string | null } | undefined> {
-    const object = event.data.object as unknown as Record<string, unknown>;
-    if (event.type === 'checkout.session.completed') {
-      const session = object as unknown as Stripe.Checkout.Session;
-      if (session.mode !== 'subscription') return undefined;
-      const subscriptionId =
-        typeof session.subscription === 'string'
-          ? session.subscription
-          : (session.subscription?.id ?? null);
-      const referenced = session.client_reference_id ?? session.metadata?.userId;
-      const userId = (await this.sync.exists(referenced))
-        ? referenced
-        : await this.sync.userFor({ customer: session.customer as string | null });
-      return userId ? { userId, subscriptionId } : undefined;
-    }
-    if (SUBSCRIPTION_EVENTS.has(event.type)) {
-      const subscription = object as unknown as Stripe.Subscription;
-      const userId = await this.sync.userFor(subscription);
-      return userId ? { userId, subscriptionId: subscription.id } : undefined;
-    }
-    if (event.type === 'invoice.paid' || event.type === 'invoice.payment_failed') {
-      const invoice = object as unknown as Stripe.Invoice;
-      const reference = invoice.parent?.subscription_details?.subscription;
-      const subscriptionId = typeof reference === 'string' ? reference : (reference?.id ?? null);
-      if (!subscriptionId) return undefined;
-      const userId = await this.sync.userFor({
-        metadata: invoice.parent?.subscription_details?.metadata ?? null,
-        customer: invoice.customer as string | null,
-      });
-      return userId ? { userId, subscriptionId } : undefined;
-    }
-    return undefined;
+export interface WebhookTarget {
+  userId: string;
+  /** The Stripe subscription the event names: a hint, as the sync reads all of them. */
+  subscriptionId: string | null;
+}
+
+/** The user and subscription an event is about, or undefined for events we only record. */
+export async function targetOf(
+  event: Stripe.Event,
+  users: StripeUserLookup,
+): Promise<WebhookTarget | undefined> {
+  const object = event.data.object as unknown as Record<string, unknown>;
+  if (event.type === 'checkout.session.completed') {
+    const session = object as unknown as Stripe.Checkout.Session;
+    if (session.mode !== 'subscription') return undefined;
+    const subscriptionId =
+      typeof session.subscription === 'string'
+        ? session.subscription
+        : (session.subscription?.id ?? null);
+    const referenced = session.client_reference_id ?? session.metadata?.userId;
+    const userId = (await users.exists(referenced))
+      ? referenced
+      : await userForStripe(users, { customer: session.customer as string | null });
+    return userId ? { userId, subscriptionId } : undefined;
   }
+  if (SUBSCRIPTION_EVENTS.has(event.type)) {
+    const subscription = object as unknown as Stripe.Subscription;
+    const userId = await userForStripe(users, subscription);
+    return userId ? { userId, subscriptionId: subscription.id } : undefined;
+  }
+  if (event.type === 'invoice.paid' || event.type === 'invoice.payment_failed') {
+    const invoice = object as unknown as Stripe.Invoice;
+    const reference = invoice.parent?.subscription_details?.subscription;
+    const subscriptionId = typeof reference === 'string' ? reference : (reference?.id ?? null);
+    if (!subscriptionId) return undefined;
+    const userId = await userForStripe(users, {
+      metadata: invoice.parent?.subscription_details?.metadata ?? null,
+      customer: invoice.customer as string | null,
+    });
+    return userId ? { userId, subscriptionId } : undefined;
+  }
+  return undefined;
 }

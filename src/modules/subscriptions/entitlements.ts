@@ -1,5 +1,5 @@
-import { PLANS, type PlanFeatures, type PlanLimits } from './plan-catalogue.js';
-import type { PlanId, SubscriptionStatus } from './subscription.entity.js';
+import { PLANS, type PlanFeatures, type PlanId, type PlanLimits } from './plan-catalogue.js';
+import type { SubscriptionStatus } from './subscription-status.js';
 
 export interface SubscriptionState {
   plan: PlanId;

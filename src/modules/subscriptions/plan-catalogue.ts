@@ -1,6 +1,5 @@
 import type { AppConfig } from '../../config/app-config.js';
 
-/** The plans there are; what each grants is in PLANS. */
 export type PlanId = 'free' | 'pro' | 'business';
 
 export type BillingInterval = 'month' | 'year';

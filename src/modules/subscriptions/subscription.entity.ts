@@ -5,21 +5,10 @@ import {
   PrimaryGeneratedColumn,
   UpdateDateColumn,
 } from 'typeorm';
-
 import type { PlanId } from './plan-catalogue.js';
+import type { SubscriptionStatus } from './subscription-status.js';
 
-export type { PlanId };
-
-/** Stripe's subscription statuses; a free plan without Stripe is 'active'. */
-export type SubscriptionStatus =
-  | 'active'
-  | 'trialing'
-  | 'past_due'
-  | 'incomplete'
-  | 'incomplete_expired'
-  | 'unpaid'
-  | 'canceled'
-  | 'paused';
+export type { PlanId, SubscriptionStatus };
 
 @Entity({ name: 'subscriptions' })
 export class Subscription {
@@ -65,6 +54,18 @@ export class Subscription {
 
   @Column({ name: 'cancel_at_period_end', type: 'boolean', default: false })
   cancelAtPeriodEnd!: boolean;
+
+  /** The ticket of the Stripe sync whose state the row holds (see StripeSyncOrder migration). */
+  @Column({
+    name: 'stripe_synced_seq',
+    type: 'bigint',
+    nullable: true,
+    transformer: {
+      to: (value: number | null) => value,
+      from: (value: string | null) => (value === null ? null : Number(value)),
+    },
+  })
+  stripeSyncedSeq!: number | null;
 
   @Column({ type: 'jsonb', default: () => "'{}'::jsonb" })
   features!: Record<string, unknown>;

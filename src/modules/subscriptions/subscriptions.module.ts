@@ -21,6 +21,6 @@ import { UsageService } from './usage.service.js';
     UsageService,
     RequiresFeatureGuard,
   ],
-  exports: [PlansService, SubscriptionsService, SubscriptionsRepository, RequiresFeatureGuard],
+  exports: [PlansService, SubscriptionsService, RequiresFeatureGuard],
 })
 export class SubscriptionsModule {}

@@ -71,6 +71,14 @@ export class SubscriptionsRepository {
     await manager.getRepository(Subscription).update({ userId }, fields);
   }
 
+  /** The next number in the order of Stripe syncs (across instances: one sequence). */
+  async nextStripeSyncTicket(): Promise<number> {
+    const [row] = (await this.subscriptions.query(
+      `SELECT nextval('subscriptions_stripe_sync_seq') AS ticket`,
+    )) as { ticket: string }[];
+    return Number(row.ticket);
+  }
+
   /** Stores the Stripe customer unless one is already stored; returns the one that is. */
   async claimCustomerId(userId: string, customerId: string): Promise<string> {
     await this.subscriptions.update(

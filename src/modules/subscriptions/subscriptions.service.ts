@@ -3,11 +3,22 @@ import { BadRequestException, Inject, Injectable, NotFoundException } from '@nes
 import type { Cache } from 'cache-manager';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { DomainEvents, type RequestMeta } from '../../common/events/domain-events.js';
+import {
+  DomainEvents,
+  type PlanChangeSource,
+  type RequestMeta,
+} from '../../common/events/domain-events.js';
 import { EventPublisher } from '../../common/events/event-publisher.service.js';
 import { evictNowAndLater } from '../../common/cache/now-and-later.js';
+import { isUuid } from '../../common/text/identifiers.js';
 import { Clock } from '../../common/time/clock.js';
 import { AppConfig } from '../../config/app-config.js';
+import type {
+  BillingAccount,
+  BillingSync,
+  BillingSyncOutcome,
+  StripeSubscriptionSnapshot,
+} from './billing-account.js';
 import { SubscriptionSummaryDto, type SubscriptionDto } from './dto/subscription.dto.js';
 import {
   entitlementsOf,
@@ -116,39 +127,124 @@ export class SubscriptionsService {
     return this.me(userId);
   }
 
+  /** The user's subscription as Billing sees it, or null when the user is gone. */
+  async billingAccount(userId: string): Promise<BillingAccount | null> {
+    const row = await this.subscriptions.findByUserId(userId);
+    return row && accountOf(row);
+  }
+
+  /** Whether a user (still) has a subscription row: erased users do not. */
+  async exists(userId: string | null | undefined): Promise<boolean> {
+    return isUuid(userId) && (await this.subscriptions.findByUserId(userId)) !== null;
+  }
+
+  async userIdForStripeCustomer(customerId: string): Promise<string | undefined> {
+    return (await this.subscriptions.findByStripeCustomerId(customerId))?.userId;
+  }
+
+  /** Stores the Stripe customer unless one is already stored; returns the one that is. */
+  async claimStripeCustomer(userId: string, customerId: string): Promise<string> {
+    const stored = await this.subscriptions.claimCustomerId(userId, customerId);
+    await this.forget(userId);
+    return stored;
+  }
+
+  /** Every account that Stripe knows about, for reconciliation. */
+  async listLinkedToStripe(): Promise<BillingAccount[]> {
+    return (await this.subscriptions.listLinkedToStripe()).map(accountOf);
+  }
+
+  /**
+   * Begins a sync with Stripe, before Stripe is asked anything: the account, and a ticket from
+   * one PostgreSQL sequence shared by every instance. See applyBillingSnapshot for its use.
+   */
+  async startBillingSync(userId: string): Promise<BillingSync> {
+    const ticket = await this.subscriptions.nextStripeSyncTicket();
+    const account = await this.billingAccount(userId);
+    if (!account) throw new NotFoundException('Subscription not found');
+    return { account, ticket };
+  }
+
+  /**
+   * Writes Stripe's state, fetched since `sync` began, in one short transaction under the row
+   * lock; no call to Stripe happens while the lock is held. Syncs of one user are ordered by
+   * their tickets: a sync that began earlier may have read Stripe before a later one did, so
+   * when the row already holds the state of a later ticket this one writes nothing (that
+   * state is at least as new). Stripe sends an event after every change, and its sync begins
+   * after the change, so the row always ends in Stripe's latest state. `claim` runs first in
+   * the same transaction (the webhook inbox); when it refuses nothing is written.
+   */
+  async applyBillingSnapshot(
+    sync: BillingSync,
+    snapshot: StripeSubscriptionSnapshot,
+    meta: RequestMeta,
+    claim?: (manager: EntityManager) => Promise<boolean>,
+  ): Promise<BillingSyncOutcome> {
+    const { userId } = sync.account;
+    let superseded = false;
+    const updated = await this.change(
+      userId,
+      meta,
+      async (manager, current) => {
+        if (current.stripeSyncedSeq !== null && current.stripeSyncedSeq >= sync.ticket) {
+          superseded = true;
+          return {
+            source: 'stripe',
+            stripeSubscriptionId: current.stripeSubscriptionId,
+            status: current.status,
+          };
+        }
+        const fields = stripeFieldsOf(snapshot, current);
+        await this.subscriptions.update(manager, userId, {
+          ...fields,
+          stripeSyncedSeq: sync.ticket,
+        });
+        return {
+          source: 'stripe',
+          stripeSubscriptionId: snapshot.kind === 'subscription' ? snapshot.subscriptionId : null,
+          status: fields.status,
+        };
+      },
+      claim,
+    );
+    const row = updated ?? (await this.subscriptions.findByUserId(userId));
+    if (!row) throw new NotFoundException('Subscription not found');
+    return { claimed: updated !== undefined, superseded, plan: row.plan, status: row.status };
+  }
+
   /**
    * Applies a change under the row lock, stores the entitlements it results in, drops the
    * caches and publishes a plan change when the effective plan moved. `claim` runs first in
-   * the same transaction (Billing records the webhook event there); when it returns false
-   * nothing is applied. Returns whether the change was applied.
+   * the same transaction; when it returns false nothing is applied. Returns the row as
+   * changed, or undefined when nothing was applied.
    */
-  async change(
+  private async change(
     userId: string,
     meta: RequestMeta,
-    apply: (manager: EntityManager, current: Subscription) => Promise<Record<string, unknown>>,
+    apply: (manager: EntityManager, current: Subscription) => Promise<PlanChangeSource>,
     claim?: (manager: EntityManager) => Promise<boolean>,
-  ): Promise<boolean> {
+  ): Promise<Subscription | undefined> {
     const outcome = await this.dataSource.transaction(async (manager) => {
       const current = await this.subscriptions.lockByUserId(manager, userId);
       if (!current) throw new NotFoundException('Subscription not found');
       if (claim && !(await claim(manager))) return undefined;
       const previous = this.entitle(stateOf(current));
-      const info = await apply(manager, current);
+      const source = await apply(manager, current);
       const updated = (await this.subscriptions.findByUserId(userId, manager))!;
       const next = this.entitle(stateOf(updated));
       await this.subscriptions.update(manager, userId, { features: { ...next } });
-      return { before: previous, after: next, details: info };
+      return { before: previous, after: next, source, updated };
     });
-    if (!outcome) return false;
+    if (!outcome) return undefined;
     await this.forget(userId);
     if (outcome.before.plan !== outcome.after.plan) {
       this.events.publish(DomainEvents.PlanChanged, userId, meta, {
         from: outcome.before.plan,
         to: outcome.after.plan,
-        ...outcome.details,
+        ...outcome.source,
       });
     }
-    return true;
+    return outcome.updated;
   }
 
   /** Drops the cached row after a change, against a read that began before it (nowAndLater). */
@@ -176,6 +272,43 @@ export class SubscriptionsService {
   private key(userId: string): string {
     return `subscription:${userId}`;
   }
+}
+
+function accountOf(row: Subscription): BillingAccount {
+  return {
+    userId: row.userId,
+    plan: row.plan,
+    status: row.status,
+    stripeCustomerId: row.stripeCustomerId,
+    stripeSubscriptionId: row.stripeSubscriptionId,
+  };
+}
+
+/**
+ * The row's Stripe columns for a snapshot. Without a subscription the user is back on free:
+ * 'canceled' when they had one, 'active' (the free default) when they never had.
+ */
+function stripeFieldsOf(snapshot: StripeSubscriptionSnapshot, current: Subscription) {
+  if (snapshot.kind === 'none') {
+    return {
+      plan: 'free' as PlanId,
+      status: current.stripeSubscriptionId ? ('canceled' as const) : ('active' as const),
+      stripePriceId: null,
+      currentPeriodStart: null,
+      currentPeriodEnd: null,
+      cancelAtPeriodEnd: false,
+    };
+  }
+  return {
+    plan: snapshot.plan,
+    status: snapshot.status,
+    stripeSubscriptionId: snapshot.subscriptionId,
+    stripeCustomerId: snapshot.customerId,
+    stripePriceId: snapshot.priceId,
+    currentPeriodStart: snapshot.currentPeriodStart,
+    currentPeriodEnd: snapshot.currentPeriodEnd,
+    cancelAtPeriodEnd: snapshot.cancelAtPeriodEnd,
+  };
 }
 
 function stateOf(row: Subscription): CachedSubscription {

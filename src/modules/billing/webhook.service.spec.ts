@@ -1,0 +1,188 @@
+import { describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import type Stripe from 'stripe';
+import type { StripeUserLookup } from './stripe-user.js';
+import { targetOf, WebhookService } from './webhook.service.js';
+
+/** The subscriptions module's lookups over an in-memory list of users and their customers. */
+class FakeLookup implements StripeUserLookup {
+  readonly customers = new Map<string, string>();
+  readonly users = new Set<string>();
+
+  user(customer?: string): string {
+    const id = randomUUID();
+    this.users.add(id);
+    if (customer) this.customers.set(customer, id);
+    return id;
+  }
+
+  async exists(userId: string | null | undefined): Promise<boolean> {
+    return !!userId && this.users.has(userId);
+  }
+
+  async userIdForStripeCustomer(customerId: string): Promise<string | undefined> {
+    return this.customers.get(customerId);
+  }
+}
+
+/** A Stripe event as delivered: only what target choice reads. */
+function event(type: string, object: Record<string, unknown>): Stripe.Event {
+  return { id: 'evt_1', object: 'event', type, data: { object } } as unknown as Stripe.Event;
+}
+
+const checkout = (fields: Record<string, unknown>) =>
+  event('checkout.session.completed', {
+    object: 'checkout.session',
+    mode: 'subscription',
+    subscription: 'sub_new',
+    metadata: {},
+    ...fields,
+  });
+
+const invoice = (type: string, fields: Record<string, unknown>, details: unknown) =>
+  event(type, { object: 'invoice', ...fields, parent: { subscription_details: details } });
+
+describe(`${WebhookService.name} target choice`, () => {
+  describe('checkout.session.completed', () => {
+    it('targets the user in client_reference_id when they exist', async () => {
+      const lookup = new FakeLookup();
+      const user = lookup.user();
+      // The customer belongs to someone else: the reference wins.
+      lookup.user('cus_other');
+      expect(
+        await targetOf(checkout({ client_reference_id: user, customer: 'cus_other' }), lookup),
+      ).toEqual({ userId: user, subscriptionId: 'sub_new' });
+    });
+
+    it('falls back to the metadata user when there is no client_reference_id', async () => {
+      const lookup = new FakeLookup();
+      const user = lookup.user();
+      expect(await targetOf(checkout({ metadata: { userId: user } }), lookup)).toEqual({
+        userId: user,
+        subscriptionId: 'sub_new',
+      });
+    });
+
+    it.each([
+      ['an unknown user', () => randomUUID()],
+      ['something that is not a user id', () => 'not-a-uuid'],
+    ])('looks the customer up when client_reference_id is %s', async (_case, reference) => {
+      const lookup = new FakeLookup();
+      const owner = lookup.user('cus_1');
+      expect(
+        await targetOf(
+          checkout({
+            client_reference_id: reference(),
+            customer: 'cus_1',
+            subscription: { id: 'sub_expanded' },
+          }),
+          lookup,
+        ),
+      ).toEqual({ userId: owner, subscriptionId: 'sub_expanded' });
+    });
+
+    it('targets nobody for an unknown user and customer, or a one-off payment', async () => {
+      const lookup = new FakeLookup();
+      const user = lookup.user('cus_1');
+      expect(
+        await targetOf(checkout({ client_reference_id: randomUUID(), customer: 'cus_x' }), lookup),
+      ).toBeUndefined();
+      expect(
+        await targetOf(checkout({ client_reference_id: user, mode: 'payment' }), lookup),
+      ).toBeUndefined();
+    });
+  });
+
+  describe('subscription events', () => {
+    it.each([
+      'customer.subscription.created',
+      'customer.subscription.updated',
+      'customer.subscription.deleted',
+      'customer.subscription.paused',
+      'customer.subscription.resumed',
+      'customer.subscription.trial_will_end',
+    ])('%s targets the metadata user first', async (type) => {
+      const lookup = new FakeLookup();
+      const named = lookup.user();
+      lookup.user('cus_1');
+      expect(
+        await targetOf(
+          event(type, { id: 'sub_1', metadata: { userId: named }, customer: 'cus_1' }),
+          lookup,
+        ),
+      ).toEqual({ userId: named, subscriptionId: 'sub_1' });
+    });
+
+    it("targets the customer's user when the metadata user is gone or absent", async () => {
+      const lookup = new FakeLookup();
+      const owner = lookup.user('cus_1');
+      const type = 'customer.subscription.updated';
+      expect(
+        await targetOf(
+          event(type, { id: 'sub_1', metadata: { userId: randomUUID() }, customer: 'cus_1' }),
+          lookup,
+        ),
+      ).toEqual({ userId: owner, subscriptionId: 'sub_1' });
+      expect(
+        await targetOf(
+          event(type, { id: 'sub_2', metadata: {}, customer: { id: 'cus_1' } }),
+          lookup,
+        ),
+      ).toEqual({ userId: owner, subscriptionId: 'sub_2' });
+      expect(
+        await targetOf(event(type, { id: 'sub_3', metadata: {}, customer: 'cus_x' }), lookup),
+      ).toBeUndefined();
+    });
+  });
+
+  describe('invoice events', () => {
+    it.each(['invoice.paid', 'invoice.payment_failed'])(
+      '%s targets the subscription under parent.subscription_details',
+      async (type) => {
+        const lookup = new FakeLookup();
+        const owner = lookup.user('cus_1');
+        const named = lookup.user();
+        expect(
+          await targetOf(
+            invoice(type, { customer: 'cus_1' }, { subscription: 'sub_1', metadata: null }),
+            lookup,
+          ),
+        ).toEqual({ userId: owner, subscriptionId: 'sub_1' });
+        expect(
+          await targetOf(
+            invoice(
+              type,
+              { customer: 'cus_1' },
+              { subscription: { id: 'sub_2' }, metadata: { userId: named } },
+            ),
+            lookup,
+          ),
+        ).toEqual({ userId: named, subscriptionId: 'sub_2' });
+      },
+    );
+
+    it('targets nobody for an invoice without a subscription', async () => {
+      const lookup = new FakeLookup();
+      lookup.user('cus_1');
+      expect(
+        await targetOf(invoice('invoice.paid', { customer: 'cus_1' }, null), lookup),
+      ).toBeUndefined();
+    });
+  });
+
+  it.each([
+    'customer.created',
+    'invoice.created',
+    'charge.refunded',
+    'radar.early_fraud_warning.created',
+  ])('targets nobody for %s (recorded only)', async (type) => {
+    const lookup = new FakeLookup();
+    const user = lookup.user('cus_1');
+    expect(
+      await targetOf(
+        event(type, { id: 'x_1', customer: 'cus_1', metadata: { userId: user } }),
+        lookup,
+      ),
+    ).toBeUndefined();
+  });
+});
