@@ -14,7 +14,7 @@ import { TcpProxy } from '../support/tcp-proxy.js';
 import { createTestDatabase } from '../support/test-database.js';
 import { json, startTestApp, type TestApp } from '../support/test-app.js';
 
-describe('activity', () => {
+describe('activity API: recording, validation and reading', () => {
   let api: TestApp;
   let user: RegisteredUser;
 
@@ -344,7 +344,7 @@ describe('activity', () => {
   });
 });
 
-describe('activity buffer', () => {
+describe('activity buffer in the app: database outage and shutdown', () => {
   const serverRow = (action: string) => activityRow({ action, source: 'server' });
 
   it('answers 503 while the database is unreachable, writes nothing for it, keeps the server events and writes them when it returns', async () => {

@@ -20,7 +20,7 @@ async function waitForStatus(api: TestApp, path: string, status: number): Promis
   );
 }
 
-describe('PostgreSQL unreachable', () => {
+describe('app with PostgreSQL unreachable', () => {
   let database: TestDatabase;
   let proxy: TcpProxy;
   let api: TestApp;
@@ -70,7 +70,7 @@ describe('PostgreSQL unreachable', () => {
   });
 });
 
-describe('Redis unreachable', () => {
+describe('app with Redis unreachable', () => {
   let proxy: TcpProxy;
   let api: TestApp;
 

@@ -99,7 +99,7 @@ describe('shared state in Redis', () => {
   });
 });
 
-describe('Redis outage', () => {
+describe('Redis-backed state through a Redis outage', () => {
   const prefix = `is-test:${process.env.TEST_RUN_ID}:${randomBytes(4).toString('hex')}`;
   let proxy: TcpProxy;
   let node: Instance;
@@ -155,7 +155,7 @@ describe('Redis outage', () => {
   });
 });
 
-describe('idle Redis connection', () => {
+describe('Redis connection while idle', () => {
   const prefix = `is-test:${process.env.TEST_RUN_ID}:${randomBytes(4).toString('hex')}`;
 
   // Issue 11, item 8: socketTimeout is node-redis's idle timeout, so an idle connection was

@@ -62,7 +62,7 @@ async function moreAnswers(load: Load, more: number, what: string): Promise<void
  * PostgreSQL and a Redis of this suite's own, which it stops and starts, behind a load balancer
  * that health-checks /health/ready as a platform's does.
  */
-describe('API processes: shared state, faults and shutdown', () => {
+describe('two built API processes: shared state, faults and shutdown', () => {
   const stripe = new StripeStandIn(STRIPE_TEST_ENV.STRIPE_SECRET_KEY);
   const redis = new RedisProcess();
   let cluster: PostgresCluster;
