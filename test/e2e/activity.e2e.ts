@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ActivityBuffer } from '../../src/modules/activity/activity-buffer.service.js';
 import {
   bearer,
@@ -10,20 +9,12 @@ import {
   type RegisteredUser,
 } from '../factories/users.factory.js';
 import { activityRow } from '../factories/activity.factory.js';
+import { eventually } from '../support/eventually.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import { createTestDatabase } from '../support/test-database.js';
 import { json, startTestApp, type TestApp } from '../support/test-app.js';
 
-async function until(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await sleep(25);
-  }
-  throw new Error('condition not met in time');
-}
-
-describe('activity', () => {
+describe('activity API: recording, validation and reading', () => {
   let api: TestApp;
   let user: RegisteredUser;
 
@@ -141,7 +132,10 @@ describe('activity', () => {
         json({ email: target.email, password: 'wrong-password-x' }, { 'x-forwarded-for': address }),
       );
       expect(failed.status).toBe(401);
-      await until(async () => (await count(target.id, 'auth.login_failed')) === 1);
+      await eventually(
+        'the failed login to be recorded',
+        async () => (await count(target.id, 'auth.login_failed')) === 1,
+      );
       const [row] = await api.query<{ ip: string | null }>(
         `SELECT ip_address AS ip FROM user_activities WHERE user_id = $1 AND action = 'auth.login_failed'`,
         [target.id],
@@ -207,6 +201,8 @@ describe('activity', () => {
     // Anything accepted would be written before its answer: an event sent after is written
     // after it, so once that one is there, nothing of the refused batch can still come.
     expect((await post('/api/v1/activity', { action: 'b' }, fresh.accessToken)).status).toBe(202);
+    // And whatever might still wait in the buffer is written now, before the count.
+    await api.app.get(ActivityBuffer).flush();
     expect(await count(fresh.id, 'a')).toBe(0);
   });
 
@@ -226,7 +222,7 @@ describe('activity', () => {
       'user-agent': 'browser/1',
       'x-forwarded-for': '10.1.1.3',
     });
-    await until(async () => (await count(fresh.id)) >= 3);
+    await eventually('three server events', async () => (await count(fresh.id)) >= 3);
     const rows = await api.query<{ action: string; ip: string; user_agent: string }>(
       `SELECT action, source, host(ip_address) AS ip, user_agent FROM user_activities WHERE user_id = $1 ORDER BY created_at`,
       [fresh.id],
@@ -311,7 +307,10 @@ describe('activity', () => {
       ),
     ).toBe(true);
     // Issue 10, item 4: the source is shown to admins and in the user's export.
-    await until(async () => (await count(target.id, 'auth.registered')) === 1);
+    await eventually(
+      'the registration to be recorded',
+      async () => (await count(target.id, 'auth.registered')) === 1,
+    );
     const registered = (await (
       await api.fetch(
         `/api/v1/admin/activity?userId=${target.id}&action=auth.registered`,
@@ -345,7 +344,7 @@ describe('activity', () => {
   });
 });
 
-describe('activity buffer', () => {
+describe('activity buffer in the app: database outage and shutdown', () => {
   const serverRow = (action: string) => activityRow({ action, source: 'server' });
 
   it('answers 503 while the database is unreachable, writes nothing for it, keeps the server events and writes them when it returns', async () => {
@@ -366,7 +365,7 @@ describe('activity buffer', () => {
       const buffer = api.app.get(ActivityBuffer);
       // The caller's access state is cached by this request, so requests pass while the database is away.
       expect((await api.fetch('/api/v1/users/me', bearer(user.accessToken))).status).toBe(200);
-      await until(async () => buffer.depth === 0);
+      await eventually('an empty activity buffer', () => buffer.depth === 0);
       await proxy.stop();
       const send = (n: number) =>
         api.fetch(
@@ -391,7 +390,9 @@ describe('activity buffer', () => {
       expect(metrics).toMatch(/^activity_server_events_dropped 10$/m);
 
       await proxy.start();
-      await until(async () => buffer.depth === 0, 15_000);
+      await eventually('the buffer to write its kept events', () => buffer.depth === 0, {
+        timeoutMs: 15_000,
+      });
       const rows = await api.query<{ action: string; n: number }>(
         `SELECT action, count(*)::int AS n FROM user_activities
           WHERE action IN ('outage.event', 'system.outage_probe') GROUP BY action`,

@@ -9,6 +9,7 @@ import {
   strongPassword,
   uniqueEmail,
 } from '../factories/users.factory.js';
+import { eventually } from '../support/eventually.js';
 import { resetTokenFrom, TestSmtpServer } from '../support/smtp.js';
 import { json, LogCapture, startTestApp, type TestApp } from '../support/test-app.js';
 
@@ -113,7 +114,8 @@ describe('password reset without SMTP', () => {
       expect(
         (await api.fetch('/api/v1/auth/password/forgot', json({ email: user.email }))).status,
       ).toBe(202);
-      await sleep(50);
+      // The mail is prepared after the answer.
+      await eventually('the reset mail in the log', () => /reset-password\?token=/.test(logs.text));
       expect(logs.text).toMatch(/reset-password\?token=/);
     } finally {
       await api.close();

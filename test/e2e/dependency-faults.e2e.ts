@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { bearer, registerUser } from '../factories/users.factory.js';
+import { eventually } from '../support/eventually.js';
 import { ProbeModule } from '../support/probe.module.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
@@ -12,21 +12,15 @@ async function timed<T>(work: Promise<T>): Promise<{ value: T; ms: number }> {
   return { value, ms: performance.now() - started };
 }
 
-async function waitForStatus(
-  api: TestApp,
-  path: string,
-  status: number,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if ((await api.fetch(path)).status === status) return;
-    await sleep(100);
-  }
-  throw new Error(`${path} did not answer ${status} within ${timeoutMs} ms`);
+async function waitForStatus(api: TestApp, path: string, status: number): Promise<void> {
+  await eventually(
+    `${path} to answer ${status}`,
+    async () => (await api.fetch(path)).status === status,
+    { timeoutMs: 10_000, intervalMs: 100 },
+  );
 }
 
-describe('PostgreSQL unreachable', () => {
+describe('app with PostgreSQL unreachable', () => {
   let database: TestDatabase;
   let proxy: TcpProxy;
   let api: TestApp;
@@ -76,7 +70,7 @@ describe('PostgreSQL unreachable', () => {
   });
 });
 
-describe('Redis unreachable', () => {
+describe('app with Redis unreachable', () => {
   let proxy: TcpProxy;
   let api: TestApp;
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
-describe('health', () => {
+describe('health endpoints', () => {
   let api: TestApp;
   beforeAll(async () => {
     api = await startTestApp();

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../../src/config/app-config.js';
 import { runPendingMigrations } from '../../src/database/migrate.js';
 import {
@@ -8,6 +7,7 @@ import {
   registerUser,
   type RegisteredUser,
 } from '../factories/users.factory.js';
+import { eventually } from '../support/eventually.js';
 import { startPostgresCluster, type PostgresCluster } from '../support/postgres-cluster.js';
 import { freePort } from '../support/server-process.js';
 import { json, startTestApp, testEnv, type TestApp } from '../support/test-app.js';
@@ -43,14 +43,12 @@ describe('read replicas', () => {
     return ((await response.json()) as Readiness).details.replicas?.['replica-1'];
   };
 
-  const waitForState = async (api: TestApp, state: string) => {
-    const deadline = Date.now() + 15_000;
-    while (Date.now() < deadline) {
-      if ((await replicaState(api))?.state === state) return;
-      await sleep(50);
-    }
-    throw new Error(`the replica was not reported ${state} within 15 s`);
-  };
+  const waitForState = (api: TestApp, state: string) =>
+    eventually(
+      `the replica to be reported ${state}`,
+      async () => (await replicaState(api))?.state === state,
+      { timeoutMs: 15_000, intervalMs: 50 },
+    );
 
   const usersTotal = async (api: TestApp) => {
     const response = await api.fetch('/api/v1/admin/analytics/overview', bearer(admin.accessToken));
@@ -138,7 +136,9 @@ describe('read replicas', () => {
             [user.id],
           )
         ).length;
-      while ((await stored()) === 0) await sleep(20);
+      await eventually('the event on the primary', async () => (await stored()) > 0, {
+        intervalMs: 20,
+      });
 
       const actions = async (path: string, token: string) => {
         const response = await patient.fetch(path, bearer(token));

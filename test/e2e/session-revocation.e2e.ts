@@ -4,15 +4,8 @@ import type { Cache } from 'cache-manager';
 import { randomBytes } from 'node:crypto';
 import { AccessStateService } from '../../src/modules/auth/access-state.service.js';
 import { bearer, login, registerUser } from '../factories/users.factory.js';
+import { eventually } from '../support/eventually.js';
 import { json, startTestApp, TEST_REDIS_URL, type TestApp } from '../support/test-app.js';
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 // Issue 10, item 5: logout ends that login's access token at once, on every instance, while
 // the user's other logins keep working.
@@ -86,7 +79,10 @@ describe.each([
     // A request on another instance that read the state before the logout committed.
     await cache.set(key, before, 60_000);
 
-    await waitFor(async () => (await get(b, '/api/v1/users/me', user.accessToken)).status === 401);
+    await eventually(
+      'the other instance to refuse the access token',
+      async () => (await get(b, '/api/v1/users/me', user.accessToken)).status === 401,
+    );
   });
 
   it('ends the access tokens of a session whose replayed refresh token revoked it', async () => {

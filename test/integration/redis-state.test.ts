@@ -10,6 +10,7 @@ import { loadConfig } from '../../src/config/app-config.js';
 import { ConfigModule } from '../../src/config/config.module.js';
 import { RedisModule } from '../../src/redis/redis.module.js';
 import { RedisService } from '../../src/redis/redis.service.js';
+import { eventually } from '../support/eventually.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import { TEST_REDIS_URL } from '../support/test-app.js';
 
@@ -98,7 +99,7 @@ describe('shared state in Redis', () => {
   });
 });
 
-describe('Redis outage', () => {
+describe('Redis-backed state through a Redis outage', () => {
   const prefix = `is-test:${process.env.TEST_RUN_ID}:${randomBytes(4).toString('hex')}`;
   let proxy: TcpProxy;
   let node: Instance;
@@ -143,9 +144,10 @@ describe('Redis outage', () => {
     expect(node.storage.mode).toBe('memory-fallback');
 
     await proxy.start();
-    const deadline = Date.now() + 10_000;
-    while (!node.redis.isReady && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 100));
+    await eventually('the client to reconnect to Redis', () => node.redis.isReady, {
+      timeoutMs: 10_000,
+      intervalMs: 100,
+    });
     expect(node.redis.isReady).toBe(true);
     await node.storage.increment('client', 60_000, 5, 60_000, 'default');
     expect(node.storage.mode).toBe('redis');
@@ -153,7 +155,7 @@ describe('Redis outage', () => {
   });
 });
 
-describe('idle Redis connection', () => {
+describe('Redis connection while idle', () => {
   const prefix = `is-test:${process.env.TEST_RUN_ID}:${randomBytes(4).toString('hex')}`;
 
   // Issue 11, item 8: socketTimeout is node-redis's idle timeout, so an idle connection was
@@ -169,6 +171,7 @@ describe('idle Redis connection', () => {
       for (const name of ['error', 'reconnecting', 'end'])
         client.on(name, (error?: Error) => events.push(error ? `${name}: ${error.message}` : name));
       const before = await client.clientId();
+      // Real time is what is under test: four socket timeouts of idleness, with pings between.
       await sleep(2000);
       expect(events).toEqual([]);
       expect(await client.clientId()).toBe(before);

@@ -19,6 +19,11 @@ export class LoadBalancer {
     private readonly intervalMs = 100,
   ) {}
 
+  /** The backends that answered their last health check with 200. */
+  get inRotation(): string[] {
+    return this.backends.filter((backend) => this.healthy.has(backend));
+  }
+
   async start(): Promise<void> {
     await this.checkAll();
     this.timer = setInterval(() => void this.checkAll(), this.intervalMs);

@@ -9,19 +9,34 @@ export interface LoadResult {
   total: number;
 }
 
+export interface Load {
+  /** The counts so far, while the load runs: a test waits on them instead of sleeping. */
+  readonly counts: LoadResult;
+  /** The final counts, once `stop` has resolved and the last requests have come back. */
+  readonly finished: Promise<LoadResult>;
+}
+
 /**
  * Keeps `concurrency` requests in flight until `stop` resolves, each made by `send`, and counts
  * what came back. A request gets at most `timeoutMs`: a hang shows up as an error.
  */
-export async function runLoad(
+export function startLoad(
   send: (signal: AbortSignal) => Promise<Response>,
+  options: { concurrency: number; stop: Promise<unknown>; timeoutMs?: number },
+): Load {
+  const counts: LoadResult = { statuses: new Map(), errors: [], maxMs: 0, total: 0 };
+  return { counts, finished: run(send, counts, options) };
+}
+
+async function run(
+  send: (signal: AbortSignal) => Promise<Response>,
+  result: LoadResult,
   {
     concurrency,
     stop,
     timeoutMs = 10_000,
   }: { concurrency: number; stop: Promise<unknown>; timeoutMs?: number },
 ): Promise<LoadResult> {
-  const result: LoadResult = { statuses: new Map(), errors: [], maxMs: 0, total: 0 };
   let running = true;
   void stop.then(() => (running = false));
   const worker = async () => {

@@ -2,8 +2,8 @@ import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
+import { eventually } from './eventually.js';
 import { freePort } from './server-process.js';
 
 /**
@@ -153,34 +153,40 @@ export async function startPostgresCluster({ replica = true } = {}): Promise<Pos
         'postgres',
         'SELECT pg_current_wal_lsn()::text AS lsn',
       );
-      const deadline = Date.now() + 30_000;
-      while (Date.now() < deadline) {
-        const [{ caught }] = await sql<{ caught: boolean }>(
-          'replica',
-          'postgres',
-          'SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS caught',
-          [lsn],
-        );
-        if (caught) return;
-        await sleep(50);
-      }
-      throw new Error('the replica did not catch up within 30 s');
+      await eventually(
+        `the replica to replay up to ${lsn}`,
+        async () => {
+          const [{ caught }] = await sql<{ caught: boolean }>(
+            'replica',
+            'postgres',
+            'SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS caught',
+            [lsn],
+          );
+          return caught;
+        },
+        { timeoutMs: 30_000, intervalMs: 50 },
+      );
     },
     async pauseReplay() {
       await sql('replica', 'postgres', 'SELECT pg_wal_replay_pause()');
       // A pause is only requested until replay reaches its next record: give it one.
-      const deadline = Date.now() + 30_000;
-      while (Date.now() < deadline) {
-        await sql('primary', 'postgres', `SELECT pg_logical_emit_message(false, 'test', 'pause')`);
-        const [{ state }] = await sql<{ state: string }>(
-          'replica',
-          'postgres',
-          'SELECT pg_get_wal_replay_pause_state() AS state',
-        );
-        if (state === 'paused') return;
-        await sleep(20);
-      }
-      throw new Error('replay on the replica did not pause within 30 s');
+      await eventually(
+        'replay on the replica to pause',
+        async () => {
+          await sql(
+            'primary',
+            'postgres',
+            `SELECT pg_logical_emit_message(false, 'test', 'pause')`,
+          );
+          const [{ state }] = await sql<{ state: string }>(
+            'replica',
+            'postgres',
+            'SELECT pg_get_wal_replay_pause_state() AS state',
+          );
+          return state === 'paused';
+        },
+        { timeoutMs: 30_000, intervalMs: 20 },
+      );
     },
     async resumeReplay() {
       await sql('replica', 'postgres', 'SELECT pg_wal_replay_resume()');

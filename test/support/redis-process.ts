@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createConnection } from 'node:net';
+import { eventually } from './eventually.js';
 import { freePort } from './server-process.js';
 
 /** A redis-server of one suite's own, on its own port, that the suite can stop and restart. */
@@ -20,12 +20,10 @@ export class RedisProcess {
       ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
       { stdio: 'ignore' },
     );
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline) {
-      if (await this.answers()) return;
-      await sleep(50);
-    }
-    throw new Error(`${binary} did not start on port ${this.port}`);
+    await eventually(`${binary} to answer on port ${this.port}`, () => this.answers(), {
+      timeoutMs: 10_000,
+      intervalMs: 50,
+    });
   }
 
   /** Stops the server at once (SIGKILL): clients see their connections drop. */

@@ -2,7 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import pg from 'pg';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from './eventually.js';
 
 export const MAIN = 'dist/src/main.js';
 
@@ -54,16 +54,11 @@ export function spawnServer(
 }
 
 export async function waitForReady(port: number, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/health/ready`)).status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(200);
-  }
-  throw new Error(`the server on port ${port} was not ready within ${timeoutMs} ms`);
+  await eventually(
+    `the server on port ${port} to answer 200 on /health/ready`,
+    async () => (await fetch(`http://127.0.0.1:${port}/health/ready`)).status === 200,
+    { timeoutMs, intervalMs: 200 },
+  );
 }
 
 export interface ApiProcess extends ServerProcess {

@@ -1,6 +1,6 @@
 import { simpleParser } from 'mailparser';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { SMTPServer } from 'smtp-server';
+import { eventually } from './eventually.js';
 
 export interface ReceivedMail {
   to: string;
@@ -43,14 +43,12 @@ export class TestSmtpServer {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  async waitFor(to: string, timeoutMs = 5000): Promise<ReceivedMail> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const mail = [...this.mails].reverse().find((item) => item.to === to);
-      if (mail) return mail;
-      await sleep(20);
-    }
-    throw new Error(`no mail to ${to} within ${timeoutMs} ms`);
+  waitFor(to: string, timeoutMs = 5000): Promise<ReceivedMail> {
+    return eventually(
+      `a mail to ${to}`,
+      () => [...this.mails].reverse().find((item) => item.to === to),
+      { timeoutMs, intervalMs: 20 },
+    );
   }
 }
 

@@ -147,6 +147,69 @@ describe(ActivityBuffer.name, () => {
     expect(buffer.stats.written).toBe(1);
   });
 
+  it('doubles the back-off with every failed retry of the server events, up to 30 s', async () => {
+    buffer.enqueue([row('auth.login', 'server')]);
+    jest.advanceTimersByTime(50);
+    await settle();
+    for (let failures = 1; failures <= 10; failures++) {
+      writer.fail();
+      await settle();
+      const backoff = Math.min(100 * 2 ** failures, 30_000);
+      jest.advanceTimersByTime(backoff - 1);
+      await settle();
+      expect(writer.batches).toHaveLength(failures);
+      jest.advanceTimersByTime(1);
+      await settle();
+      expect(writer.batches).toHaveLength(failures + 1);
+    }
+    expect(buffer.stats.failedFlushes).toBe(10);
+    expect(buffer.depth).toBe(1);
+  });
+
+  it('starts the back-off from its first step again after a write succeeds', async () => {
+    buffer.enqueue([row('auth.login', 'server')]);
+    jest.advanceTimersByTime(50);
+    await settle();
+    writer.fail();
+    await settle();
+    jest.advanceTimersByTime(200);
+    await settle();
+    writer.fail();
+    await settle();
+    jest.advanceTimersByTime(400);
+    await settle();
+    writer.commit();
+    await settle();
+    expect(buffer.depth).toBe(0);
+
+    buffer.enqueue([row('auth.logout', 'server')]);
+    jest.advanceTimersByTime(50);
+    await settle();
+    writer.fail();
+    await settle();
+    jest.advanceTimersByTime(199);
+    await settle();
+    expect(writer.batches).toHaveLength(4);
+    jest.advanceTimersByTime(1);
+    await settle();
+    expect(writer.batches).toHaveLength(5);
+  });
+
+  it('tells each refused request to retry after the back-off then current', async () => {
+    const retryAfter: number[] = [];
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const request = track(buffer.write(rows(1)));
+      jest.advanceTimersByTime(50);
+      await settle();
+      writer.fail();
+      await settle();
+      retryAfter.push((request.error as { retryAfterSeconds: number }).retryAfterSeconds);
+    }
+    // 0.2 s, 0.4 s, ... doubling to the 30 s cap, in whole seconds and at least 1.
+    expect(retryAfter).toEqual([1, 1, 1, 2, 4, 7, 13, 26, 30, 30]);
+    expect(buffer.depth).toBe(0);
+  });
+
   it('gives a waiting request its own attempt during the back-off', async () => {
     buffer.enqueue([row('auth.login', 'server')]);
     jest.advanceTimersByTime(50);

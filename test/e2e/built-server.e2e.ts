@@ -21,7 +21,7 @@ import {
   type ServerProcess,
 } from '../support/server-process.js';
 
-describe('production configuration', () => {
+describe('built server: production configuration', () => {
   beforeAll(() => ensureBuilt(), 120_000);
 
   it.each([
@@ -81,7 +81,7 @@ function dataDirCandidates(dir: string): string[] {
   return [dir, join(tmpdir(), `insightsheet-pg-${hash}`, 'data')];
 }
 
-describe('embedded PostgreSQL (npm start without DATABASE_URL)', () => {
+describe('built server: embedded PostgreSQL (npm start without DATABASE_URL)', () => {
   let root: string;
   let env: Record<string, string>;
   let port: number;

@@ -12,8 +12,9 @@ import {
   subscriptionFactory,
 } from '../factories/stripe.factory.js';
 import { bearer, clientAddress, registerUser } from '../factories/users.factory.js';
+import { eventually } from '../support/eventually.js';
 import { LoadBalancer } from '../support/load-balancer.js';
-import { countStatuses, runLoad } from '../support/load.js';
+import { countStatuses, startLoad, type Load } from '../support/load.js';
 import { startPostgresCluster, type PostgresCluster } from '../support/postgres-cluster.js';
 import { RedisProcess } from '../support/redis-process.js';
 import { ensureBuilt, startApiProcess, type ApiProcess } from '../support/server-process.js';
@@ -44,13 +45,16 @@ async function readiness(api: ApiProcess) {
   };
 }
 
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await sleep(50);
-  }
-  throw new Error(`${what}: not within ${timeoutMs} ms`);
+const waitFor = (what: string, check: () => Promise<boolean>, timeoutMs = 20_000) =>
+  eventually(what, check, { timeoutMs, intervalMs: 50 });
+
+/** Waits until the load has had `more` answers (or errors) after this call. */
+async function moreAnswers(load: Load, more: number, what: string): Promise<void> {
+  const from = load.counts.total;
+  await eventually(
+    `${more} more answers to the load ${what}`,
+    () => load.counts.total >= from + more,
+  );
 }
 
 /**
@@ -58,7 +62,7 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 
  * PostgreSQL and a Redis of this suite's own, which it stops and starts, behind a load balancer
  * that health-checks /health/ready as a platform's does.
  */
-describe('API processes: shared state, faults and shutdown', () => {
+describe('two built API processes: shared state, faults and shutdown', () => {
   const stripe = new StripeStandIn(STRIPE_TEST_ENV.STRIPE_SECRET_KEY);
   const redis = new RedisProcess();
   let cluster: PostgresCluster;
@@ -169,8 +173,8 @@ describe('API processes: shared state, faults and shutdown', () => {
     const user = await registerUser(a);
     let stopLoad!: () => void;
     const stopped = new Promise<void>((resolve) => (stopLoad = resolve));
-    const load = runLoad((signal) => plans(a, signal), { concurrency: 8, stop: stopped });
-    await sleep(300);
+    const load = startLoad((signal) => plans(a, signal), { concurrency: 8, stop: stopped });
+    await moreAnswers(load, 16, 'before Redis stops');
     await redis.stop();
     try {
       await waitFor('readiness reports the fallback', async () => {
@@ -179,12 +183,12 @@ describe('API processes: shared state, faults and shutdown', () => {
       });
       // Authenticated, cached routes keep working from the database.
       expect((await a.fetch('/api/v1/users/me', bearer(user.accessToken))).status).toBe(200);
-      await sleep(500);
+      await moreAnswers(load, 50, 'while Redis is stopped');
     } finally {
       await redis.start();
       stopLoad();
     }
-    const result = await load;
+    const result = await load.finished;
     expect(result.errors).toEqual([]);
     expect(countStatuses(result, 200, 300)).toBe(result.total);
     expect(result.maxMs).toBeLessThan(2000);
@@ -210,8 +214,11 @@ describe('API processes: shared state, faults and shutdown', () => {
 
     let stopLoad!: () => void;
     const stopped = new Promise<void>((resolve) => (stopLoad = resolve));
-    const load = runLoad((signal) => refreshUnknown(a, signal), { concurrency: 8, stop: stopped });
-    await sleep(300);
+    const load = startLoad((signal) => refreshUnknown(a, signal), {
+      concurrency: 8,
+      stop: stopped,
+    });
+    await moreAnswers(load, 16, 'before PostgreSQL stops');
     cluster.stopPrimary();
     const stoppedAt = Date.now();
     let restarted = false;
@@ -222,17 +229,18 @@ describe('API processes: shared state, faults and shutdown', () => {
       const refused = await event('sheet.during_outage');
       expect(refused.status).toBe(503);
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      // Real time on purpose: the process must outlast a database that stays away, under load.
       await sleep(1500);
       expect(a.child.exitCode).toBeNull();
       cluster.startPrimary();
       restarted = true;
       await waitFor('readiness is 200 again', async () => (await readiness(a)).status === 200);
-      await sleep(300);
+      await moreAnswers(load, 16, 'after PostgreSQL is back');
     } finally {
       if (!restarted) cluster.startPrimary();
       stopLoad();
     }
-    const result = await load;
+    const result = await load.finished;
     // Nothing hung or crashed: every request got an answer, 401 (database up) or 503 (down).
     expect(result.errors).toEqual([]);
     expect(countStatuses(result, 500, 503) + countStatuses(result, 504, 600)).toBe(0);
@@ -254,21 +262,27 @@ describe('API processes: shared state, faults and shutdown', () => {
       const [ra, rb] = await Promise.all([readiness(a), readiness(b)]);
       return ra.status === 200 && rb.status === 200;
     });
-    await sleep(300);
+    await eventually('the load balancer to route to both', () => balancer.inRotation.length === 2);
     let stopLoad!: () => void;
     const stopped = new Promise<void>((resolve) => (stopLoad = resolve));
-    const load = runLoad(
+    const load = startLoad(
       (signal) =>
         Math.random() < 0.5 ? plans(balancer, signal) : refreshUnknown(balancer, signal),
       { concurrency: 16, stop: stopped },
     );
-    await sleep(1000);
+    const served = (api: ApiProcess) => balancer.served.get(api.url) ?? 0;
+    const [servedA, servedB] = [served(a), served(b)];
+    await eventually(
+      'both processes to serve the load',
+      () => served(a) >= servedA + 50 && served(b) >= servedB + 50,
+      { timeoutMs: 10_000 },
+    );
     const servedBefore = balancer.served.get(b.url) ?? 0;
     const logBefore = b.output().length;
     const exit = await b.stop('SIGTERM');
-    await sleep(500);
+    await moreAnswers(load, 50, 'after the drained process has exited');
     stopLoad();
-    const result = await load;
+    const result = await load.finished;
 
     expect(exit.code).toBe(0);
     expect(servedBefore).toBeGreaterThan(0);
