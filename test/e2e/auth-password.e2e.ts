@@ -198,6 +198,8 @@ describe('failed-login limits', () => {
     // From another address too: the lock is on the account's email.
     expect((await login(api, user.email.toUpperCase(), user.password)).status).toBe(429);
 
+    // A real wait: the lock ends by the rate-limit store's own expiry (Redis PEXPIRE), which
+    // no clock of the API's can move; that it does end is what is under test.
     await sleep(2200);
     expect((await login(api, user.email, user.password)).status).toBe(200);
   });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHmac } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { bearer, login, registerUser, type RegisteredUser } from '../factories/users.factory.js';
+import { ManualClock } from '../support/manual-clock.js';
 import { json, startTestApp, TEST_JWT_SECRET, type TestApp } from '../support/test-app.js';
 
 function b64(value: object): string {
@@ -27,9 +27,10 @@ async function refresh(api: TestApp, refreshToken: string) {
 describe('access and refresh tokens', () => {
   let api: TestApp;
   let user: RegisteredUser;
+  const clock = new ManualClock();
 
   beforeAll(async () => {
-    api = await startTestApp({ env: { REFRESH_REUSE_GRACE_SECONDS: '1' } });
+    api = await startTestApp({ env: { REFRESH_REUSE_GRACE_SECONDS: '1' }, clock });
     user = await registerUser(api);
   });
   afterAll(() => api.close());
@@ -154,7 +155,7 @@ describe('access and refresh tokens', () => {
       const rotated = (await (await refresh(api, session.refreshToken)).json()) as {
         refreshToken: string;
       };
-      await sleep(1300);
+      clock.advance(1300);
       const replay = await refresh(api, session.refreshToken);
       expect(replay.status).toBe(401);
       // The thief's replay ended the session: the legitimate newer token is dead too.
@@ -195,7 +196,7 @@ describe('access and refresh tokens', () => {
         [session.id],
       );
       expect(after.expires_at.getTime()).toBe(before.expires_at.getTime());
-      const days = (before.expires_at.getTime() - Date.now()) / 86_400_000;
+      const days = (before.expires_at.getTime() - clock.nowMs()) / 86_400_000;
       expect(days).toBeGreaterThan(29.9);
       expect(days).toBeLessThanOrEqual(30);
     });

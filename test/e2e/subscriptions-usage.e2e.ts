@@ -10,6 +10,7 @@ import {
   registerUser,
   type RegisteredUser,
 } from '../factories/users.factory.js';
+import { ManualClock } from '../support/manual-clock.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 @Controller('probe-features')
@@ -28,9 +29,10 @@ describe('subscriptions, entitlements and usage', () => {
   let api: TestApp;
   let admin: RegisteredUser;
   const events: DomainEvent[] = [];
+  const clock = new ManualClock();
 
   beforeAll(async () => {
-    api = await startTestApp({ imports: [FeatureProbeModule] });
+    api = await startTestApp({ imports: [FeatureProbeModule], clock });
     api.app.get(EventEmitter2).onAny((_name: string | string[], event: DomainEvent) => {
       events.push(event);
     });
@@ -106,7 +108,7 @@ describe('subscriptions, entitlements and usage', () => {
         }
       ).subscription.plan;
     expect(await profile()).toBe('pro');
-    await new Promise((resolve) => setTimeout(resolve, 1800));
+    clock.advance(1800);
     expect(await profile()).toBe('free');
     const me = (await (
       await api.fetch('/api/v1/subscriptions/me', bearer(user.accessToken))

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '../../src/config/app-config.js';
 import { buildDataSourceOptions } from '../../src/database/database.options.js';
+import { entities } from '../../src/entities.js';
 import { databaseUrlFor } from './run-state.js';
 
 const DEFAULT_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -51,7 +52,7 @@ export async function createSpecDatabase(): Promise<SpecDatabase> {
   const dropDatabase = () => asAdmin(adminUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
   try {
     if (!template) await migrate(buildDataSourceOptions(config, url));
-    const dataSource = new DataSource(buildDataSourceOptions(config, url));
+    const dataSource = new DataSource({ ...buildDataSourceOptions(config, url), entities });
     await dataSource.initialize();
     return {
       dataSource,

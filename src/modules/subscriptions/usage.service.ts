@@ -5,6 +5,7 @@ import {
   Injectable,
   NotFoundException,
 } from '@nestjs/common';
+import { Clock } from '../../common/time/clock.js';
 import { METERED_FEATURES, type MeteredFeature } from './plan-catalogue.js';
 import { SubscriptionsService } from './subscriptions.service.js';
 import { UsageRepository } from './usage.repository.js';
@@ -19,7 +20,7 @@ export interface UsageCounter {
 }
 
 /** Daily periods in UTC. */
-function period(now = new Date()): { start: Date; end: Date } {
+function period(now: Date): { start: Date; end: Date } {
   const start = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
   return { start, end: new Date(start.getTime() + 86_400_000) };
 }
@@ -41,11 +42,12 @@ export class UsageService {
   constructor(
     private readonly usage: UsageRepository,
     private readonly subscriptions: SubscriptionsService,
+    private readonly clock: Clock,
   ) {}
 
   async list(userId: string): Promise<UsageCounter[]> {
     const entitlements = await this.subscriptions.entitlements(userId);
-    const { start, end } = period();
+    const { start, end } = period(this.clock.now());
     const used = await this.usage.usedIn(userId, start);
     return (Object.keys(METERED_FEATURES) as MeteredFeature[]).map((feature) => {
       const limit = entitlements.limits[METERED_FEATURES[feature].limit];
@@ -72,7 +74,7 @@ export class UsageService {
       });
     }
     const limit = entitlements.limits[meter.limit];
-    const { start, end } = period();
+    const { start, end } = period(this.clock.now());
     const used = await this.usage.consume(userId, feature, start, limit);
     if (used === undefined) {
       throw new QuotaExceededException({
