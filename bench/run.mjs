@@ -336,9 +336,13 @@ async function startComparison(ref) {
       stdio: 'ignore',
     });
     await admin(`CREATE DATABASE ${database}`);
+    // Where the migration CLI's data source is depends on the commit.
+    const dataSource = ['dist/src/data-source.js', 'dist/src/database/data-source.js'].find(
+      (path) => existsSync(join(dir, path)),
+    );
     execFileSync(
       process.execPath,
-      ['node_modules/typeorm/cli.js', 'migration:run', '-d', 'dist/src/data-source.js'],
+      ['node_modules/typeorm/cli.js', 'migration:run', '-d', dataSource],
       {
         cwd: dir,
         env: { ...process.env, DATABASE_URL: url.toString(), NODE_ENV: 'development' },
@@ -492,29 +496,38 @@ async function main() {
     }
 
     if (process.env.BENCH_ONLY === 'http') {
-      // A quick look at the request pipeline alone, for profiling; nothing is written.
-      const api = await startApi({});
-      const user = await registerAndLogin(api.url);
-      lines.push(row(await measure('GET /health/live', `${api.url}/health/live`), base));
-      lines.push(
-        row(
-          await measure('GET /api/v1/users/me', `${api.url}/api/v1/users/me`, {
-            headers: { authorization: `Bearer ${user.accessToken}` },
-          }),
-          base,
-        ),
-      );
-      lines.push(
-        row(
-          await measure(
-            'POST /api/v1/activity',
-            `${api.url}/api/v1/activity`,
-            activityRequest(user.accessToken),
+      // A quick look at the request pipeline alone, for profiling; with BENCH_COMPARE_REF the
+      // same routes on that commit's server, in the same run.
+      const ref = process.env.BENCH_COMPARE_REF;
+      const current = await startApi({});
+      const servers = [['', current, () => current.stop()]];
+      if (ref) {
+        const before = await startComparison(ref);
+        servers.push([` at ${ref}`, before.api, before.stop]);
+      }
+      for (const [suffix, api, stop] of servers) {
+        const user = await registerAndLogin(api.url);
+        lines.push(row(await measure(`GET /health/live${suffix}`, `${api.url}/health/live`), base));
+        lines.push(
+          row(
+            await measure(`GET /api/v1/users/me${suffix}`, `${api.url}/api/v1/users/me`, {
+              headers: { authorization: `Bearer ${user.accessToken}` },
+            }),
+            base,
           ),
-          base,
-        ),
-      );
-      await api.stop();
+        );
+        lines.push(
+          row(
+            await measure(
+              `POST /api/v1/activity${suffix}`,
+              `${api.url}/api/v1/activity`,
+              activityRequest(user.accessToken),
+            ),
+            base,
+          ),
+        );
+        await stop();
+      }
       console.log(lines.join('\n'));
       return;
     }
