@@ -505,29 +505,32 @@ async function main() {
         const before = await startComparison(ref);
         servers.push([` at ${ref}`, before.api, before.stop]);
       }
-      for (const [suffix, api, stop] of servers) {
+      const routes = [];
+      for (const [suffix, api] of servers) {
         const user = await registerAndLogin(api.url);
-        lines.push(row(await measure(`GET /health/live${suffix}`, `${api.url}/health/live`), base));
-        lines.push(
-          row(
-            await measure(`GET /api/v1/users/me${suffix}`, `${api.url}/api/v1/users/me`, {
-              headers: { authorization: `Bearer ${user.accessToken}` },
-            }),
-            base,
-          ),
+        const bearer = { headers: { authorization: `Bearer ${user.accessToken}` } };
+        routes.push(
+          [`GET /health/live${suffix}`, `${api.url}/health/live`, undefined],
+          [`GET /api/v1/users/me${suffix}`, `${api.url}/api/v1/users/me`, bearer],
+          [
+            `POST /api/v1/activity${suffix}`,
+            `${api.url}/api/v1/activity`,
+            activityRequest(user.accessToken),
+          ],
         );
-        lines.push(
-          row(
-            await measure(
-              `POST /api/v1/activity${suffix}`,
-              `${api.url}/api/v1/activity`,
-              activityRequest(user.accessToken),
-            ),
-            base,
-          ),
-        );
-        await stop();
       }
+      // Interleaved, twice: each route of one server right after the same route of the other,
+      // so a noisy spell of the machine weighs on both sides alike.
+      const perServer = routes.length / servers.length;
+      for (let round = 1; round <= 2; round++) {
+        for (let route = 0; route < perServer; route++) {
+          for (let server = 0; server < servers.length; server++) {
+            const [name, url, options] = routes[server * perServer + route];
+            lines.push(row(await measure(`${name} (round ${round})`, url, options), base));
+          }
+        }
+      }
+      for (const [, , stop] of servers) await stop();
       console.log(lines.join('\n'));
       return;
     }

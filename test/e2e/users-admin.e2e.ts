@@ -207,4 +207,37 @@ describe('users and admin', () => {
       (await patch(`/api/v1/admin/users/${user.id}`, admin.accessToken, { email: 'x@y.z' })).status,
     ).toBe(400);
   });
+
+  // Review of issue 12: an id sent in capitals matched the row in PostgreSQL but missed the
+  // cache keys and the "is it me" check, so a deactivated user's tokens kept working for up to
+  // a minute and an admin could change their own access.
+  it('treats an id in capitals as the same user: at once, and never the caller', async () => {
+    const user = await registerUser(api);
+    const upper = user.id.toUpperCase();
+    expect(
+      (await patch(`/api/v1/admin/users/${upper}`, admin.accessToken, { isActive: false })).status,
+    ).toBe(200);
+    expect((await api.fetch('/api/v1/users/me', bearer(user.accessToken))).status).toBe(401);
+    const seen = (await (
+      await api.fetch(`/api/v1/admin/users/${user.id}`, bearer(admin.accessToken))
+    ).json()) as { isActive: boolean };
+    expect(seen.isActive).toBe(false);
+    expect(
+      (
+        await patch(`/api/v1/admin/users/${admin.id.toUpperCase()}`, admin.accessToken, {
+          role: 'user',
+        })
+      ).status,
+    ).toBe(400);
+  });
+
+  it('refuses null for role or isActive instead of changing nothing', async () => {
+    const user = await registerUser(api);
+    for (const body of [{ role: null }, { isActive: null }]) {
+      expect((await patch(`/api/v1/admin/users/${user.id}`, admin.accessToken, body)).status).toBe(
+        400,
+      );
+    }
+    expect((await api.fetch('/api/v1/users/me', bearer(user.accessToken))).status).toBe(200);
+  });
 });

@@ -23,6 +23,8 @@ export const DomainEvents = {
   Erased: 'user.erased',
   /** The plan whose features apply changed (Stripe, an admin's grant, or its end). */
   PlanChanged: 'billing.plan_changed',
+  /** Awaited after any change to a user's subscription row: copies of it are dropped. */
+  SubscriptionChanged: 'subscription.changed',
 } as const;
 
 export type DomainEventName = (typeof DomainEvents)[keyof typeof DomainEvents];
@@ -59,6 +61,7 @@ export interface DomainEventPayloads {
   [DomainEvents.Erasing]: undefined;
   [DomainEvents.Erased]: { erasedUserId: string };
   [DomainEvents.PlanChanged]: PlanChangedMetadata;
+  [DomainEvents.SubscriptionChanged]: undefined;
 }
 
 /** The metadata argument of publishing an event: none, or the event's payload. */

@@ -4,7 +4,7 @@ import { DomainEvents } from '../../common/events/domain-events.js';
 import { ActivityService } from './activity.service.js';
 
 describe(`${ActivityService.name} domain event listeners`, () => {
-  it('records every domain event except erasure, each once', () => {
+  it('records every domain event except erasure and the subscription cache signal, each once', () => {
     const listened = (
       Reflect.getMetadata(
         EVENT_LISTENER_METADATA,
@@ -12,7 +12,10 @@ describe(`${ActivityService.name} domain event listeners`, () => {
       ) as OnEventMetadata[]
     ).map(({ event }) => event);
     const expected = Object.values(DomainEvents).filter(
-      (name) => name !== DomainEvents.Erasing && name !== DomainEvents.Erased,
+      (name) =>
+        name !== DomainEvents.Erasing &&
+        name !== DomainEvents.Erased &&
+        name !== DomainEvents.SubscriptionChanged,
     );
     expect([...listened].sort()).toEqual([...expected].sort());
   });

@@ -1,7 +1,8 @@
-import { Body, Controller, Param, ParseUUIDPipe, Patch } from '@nestjs/common';
+import { Body, Controller, Param, Patch } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Roles, type Principal } from '../../common/auth/auth.decorators.js';
 import type { RequestMeta } from '../../common/events/domain-events.js';
+import { ParseIdPipe } from '../../common/http/parse-id.pipe.js';
 import { Meta } from '../../common/http/request-meta.js';
 import { ApiErrorResponse } from '../../common/openapi/api-error-response.decorator.js';
 import { ApiOperationGroup } from '../../common/openapi/openapi-document.js';
@@ -24,7 +25,7 @@ export class AdminAccessController {
   @ApiErrorResponse(404, 'No user with this id')
   update(
     @CurrentUser() principal: Principal,
-    @Param('id', new ParseUUIDPipe({ version: '4' })) id: string,
+    @Param('id', ParseIdPipe) id: string,
     @Body() body: AdminUpdateUserDto,
     @Meta() meta: RequestMeta,
   ): Promise<UserDto> {

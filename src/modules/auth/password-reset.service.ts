@@ -72,7 +72,8 @@ export class PasswordResets {
     if (!user) throw new BadRequestException(INVALID_TOKEN);
     this.passwords.assertAcceptable(password, user.email);
     const passwordHash = await this.passwords.hash(password);
-    await this.revocation.revokeTokens(user.id, {
+    // False: the user was erased meanwhile, and nothing was changed.
+    const reset = await this.revocation.revokeTokens(user.id, {
       reason: 'password_reset',
       within: async (manager) => {
         if ((await this.resets.consume(manager, tokenHash)) !== user.id)
@@ -81,6 +82,7 @@ export class PasswordResets {
         await this.resets.dropUnused(manager, user.id);
       },
     });
+    if (!reset) throw new BadRequestException(INVALID_TOKEN);
     await this.loginThrottle.clear(user.email);
     this.events.publish(DomainEvents.PasswordReset, user.id, meta);
   }

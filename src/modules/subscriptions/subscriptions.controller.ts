@@ -1,16 +1,7 @@
-import {
-  Body,
-  Controller,
-  Get,
-  HttpCode,
-  HttpStatus,
-  Param,
-  ParseUUIDPipe,
-  Post,
-  Put,
-} from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { RequestMeta } from '../../common/events/domain-events.js';
+import { ParseIdPipe } from '../../common/http/parse-id.pipe.js';
 import { Meta } from '../../common/http/request-meta.js';
 import { ApiErrorResponse } from '../../common/openapi/api-error-response.decorator.js';
 import { CurrentUser, Roles, type Principal } from '../../common/auth/auth.decorators.js';
@@ -68,7 +59,7 @@ export class SubscriptionsController {
   })
   grant(
     @CurrentUser() principal: Principal,
-    @Param('id', new ParseUUIDPipe({ version: '4' })) id: string,
+    @Param('id', ParseIdPipe) id: string,
     @Body() body: GrantSubscriptionDto,
     @Meta() meta: RequestMeta,
   ): Promise<SubscriptionDto> {

@@ -31,6 +31,8 @@ import type { Subscription } from './subscription.entity.js';
 import { SubscriptionsRepository } from './subscriptions.repository.js';
 
 const CACHE_TTL_MS = 3_600_000;
+/** A change that no request made (the cache signal after it carries no address). */
+const NO_REQUEST = { ip: null, userAgent: null };
 
 type CachedSubscription = SubscriptionState & { cancelAtPeriodEnd: boolean };
 
@@ -58,13 +60,7 @@ export class SubscriptionsService {
   async state(userId: string): Promise<CachedSubscription> {
     const key = this.key(userId);
     const cached = await this.cache.get<CachedSubscription>(key).catch(() => undefined);
-    if (cached) {
-      return {
-        ...cached,
-        currentPeriodEnd: cached.currentPeriodEnd ? new Date(cached.currentPeriodEnd) : null,
-        manualUntil: cached.manualUntil ? new Date(cached.manualUntil) : null,
-      };
-    }
+    if (cached) return revived(cached);
     const row = await this.subscriptions.findByUserId(userId);
     if (!row) throw new NotFoundException('Subscription not found');
     const state = stateOf(row);
@@ -81,14 +77,23 @@ export class SubscriptionsService {
     return { ...this.summarise(state), manualUntil: state.manualUntil };
   }
 
-  /** What a profile shows of the user's subscription now; null for a user without one. */
-  async summary(userId: string): Promise<SubscriptionSummaryDto | null> {
+  /**
+   * The state a profile keeps a copy of (null for a user without a subscription): the copy is
+   * summarised on each read (summaryOf), so what it shows is what applies at that moment, and
+   * dropped on every change (DomainEvents.SubscriptionChanged).
+   */
+  async stateForProfile(userId: string): Promise<SubscriptionState | null> {
     try {
-      return this.summarise(await this.state(userId));
+      return await this.state(userId);
     } catch (error) {
       if (error instanceof NotFoundException) return null;
       throw error;
     }
+  }
+
+  /** What a profile shows of a subscription state now (a copy from a cache is fine). */
+  summaryOf(state: SubscriptionState): SubscriptionSummaryDto {
+    return this.summarise(revived(state));
   }
 
   /** The summaries of a page of users, in one read. */
@@ -247,9 +252,13 @@ export class SubscriptionsService {
     return outcome.updated;
   }
 
-  /** Drops the cached row after a change, against a read that began before it (nowAndLater). */
-  forget(userId: string): Promise<void> {
-    return evictNowAndLater(this.cache, this.key(userId));
+  /**
+   * After a change: drops the cached row (now and a moment later, against a read that began
+   * before it) and waits for the holders of copies (the profile cache) to drop theirs.
+   */
+  async forget(userId: string): Promise<void> {
+    await evictNowAndLater(this.cache, this.key(userId));
+    await this.events.publishAndWait(DomainEvents.SubscriptionChanged, userId, NO_REQUEST);
   }
 
   private entitle(state: SubscriptionState): Entitlements {
@@ -308,6 +317,16 @@ function stripeFieldsOf(snapshot: StripeSubscriptionSnapshot, current: Subscript
     currentPeriodStart: snapshot.currentPeriodStart,
     currentPeriodEnd: snapshot.currentPeriodEnd,
     cancelAtPeriodEnd: snapshot.cancelAtPeriodEnd,
+  };
+}
+
+/** Dates come back from a JSON cache as strings. */
+function revived(state: SubscriptionState): CachedSubscription {
+  const date = (value: Date | string | null) => (value === null ? null : new Date(value));
+  return {
+    ...state,
+    currentPeriodEnd: date(state.currentPeriodEnd),
+    manualUntil: date(state.manualUntil),
   };
 }
 

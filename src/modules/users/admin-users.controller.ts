@@ -1,5 +1,6 @@
-import { Controller, Get, Param, ParseUUIDPipe, Query } from '@nestjs/common';
+import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ParseIdPipe } from '../../common/http/parse-id.pipe.js';
 import { ApiErrorResponse } from '../../common/openapi/api-error-response.decorator.js';
 import { Roles } from '../../common/auth/auth.decorators.js';
 import { AdminUserListDto, AdminUserQueryDto, UserDto } from './dto/user.dto.js';
@@ -25,7 +26,7 @@ export class AdminUsersController {
   @ApiOkResponse({ type: UserDto })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiErrorResponse(404, 'No user with this id')
-  get(@Param('id', new ParseUUIDPipe({ version: '4' })) id: string): Promise<UserDto> {
+  get(@Param('id', ParseIdPipe) id: string): Promise<UserDto> {
     return this.users.profile(id);
   }
 }

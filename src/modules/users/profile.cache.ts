@@ -2,30 +2,35 @@ import { CACHE_MANAGER } from '@nestjs/cache-manager';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Cache } from 'cache-manager';
 import { evictNowAndLater } from '../../common/cache/now-and-later.js';
+import type { SubscriptionState } from '../subscriptions/entitlements.js';
 import type { UserDto } from './dto/user.dto.js';
 
 const TTL_MS = 3_600_000;
 
-export type CachedAccount = Omit<UserDto, 'subscription'>;
+export interface CachedProfile {
+  account: Omit<UserDto, 'subscription'>;
+  /** A copy of the subscription's state, summarised on each read (what applies then). */
+  subscription: SubscriptionState | null;
+}
 
 /**
- * GET /users/me is the web app's most frequent read: the user's own fields are cached for an
- * hour (Redis when configured, so all instances share it) and dropped by every change to the
- * user. The subscription part comes from the subscriptions module's own cache. Cache errors
- * fall through to the database.
+ * GET /users/me is the web app's most frequent read: the profile is cached for an hour
+ * (Redis when configured, so all instances share it), one read, and dropped by every change
+ * to the user or (DomainEvents.SubscriptionChanged) to their subscription. Cache errors fall
+ * through to the database.
  */
 @Injectable()
 export class ProfileCache {
   constructor(@Inject(CACHE_MANAGER) private readonly cache: Cache) {}
 
-  async get(userId: string): Promise<CachedAccount | undefined> {
+  async get(userId: string): Promise<CachedProfile | undefined> {
     return (
-      (await this.cache.get<CachedAccount>(this.key(userId)).catch(() => undefined)) ?? undefined
+      (await this.cache.get<CachedProfile>(this.key(userId)).catch(() => undefined)) ?? undefined
     );
   }
 
-  async set(userId: string, account: CachedAccount): Promise<void> {
-    await this.cache.set(this.key(userId), account, TTL_MS).catch(() => undefined);
+  async set(userId: string, profile: CachedProfile): Promise<void> {
+    await this.cache.set(this.key(userId), profile, TTL_MS).catch(() => undefined);
   }
 
   /** After a change is committed (see nowAndLater). */
@@ -33,7 +38,7 @@ export class ProfileCache {
     return evictNowAndLater(this.cache, this.key(userId));
   }
 
-  // v3: the entry holds the user's own fields only; entries of older shapes are never read.
+  // v3: the entry holds the user's fields and the subscription's state; older shapes are never read.
   private key(userId: string): string {
     return `profile:v3:${userId}`;
   }

@@ -1,10 +1,12 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
+import { OnEvent } from '@nestjs/event-emitter';
+import { DomainEvents, type DomainEvent } from '../../common/events/domain-events.js';
 import type { EntityManager } from 'typeorm';
 import { SingleFlight } from '../../common/cache/single-flight.js';
 import type { UserRole } from '../../common/auth/auth.decorators.js';
 import { SubscriptionsService } from '../subscriptions/subscriptions.service.js';
 import { AdminUserListDto, UserDto, type AdminUserQueryDto } from './dto/user.dto.js';
-import { ProfileCache, type CachedAccount } from './profile.cache.js';
+import { ProfileCache, type CachedProfile } from './profile.cache.js';
 import type { User } from './user.entity.js';
 import { UsersRepository } from './users.repository.js';
 
@@ -17,7 +19,7 @@ export type AccountAccess = Pick<User, 'tokenVersion' | 'isActive' | 'role'>;
  */
 @Injectable()
 export class UsersService {
-  private readonly accountMisses = new SingleFlight<CachedAccount>();
+  private readonly profileMisses = new SingleFlight<CachedProfile>();
 
   constructor(
     private readonly users: UsersRepository,
@@ -71,15 +73,21 @@ export class UsersService {
   }
 
   /**
-   * The profile with its subscription, each part from its cache when it holds it; `fresh`
-   * reads the user from the database (after a change, never a read that began before it).
+   * The profile with its subscription as it applies now, from the cache when it holds it;
+   * `fresh` reads the database (after a change, never a read that began before it).
    */
   async profile(userId: string, fresh = false): Promise<UserDto> {
-    const [account, subscription] = await Promise.all([
-      fresh ? this.loadAccount(userId) : this.account(userId),
-      this.subscriptions.summary(userId),
-    ]);
-    return { ...account, subscription };
+    const { account, subscription } = fresh
+      ? await this.loadProfile(userId)
+      : await this.profileMisses.read(
+          userId,
+          () => this.profiles.get(userId),
+          () => this.loadProfile(userId),
+        );
+    return {
+      ...account,
+      subscription: subscription ? this.subscriptions.summaryOf(subscription) : null,
+    };
   }
 
   async rename(userId: string, name: string): Promise<UserDto> {
@@ -113,19 +121,20 @@ export class UsersService {
     };
   }
 
-  private account(userId: string): Promise<CachedAccount> {
-    return this.accountMisses.read(
-      userId,
-      () => this.profiles.get(userId),
-      () => this.loadAccount(userId),
-    );
+  /** A change to the user's subscription: the profile's copy of it goes. */
+  @OnEvent(DomainEvents.SubscriptionChanged, { async: true, promisify: true })
+  async onSubscriptionChanged(event: DomainEvent<typeof DomainEvents.SubscriptionChanged>) {
+    if (event.userId) await this.profiles.forget(event.userId);
   }
 
-  private async loadAccount(userId: string): Promise<CachedAccount> {
-    const user = await this.users.findById(userId);
+  private async loadProfile(userId: string): Promise<CachedProfile> {
+    const [user, subscription] = await Promise.all([
+      this.users.findById(userId),
+      this.subscriptions.stateForProfile(userId),
+    ]);
     if (!user) throw new NotFoundException('User not found');
-    const account = UserDto.account(user);
-    await this.profiles.set(userId, account);
-    return account;
+    const profile = { account: UserDto.account(user), subscription };
+    await this.profiles.set(userId, profile);
+    return profile;
   }
 }

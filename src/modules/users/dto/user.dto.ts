@@ -5,6 +5,7 @@ import {
   IsIn,
   IsInt,
   IsOptional,
+  ValidateIf,
   IsString,
   Length,
   Max,
@@ -116,12 +117,12 @@ export class AdminUserListDto {
 
 export class AdminUpdateUserDto {
   @ApiPropertyOptional({ enum: ['user', 'admin'] })
-  @IsOptional()
+  @ValidateIf((_dto, value) => value !== undefined)
   @IsIn(['user', 'admin'])
   role?: 'user' | 'admin';
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @ValidateIf((_dto, value) => value !== undefined)
   @IsBoolean()
   isActive?: boolean;
 }
