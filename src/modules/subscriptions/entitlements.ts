@@ -63,18 +63,3 @@ export function entitlementsOf(
 export function periodEndOf(state: SubscriptionState, entitlements: Entitlements): Date | null {
   return entitlements.source === 'manual' ? state.manualUntil : state.currentPeriodEnd;
 }
-
-/** The next moment the plan in force changes without any event (a grant or grace period ends). */
-export function nextTransition(
-  state: SubscriptionState,
-  pastDueGraceDays: number,
-  now = new Date(),
-): Date | undefined {
-  const periodEnd = state.currentPeriodEnd?.getTime();
-  const candidates = [
-    state.manualUntil?.getTime(),
-    periodEnd,
-    periodEnd === undefined ? undefined : periodEnd + pastDueGraceDays * DAY_MS,
-  ].filter((time): time is number => time !== undefined && time > now.getTime());
-  return candidates.length > 0 ? new Date(Math.min(...candidates)) : undefined;
-}
