@@ -5,7 +5,8 @@
 //
 // Uses DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres) to create and drop
 // its own database, and REDIS_URL (default redis://127.0.0.1:6379) for the Redis cases.
-// BENCH_COMPARE_REF=<commit> also measures POST /api/v1/activity on that commit, same run.
+// BENCH_COMPARE_REF=<commit> also measures POST /api/v1/activity on that commit, same run;
+// with BENCH_ONLY=http, every route of both servers, interleaved for BENCH_ROUNDS rounds.
 import argon2 from 'argon2';
 import autocannon from 'autocannon';
 import { execFileSync, fork, spawn } from 'node:child_process';
@@ -168,6 +169,12 @@ async function startApi(env, cwd = process.cwd()) {
   await waitFor(`${url}/health/ready`);
   return {
     url,
+    /** CPU time (user + system) the server process has used so far, in seconds (Linux). */
+    cpuSeconds() {
+      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      // utime and stime are fields 14 and 15 of the whole line, in clock ticks (100 per second).
+      return (Number(fields[11]) + Number(fields[12])) / 100;
+    },
     stop: () => stop(child).then(() => rmSync(loopReport, { force: true })),
     /** Event-loop delay since the previous call. */
     async loopDelay() {
@@ -181,9 +188,10 @@ async function startApi(env, cwd = process.cwd()) {
   };
 }
 
-async function measure(name, url, options = {}) {
+async function measure(name, url, options = {}, server = undefined) {
   // A short warm-up so that JIT, caches and pools are settled before the measured run.
   await autocannon({ url, connections: CONNECTIONS, duration: 2, ...options });
+  const cpuBefore = server?.cpuSeconds();
   const result = await autocannon({
     url,
     connections: CONNECTIONS,
@@ -191,6 +199,10 @@ async function measure(name, url, options = {}) {
     ...options,
   });
   return {
+    // Server CPU per answered request: unlike throughput, hardly moved by other load.
+    cpuUs: server
+      ? ((server.cpuSeconds() - cpuBefore) * 1e6) / Math.max(1, result.requests.total)
+      : undefined,
     name,
     rps: result.requests.average,
     p50: result.latency.p50,
@@ -510,27 +522,48 @@ async function main() {
         const user = await registerAndLogin(api.url);
         const bearer = { headers: { authorization: `Bearer ${user.accessToken}` } };
         routes.push(
-          [`GET /health/live${suffix}`, `${api.url}/health/live`, undefined],
-          [`GET /api/v1/users/me${suffix}`, `${api.url}/api/v1/users/me`, bearer],
+          [`GET /health/live${suffix}`, `${api.url}/health/live`, undefined, api],
+          [`GET /api/v1/users/me${suffix}`, `${api.url}/api/v1/users/me`, bearer, api],
           [
             `POST /api/v1/activity${suffix}`,
             `${api.url}/api/v1/activity`,
             activityRequest(user.accessToken),
+            api,
           ],
         );
       }
-      // Interleaved, twice: each route of one server right after the same route of the other,
-      // so a noisy spell of the machine weighs on both sides alike.
+      // Interleaved (BENCH_ROUNDS, default 2): each route of one server right after the same
+      // route of the other, so a noisy spell of the machine weighs on both sides alike.
+      const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
       const perServer = routes.length / servers.length;
-      for (let round = 1; round <= 2; round++) {
+      const ratios = Array.from({ length: perServer }, () => ({ rps: [], cpu: [] }));
+      for (let round = 1; round <= rounds; round++) {
         for (let route = 0; route < perServer; route++) {
+          const results = [];
           for (let server = 0; server < servers.length; server++) {
-            const [name, url, options] = routes[server * perServer + route];
-            lines.push(row(await measure(`${name} (round ${round})`, url, options), base));
+            const [name, url, options, api] = routes[server * perServer + route];
+            results.push(await measure(`${name} (round ${round})`, url, options, api));
+            lines.push(`${row(results.at(-1), base)} ${Math.round(results.at(-1).cpuUs)} us CPU |`);
+          }
+          if (results.length === 2) {
+            ratios[route].rps.push(results[0].rps / results[1].rps);
+            ratios[route].cpu.push(results[0].cpuUs / results[1].cpuUs);
           }
         }
       }
       for (const [, , stop] of servers) await stop();
+      if (ref) {
+        const median = (values) =>
+          [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)].toFixed(2);
+        const list = (values) => values.map((v) => v.toFixed(2)).join(', ');
+        lines.push('');
+        ratios.forEach(({ rps, cpu }, route) => {
+          lines.push(
+            `- ${routes[route][0]}, this commit / ${ref}: throughput ${list(rps)} ` +
+              `(median ${median(rps)}); server CPU per request ${list(cpu)} (median ${median(cpu)})`,
+          );
+        });
+      }
       console.log(lines.join('\n'));
       return;
     }
