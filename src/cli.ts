@@ -15,7 +15,6 @@ import { ActivitySeeder } from './modules/activity/activity-seeder.service.js';
 import { AccessAdministration } from './modules/auth/access-administration.service.js';
 import { RegistrationService } from './modules/auth/registration.service.js';
 import { BillingService } from './modules/billing/billing.service.js';
-import type { User } from './modules/users/user.entity.js';
 import { UsersService } from './modules/users/users.service.js';
 
 const HELP = `InsightSheet operator commands
@@ -96,16 +95,6 @@ async function withApp<T>(
 const CLI_META: RequestMeta = { ip: null, userAgent: 'insightsheet-cli' };
 
 /**
- * Whether the account's owner has proven they hold its email address, the condition for
- * promoting it. Email verification does not exist yet (a later change adds
- * users.email_verified): until then no account counts as verified and every promotion is
- * refused. This is the one place to switch on, to `user.emailVerified`.
- */
-function isEmailVerified(_user: User): boolean {
-  return false;
-}
-
-/**
  * An existing account becomes an admin only when asked (--promote) and when its email is
  * verified: otherwise whoever registered the address first would receive admin rights with
  * their own password. A promotion ends the account's sessions and access tokens.
@@ -122,7 +111,7 @@ async function createAdmin(email: string, promote: boolean): Promise<number> {
         );
         return 1;
       }
-      if (!isEmailVerified(existing)) {
+      if (!existing.emailVerifiedAt) {
         process.stderr.write(
           `Refusing to promote ${normalised}: the account's email is not verified.\n`,
         );

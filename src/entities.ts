@@ -1,4 +1,5 @@
 import { UserActivity } from './modules/activity/user-activity.entity.js';
+import { EmailCode } from './modules/auth/email-code.entity.js';
 import { PasswordResetToken } from './modules/auth/password-reset-token.entity.js';
 import { RefreshToken } from './modules/auth/refresh-token.entity.js';
 import { Session } from './modules/auth/session.entity.js';
@@ -18,4 +19,5 @@ export const entities = [
   Session,
   RefreshToken,
   PasswordResetToken,
+  EmailCode,
 ];

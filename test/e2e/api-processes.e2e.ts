@@ -11,7 +11,12 @@ import {
   STRIPE_TEST_ENV,
   subscriptionFactory,
 } from '../factories/stripe.factory.js';
-import { bearer, clientAddress, registerUser } from '../factories/users.factory.js';
+import {
+  bearer,
+  clientAddress,
+  registerUser,
+  registerVerifiedUser,
+} from '../factories/users.factory.js';
 import { eventually } from '../support/eventually.js';
 import { LoadBalancer } from '../support/load-balancer.js';
 import { countStatuses, startLoad, type Load } from '../support/load.js';
@@ -133,7 +138,7 @@ describe('two built API processes: shared state, faults and shutdown', () => {
   });
 
   it('a webhook-driven plan change on one process is seen by the other at once', async () => {
-    const user = await registerUser(a);
+    const user = await registerVerifiedUser(a);
     const plan = async (api: ApiProcess) => {
       const me = await api.fetch('/api/v1/users/me', bearer(user.accessToken));
       return ((await me.json()) as { subscription: { plan: string } }).subscription.plan;

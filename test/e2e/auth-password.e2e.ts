@@ -13,6 +13,8 @@ import { eventually } from '../support/eventually.js';
 import { resetTokenFrom, TestSmtpServer } from '../support/smtp.js';
 import { json, LogCapture, startTestApp, type TestApp } from '../support/test-app.js';
 
+const RESET = /reset/i;
+
 describe('password reset by email', () => {
   let api: TestApp;
   const smtp = new TestSmtpServer();
@@ -40,7 +42,7 @@ describe('password reset by email', () => {
     expect(known.status).toBe(202);
     expect(unknown.status).toBe(202);
     expect(await known.json()).toEqual(await unknown.json());
-    await smtp.waitFor(user.email);
+    await smtp.waitForSubject(user.email, RESET);
   });
 
   it('mails a single-use token that sets the password and ends every session', async () => {
@@ -49,7 +51,7 @@ describe('password reset by email', () => {
       refreshToken: string;
     };
     await forgot(`  ${user.email.toUpperCase()} `);
-    const mail = await smtp.waitFor(user.email);
+    const mail = await smtp.waitForSubject(user.email, RESET);
     expect(mail.subject).toMatch(/reset/i);
     const token = resetTokenFrom(mail);
 
@@ -73,10 +75,10 @@ describe('password reset by email', () => {
   it('lets a newer token supersede an older one', async () => {
     const user = await registerUser(api);
     await forgot(user.email);
-    const first = resetTokenFrom(await smtp.waitFor(user.email));
+    const first = resetTokenFrom(await smtp.waitForSubject(user.email, RESET));
     smtp.mails.length = 0;
     await forgot(user.email);
-    const second = resetTokenFrom(await smtp.waitFor(user.email));
+    const second = resetTokenFrom(await smtp.waitForSubject(user.email, RESET));
     expect(second).not.toBe(first);
     expect((await reset(first, strongPassword())).status).toBe(400);
     expect((await reset(second, strongPassword())).status).toBe(204);
@@ -85,7 +87,7 @@ describe('password reset by email', () => {
   it('refuses an expired token and a weak new password', async () => {
     const user = await registerUser(api);
     await forgot(user.email);
-    const token = resetTokenFrom(await smtp.waitFor(user.email));
+    const token = resetTokenFrom(await smtp.waitForSubject(user.email, RESET));
     expect((await reset(token, 'password123')).status).toBe(400);
     await api.query(
       `UPDATE password_reset_tokens SET expires_at = now() - interval '1 second' WHERE user_id = $1`,
@@ -223,7 +225,7 @@ describe('failed-login limits', () => {
     expect((await login(api, user.email, user.password)).status).toBe(429);
 
     await api.fetch('/api/v1/auth/password/forgot', json({ email: user.email }, clientAddress()));
-    const token = resetTokenFrom(await smtp.waitFor(user.email));
+    const token = resetTokenFrom(await smtp.waitForSubject(user.email, RESET));
     const password = strongPassword();
     expect(
       (await api.fetch('/api/v1/auth/password/reset', json({ token, password }, clientAddress())))

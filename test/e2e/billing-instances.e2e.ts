@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { PRICES, STRIPE_TEST_ENV, subscriptionFactory } from '../factories/stripe.factory.js';
-import { bearer, registerUser } from '../factories/users.factory.js';
+import { bearer, registerVerifiedUser } from '../factories/users.factory.js';
 import { StripeStandIn } from '../support/stripe-stand-in.js';
 import {
   json,
@@ -39,7 +39,7 @@ describe('billing reconciliation across instances', () => {
   });
 
   it('npm run cli -- billing:reconcile repairs drift and reports it', async () => {
-    const user = await registerUser(a);
+    const user = await registerVerifiedUser(a);
     await a.fetch(
       '/api/v1/billing/checkout',
       json({ plan: 'pro', interval: 'month' }, { authorization: `Bearer ${user.accessToken}` }),

@@ -15,7 +15,7 @@ import {
 import {
   bearer,
   createAdmin,
-  registerUser,
+  registerVerifiedUser,
   type RegisteredUser,
 } from '../factories/users.factory.js';
 import { StripeStandIn } from '../support/stripe-stand-in.js';
@@ -83,7 +83,7 @@ describe('billing with Stripe', () => {
   async function subscribedUser(
     price = PRICES.proMonthly,
   ): Promise<RegisteredUser & { customer: string; subscription: string }> {
-    const user = await registerUser(api);
+    const user = await registerVerifiedUser(api);
     expect(
       (await post('/api/v1/billing/checkout', user.accessToken, { plan: 'pro', interval: 'month' }))
         .status,
@@ -101,7 +101,7 @@ describe('billing with Stripe', () => {
 
   describe('checkout and portal', () => {
     it('creates the customer once, stores it, and opens a session for the plan with return URLs', async () => {
-      const user = await registerUser(api);
+      const user = await registerVerifiedUser(api);
       const first = await post('/api/v1/billing/checkout', user.accessToken, {
         plan: 'business',
         interval: 'year',
@@ -169,7 +169,7 @@ describe('billing with Stripe', () => {
     });
 
     it('opens the customer portal, once the user has a customer', async () => {
-      const user = await registerUser(api);
+      const user = await registerVerifiedUser(api);
       expect((await post('/api/v1/billing/portal', user.accessToken)).status).toBe(400);
       await post('/api/v1/billing/checkout', user.accessToken, { plan: 'pro', interval: 'month' });
       const response = await post('/api/v1/billing/portal', user.accessToken);
@@ -535,7 +535,7 @@ describe('billing without a Stripe key', () => {
   afterAll(() => api.close());
 
   it('answers 503 on billing routes and serves the rest', async () => {
-    const user = await registerUser(api);
+    const user = await registerVerifiedUser(api);
     for (const path of ['/api/v1/billing/checkout', '/api/v1/billing/portal']) {
       const response = await api.fetch(
         path,
@@ -567,7 +567,7 @@ describe('billing with Stripe unreachable', () => {
 
   // Issue 10, item 12: an unreachable Stripe answers 503 with Retry-After, soon, never a 500.
   it('answers checkout and portal with 503 and Retry-After, within seconds', async () => {
-    const user = await registerUser(api);
+    const user = await registerVerifiedUser(api);
     await api.query(`UPDATE subscriptions SET stripe_customer_id = $2 WHERE user_id = $1`, [
       user.id,
       `cus_unreachable_${user.id.slice(0, 8)}`,

@@ -5,9 +5,15 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { login, strongPassword, uniqueEmail, registerUser } from '../factories/users.factory.js';
+import {
+  login,
+  registerUser,
+  registerVerifiedUser,
+  strongPassword,
+  uniqueEmail,
+} from '../factories/users.factory.js';
 import { ensureBuilt } from '../support/server-process.js';
-import { startTestApp, TEST_JWT_SECRET, type TestApp } from '../support/test-app.js';
+import { json, startTestApp, TEST_JWT_SECRET, type TestApp } from '../support/test-app.js';
 
 const CLI = resolve('dist/src/cli.js');
 
@@ -55,7 +61,10 @@ describe('npm run cli -- create-admin', () => {
     expect(result).toEqual({ code: 0, output: `Created admin ${email}\n` });
     const response = await login(api, email, password);
     expect(response.status).toBe(200);
-    expect(((await response.json()) as { user: { role: string } }).user.role).toBe('admin');
+    expect(((await response.json()) as { user: { role: string } }).user).toMatchObject({
+      role: 'admin',
+      emailVerified: true,
+    });
   });
 
   // Issue 10, item 9: an existing account is never promoted silently.
@@ -90,7 +99,25 @@ describe('npm run cli -- create-admin', () => {
     expect(row.role).toBe('user');
   });
 
-  // Issue 10, item 9: --promote needs a verified email, which no account has yet.
+  it('promotes a verified account with --promote and ends its sessions', async () => {
+    const user = await registerVerifiedUser(api);
+    const result = await runCli(['create-admin', '--email', user.email, '--promote'], env);
+    expect(result).toEqual({
+      code: 0,
+      output: `Promoted admin ${user.email}; their sessions were ended\n`,
+    });
+    const [row] = await api.query<{ role: string }>(`SELECT role FROM users WHERE id = $1`, [
+      user.id,
+    ]);
+    expect(row.role).toBe('admin');
+    const refresh = await api.fetch(
+      '/api/v1/auth/refresh',
+      json({ refreshToken: user.refreshToken }),
+    );
+    expect(refresh.status).toBe(401);
+  });
+
+  // Issue 10, item 9: --promote needs a verified email.
   it('refuses --promote for an account whose email is not verified', async () => {
     const user = await registerUser(api);
     const result = await runCli(['create-admin', '--email', user.email, '--promote'], env);

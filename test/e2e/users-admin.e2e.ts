@@ -6,6 +6,7 @@ import {
   createAdmin,
   login,
   registerUser,
+  registerVerifiedUser,
   type RegisteredUser,
 } from '../factories/users.factory.js';
 import { json, startTestApp, type TestApp } from '../support/test-app.js';
@@ -38,6 +39,7 @@ describe('users and admin', () => {
     expect(await response.json()).toEqual({
       id: user.id,
       email: user.email,
+      emailVerified: false,
       name: 'Grace',
       role: 'user',
       isActive: true,
@@ -182,8 +184,22 @@ describe('users and admin', () => {
     expect((await login(api, user.email, user.password)).status).toBe(200);
   });
 
-  it('a role change cuts off the old token; a new login carries the new role', async () => {
+  it('refuses to promote an account whose email is not verified (403 email_not_verified)', async () => {
     const user = await registerUser(api);
+    const response = await patch(`/api/v1/admin/users/${user.id}`, admin.accessToken, {
+      role: 'admin',
+    });
+    expect(response.status).toBe(403);
+    expect(await response.json()).toMatchObject({ error: 'email_not_verified' });
+    expect((await api.fetch('/api/v1/users/me', bearer(user.accessToken))).status).toBe(200);
+    const [row] = await api.query<{ role: string }>(`SELECT role FROM users WHERE id = $1`, [
+      user.id,
+    ]);
+    expect(row.role).toBe('user');
+  });
+
+  it('a role change cuts off the old token; a new login carries the new role', async () => {
+    const user = await registerVerifiedUser(api);
     expect(
       (await patch(`/api/v1/admin/users/${user.id}`, admin.accessToken, { role: 'admin' })).status,
     ).toBe(200);

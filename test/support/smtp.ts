@@ -50,10 +50,31 @@ export class TestSmtpServer {
       { timeoutMs, intervalMs: 20 },
     );
   }
+
+  /** The newest mail to `to` whose subject matches, once one has arrived. */
+  waitForSubject(to: string, subject: RegExp, timeoutMs = 5000): Promise<ReceivedMail> {
+    return eventually(
+      `a mail to ${to} about ${subject}`,
+      () => [...this.mails].reverse().find((item) => item.to === to && subject.test(item.subject)),
+      { timeoutMs, intervalMs: 20 },
+    );
+  }
+
+  /** Every mail received so far for `to`. */
+  to(address: string): ReceivedMail[] {
+    return this.mails.filter((item) => item.to === address);
+  }
 }
 
 export function resetTokenFrom(mail: ReceivedMail): string {
   const match = /reset-password\?token=([A-Za-z0-9_-]+)/.exec(mail.text);
   if (!match) throw new Error(`no reset link in: ${mail.text}`);
+  return match[1];
+}
+
+/** The 6-digit code of a verification or email-change mail. */
+export function codeFrom(mail: ReceivedMail): string {
+  const match = /\?code=([0-9]{6})\b/.exec(mail.text);
+  if (!match) throw new Error(`no code link in: ${mail.text}`);
   return match[1];
 }

@@ -16,6 +16,9 @@ export const DomainEvents = {
   PasswordChanged: 'auth.password_changed',
   PasswordResetRequested: 'auth.password_reset_requested',
   PasswordReset: 'auth.password_reset',
+  EmailVerified: 'auth.email_verified',
+  EmailChangeRequested: 'user.email_change_requested',
+  EmailChanged: 'user.email_changed',
   RoleChanged: 'user.role_changed',
   ActiveChanged: 'user.active_changed',
   /** Awaited before a user's rows are deleted, so Billing can cancel at the payment provider. */
@@ -56,6 +59,9 @@ export interface DomainEventPayloads {
   [DomainEvents.PasswordChanged]: undefined;
   [DomainEvents.PasswordResetRequested]: undefined;
   [DomainEvents.PasswordReset]: undefined;
+  [DomainEvents.EmailVerified]: undefined;
+  [DomainEvents.EmailChangeRequested]: undefined;
+  [DomainEvents.EmailChanged]: undefined;
   [DomainEvents.RoleChanged]: { by: string; from: UserRole; to: UserRole };
   [DomainEvents.ActiveChanged]: { by: string; isActive: boolean };
   [DomainEvents.Erasing]: undefined;

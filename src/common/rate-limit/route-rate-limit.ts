@@ -17,8 +17,8 @@ export interface RouteLimit {
   name: string;
   limit: number;
   windowSeconds: number;
-  /** Count per client address, or per normalised `email` of the JSON body. */
-  by: 'ip' | 'email';
+  /** Count per client address, per normalised `email` of the JSON body, or per signed-in user. */
+  by: 'ip' | 'email' | 'user';
 }
 
 const ROUTE_LIMITS = Symbol('route-rate-limits');
@@ -30,8 +30,8 @@ function emailOf(body: unknown): string | undefined {
 }
 
 /**
- * Extra limits for sensitive routes (registration, refresh, password reset), on top of the
- * global one, kept in the same storage so they hold across instances.
+ * Extra limits for sensitive routes (registration, refresh, password reset, codes), on top of
+ * the global one, kept in the same storage so they hold across instances.
  */
 @Injectable()
 export class RouteRateLimitGuard implements CanActivate {
@@ -42,9 +42,14 @@ export class RouteRateLimitGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const limits = this.reflector.get<RouteLimit[]>(ROUTE_LIMITS, context.getHandler()) ?? [];
-    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const request = context.switchToHttp().getRequest<FastifyRequest & { user?: { id: string } }>();
     for (const limit of limits) {
-      const subject = limit.by === 'ip' ? request.ip : emailOf(request.body);
+      const subject =
+        limit.by === 'ip'
+          ? request.ip
+          : limit.by === 'user'
+            ? request.user?.id
+            : emailOf(request.body);
       if (subject === undefined) continue;
       const windowMs = limit.windowSeconds * 1000;
       const record = await this.storage.increment(

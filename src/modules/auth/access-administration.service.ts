@@ -1,5 +1,6 @@
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
 import { DomainEvents, type RequestMeta } from '../../common/events/domain-events.js';
+import { EmailNotVerifiedException } from '../../common/errors/email-not-verified.exception.js';
 import { EventPublisher } from '../../common/events/event-publisher.service.js';
 import type { AdminUpdateUserDto, UserDto } from '../users/dto/user.dto.js';
 import { UsersService } from '../users/users.service.js';
@@ -33,6 +34,9 @@ export class AccessAdministration {
       throw new BadRequestException('You cannot change your own role or active flag');
     const before = await this.users.findById(userId);
     if (!before) throw new NotFoundException('User not found');
+    // Whoever registered an address first must not receive admin rights with it unproven.
+    if (changes.role === 'admin' && before.role !== 'admin' && !before.emailVerifiedAt)
+      throw new EmailNotVerifiedException("The account's email address is not verified");
     const found = await this.revocation.revokeTokens(userId, {
       reason: changes.isActive === false ? 'deactivated' : 'access_changed',
       access: { role: changes.role, isActive: changes.isActive },

@@ -14,6 +14,13 @@ import { AccountService } from './account.service.js';
 import { AdminAccessController } from './admin-access.controller.js';
 import { AuthMail } from './auth-mail.js';
 import { AuthController } from './auth.controller.js';
+import { EmailChange } from './email-change.service.js';
+import { EmailCode } from './email-code.entity.js';
+import { EmailCodesRepository } from './email-codes.repository.js';
+import { EmailCodes } from './email-codes.service.js';
+import { EmailController } from './email.controller.js';
+import { EmailVerification } from './email-verification.service.js';
+import { PasswordConfirmation } from './password-confirmation.service.js';
 import { LoginThrottleService } from './login-throttle.service.js';
 import { LoginService } from './login.service.js';
 import { PasswordResetToken } from './password-reset-token.entity.js';
@@ -21,7 +28,7 @@ import { PasswordResetRequests, PasswordResets } from './password-reset.service.
 import { PasswordResetsRepository } from './password-resets.repository.js';
 import { PasswordService } from './password.service.js';
 import { RefreshToken } from './refresh-token.entity.js';
-import { RegistrationService } from './registration.service.js';
+import { AccountCreation, RegistrationService } from './registration.service.js';
 import { Session } from './session.entity.js';
 import { SessionsRepository } from './sessions.repository.js';
 import { SessionsService } from './sessions.service.js';
@@ -36,7 +43,7 @@ import { accessTokenKey, TokenService } from './token.service.js';
  */
 @Module({
   imports: [
-    TypeOrmModule.forFeature([Session, RefreshToken, PasswordResetToken]),
+    TypeOrmModule.forFeature([Session, RefreshToken, PasswordResetToken, EmailCode]),
     PassportModule,
     JwtModule.registerAsync({
       inject: [AppConfig],
@@ -59,7 +66,7 @@ import { accessTokenKey, TokenService } from './token.service.js';
     SubscriptionsModule,
     ActivityModule,
   ],
-  controllers: [AuthController, AccountController, AdminAccessController],
+  controllers: [AuthController, AccountController, EmailController, AdminAccessController],
   providers: [
     AccessStateService,
     TokenRevocation,
@@ -69,7 +76,13 @@ import { accessTokenKey, TokenService } from './token.service.js';
     PasswordService,
     LoginThrottleService,
     LoginService,
+    AccountCreation,
     RegistrationService,
+    EmailCodesRepository,
+    EmailCodes,
+    EmailVerification,
+    EmailChange,
+    PasswordConfirmation,
     PasswordResetsRepository,
     PasswordResetRequests,
     PasswordResets,

@@ -4,58 +4,81 @@ import { DataSource } from 'typeorm';
 import { DomainEvents, type RequestMeta } from '../../common/events/domain-events.js';
 import { EventPublisher } from '../../common/events/event-publisher.service.js';
 import { SubscriptionsService } from '../subscriptions/subscriptions.service.js';
-import { UsersService } from '../users/users.service.js';
+import { UsersService, type Account, type NewUser } from '../users/users.service.js';
 import type { AuthResponseDto } from './dto/auth-response.dto.js';
 import type { RegisterDto } from './dto/auth.dto.js';
+import { EmailVerification } from './email-verification.service.js';
 import { PasswordService } from './password.service.js';
 import { SessionsService } from './sessions.service.js';
 
-/** New accounts: each with its free subscription, created together or not at all. */
+/**
+ * An account's rows, created together or not at all: the user, their free subscription and,
+ * for an address nobody has proven yet, its verification code.
+ */
 @Injectable()
-export class RegistrationService {
+export class AccountCreation {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly users: UsersService,
     private readonly subscriptions: SubscriptionsService,
+    private readonly verification: EmailVerification,
+  ) {}
+
+  /** A taken email is a 409 (ConflictException). `code` is to be mailed once this returns. */
+  create(fields: NewUser): Promise<{ user: Account; code: string | null }> {
+    return this.dataSource.transaction(async (manager) => {
+      const user = await this.users.create(manager, fields);
+      await this.subscriptions.createFree(manager, user.id);
+      const code = fields.emailVerified
+        ? null
+        : await this.verification.issue(user.id, user.email, manager);
+      return { user, code };
+    });
+  }
+}
+
+/** New accounts: self-service registration, and admins created by an operator. */
+@Injectable()
+export class RegistrationService {
+  constructor(
+    private readonly accounts: AccountCreation,
+    private readonly users: UsersService,
     private readonly passwords: PasswordService,
     private readonly sessions: SessionsService,
+    private readonly verification: EmailVerification,
     private readonly events: EventPublisher,
   ) {}
 
-  /** The user and their free subscription in one transaction; a taken email is a 409. */
+  /** Signs the new account in; its address gets a verification code by mail. */
   async register(input: RegisterDto, meta: RequestMeta): Promise<AuthResponseDto> {
     this.passwords.assertAcceptable(input.password, input.email);
     const passwordHash = await this.passwords.hash(input.password);
-    const user = await this.dataSource.transaction(async (manager) => {
-      const created = await this.users.create(manager, {
-        email: input.email,
-        passwordHash,
-        name: input.name,
-      });
-      await this.subscriptions.createFree(manager, created.id);
-      return created;
+    const { user, code } = await this.accounts.create({
+      email: input.email,
+      passwordHash,
+      name: input.name,
     });
+    if (code) this.verification.deliver(user.email, code);
     this.events.publish(DomainEvents.Registered, user.id, meta);
     const tokens = await this.sessions.start(user, meta);
     return { user: await this.users.profile(user.id, true), ...tokens };
   }
 
   /**
-   * A new admin account; never a promotion: an email that has an account by the time of the
-   * insert is a 409 (ConflictException), so one registered meanwhile is not taken over.
+   * A new admin account, its address vouched for by the operator; never a promotion: an email
+   * that has an account by the time of the insert is a 409, so one registered meanwhile is not
+   * taken over.
    */
   async createAdmin(email: string, password: string | undefined): Promise<void> {
     if (!password) throw new BadRequestException('A password is required to create a new admin');
     this.passwords.assertAcceptable(password, email);
     const passwordHash = await this.passwords.hash(password);
-    await this.dataSource.transaction(async (manager) => {
-      const user = await this.users.create(manager, {
-        email,
-        passwordHash,
-        name: 'Administrator',
-        role: 'admin',
-      });
-      await this.subscriptions.createFree(manager, user.id);
+    await this.accounts.create({
+      email,
+      passwordHash,
+      name: 'Administrator',
+      role: 'admin',
+      emailVerified: true,
     });
   }
 }

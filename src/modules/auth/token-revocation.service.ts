@@ -40,22 +40,39 @@ export class TokenRevocation {
    * and then nothing was changed.
    */
   async revokeTokens(userId: string, revocation: Revocation): Promise<boolean> {
-    const found = await this.dataSource.transaction(async (manager) => {
-      if (!(await this.users.bumpTokenVersion(userId, revocation.access ?? {}, manager)))
-        return false;
-      if (revocation.endSessions !== false) {
-        await this.sessions.revokeAllForUser(
-          userId,
-          revocation.reason,
-          revocation.keepSession ?? null,
-          manager,
-        );
-      }
-      await revocation.within?.(manager);
-      return true;
-    });
-    if (found) await Promise.all([this.accessState.changed(userId), this.users.changed(userId)]);
+    const found = await this.dataSource.transaction((manager) =>
+      this.revokeWithin(manager, userId, revocation),
+    );
+    if (found) await this.revoked(userId);
     return found;
+  }
+
+  /**
+   * The same writes inside a caller's transaction, for a change that must commit with them
+   * (an email change consuming its code); the caller calls `revoked` once it has committed.
+   */
+  async revokeWithin(
+    manager: EntityManager,
+    userId: string,
+    revocation: Revocation,
+  ): Promise<boolean> {
+    if (!(await this.users.bumpTokenVersion(userId, revocation.access ?? {}, manager)))
+      return false;
+    if (revocation.endSessions !== false) {
+      await this.sessions.revokeAllForUser(
+        userId,
+        revocation.reason,
+        revocation.keepSession ?? null,
+        manager,
+      );
+    }
+    await revocation.within?.(manager);
+    return true;
+  }
+
+  /** After a revocation committed: every instance refuses the old tokens from now on. */
+  async revoked(userId: string): Promise<void> {
+    await Promise.all([this.accessState.changed(userId), this.users.changed(userId)]);
   }
 
   /** One session was ended in the database: its access tokens are refused from now on. */

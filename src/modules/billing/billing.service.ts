@@ -38,6 +38,7 @@ export class BillingService {
     interval: BillingInterval,
   ): Promise<CheckoutSessionDto> {
     const stripe = this.client();
+    await this.users.assertEmailVerified(userId);
     const price = stripePriceId(this.config, plan, interval);
     if (!price) throw new BadRequestException(`The ${plan} plan is not available per ${interval}`);
     const account = await this.subscriptions.billingAccount(userId);

@@ -40,6 +40,6 @@ export class ProfileCache {
 
   // v3: the entry holds the user's fields and the subscription's state; older shapes are never read.
   private key(userId: string): string {
-    return `profile:v3:${userId}`;
+    return `profile:v4:${userId}`;
   }
 }

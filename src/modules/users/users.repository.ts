@@ -18,19 +18,28 @@ export interface UserCondition {
   parameters: object;
 }
 
+export interface NewUser {
+  email: string;
+  passwordHash: string;
+  name: string;
+  role?: UserRole;
+  /** Only for an address proven by other means (an operator creating an admin). */
+  emailVerified?: boolean;
+}
+
 /** Every users query, by name. Emails arrive here already normalised. */
 @Injectable()
 export class UsersRepository {
   constructor(@InjectRepository(User) private readonly users: Repository<User>) {}
 
   /** Inside the caller's transaction; a taken email (any case) is a 409, never a 500. */
-  async create(
-    manager: EntityManager,
-    fields: { email: string; passwordHash: string; name: string; role?: UserRole },
-  ): Promise<User> {
+  async create(manager: EntityManager, fields: NewUser): Promise<User> {
     const repository = manager.getRepository(User);
+    const { emailVerified, ...columns } = fields;
     try {
-      const inserted = await repository.insert(repository.create(fields));
+      const inserted = await repository.insert(
+        repository.create({ ...columns, emailVerifiedAt: emailVerified ? new Date() : null }),
+      );
       return repository.findOneOrFail({ where: { id: inserted.identifiers[0].id as string } });
     } catch (error) {
       if ((error as { driverError?: { code?: string } }).driverError?.code === UNIQUE_VIOLATION) {
@@ -80,6 +89,37 @@ export class UsersRepository {
 
   async updateName(id: string, name: string): Promise<void> {
     await this.users.update({ id }, { name });
+  }
+
+  /** Marks the address verified if it is still the user's; false when it is not. */
+  async markEmailVerified(id: string, email: string, manager: EntityManager): Promise<boolean> {
+    const result = await manager
+      .getRepository(User)
+      .update({ id, email }, { emailVerifiedAt: () => 'now()' });
+    return (result.affected ?? 0) > 0;
+  }
+
+  /**
+   * Replaces the address by a proven one (so it is verified), in the caller's transaction; a
+   * taken address (any case) is a 409. False when there is no such user.
+   */
+  async replaceEmail(id: string, email: string, manager: EntityManager): Promise<boolean> {
+    try {
+      const rows: unknown[] = await manager.query(
+        `UPDATE users
+            SET email = $2, email_verified_at = now()
+          WHERE id = $1
+      RETURNING 1`,
+        [id, email],
+      );
+      const updated = Array.isArray(rows[0]) ? (rows[0] as unknown[]) : rows;
+      return updated.length > 0;
+    } catch (error) {
+      if ((error as { code?: string }).code === UNIQUE_VIOLATION) {
+        throw new ConflictException('An account with this email already exists');
+      }
+      throw error;
+    }
   }
 
   async touchLastLogin(id: string): Promise<void> {

@@ -2,13 +2,18 @@ import { Injectable, NotFoundException } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import { DomainEvents, type DomainEvent } from '../../common/events/domain-events.js';
 import type { EntityManager } from 'typeorm';
+import { EmailNotVerifiedException } from '../../common/errors/email-not-verified.exception.js';
 import { SingleFlight } from '../../common/cache/single-flight.js';
 import type { UserRole } from '../../common/auth/auth.decorators.js';
 import { SubscriptionsService } from '../subscriptions/subscriptions.service.js';
 import { AdminUserListDto, UserDto, type AdminUserQueryDto } from './dto/user.dto.js';
 import { ProfileCache, type CachedProfile } from './profile.cache.js';
 import type { User } from './user.entity.js';
-import { UsersRepository } from './users.repository.js';
+import { UsersRepository, type NewUser } from './users.repository.js';
+
+export type { NewUser };
+/** A user's row as other modules see it (never with the password hash). */
+export type Account = User;
 
 /** What every authenticated request checks of its user: version, active flag and role. */
 export type AccountAccess = Pick<User, 'tokenVersion' | 'isActive' | 'role'>;
@@ -28,10 +33,7 @@ export class UsersService {
   ) {}
 
   /** In the caller's transaction; a taken email (any case) is a 409. */
-  create(
-    manager: EntityManager,
-    fields: { email: string; passwordHash: string; name: string; role?: UserRole },
-  ): Promise<User> {
+  create(manager: EntityManager, fields: NewUser): Promise<User> {
     return this.users.create(manager, fields);
   }
 
@@ -66,6 +68,22 @@ export class UsersService {
     manager: EntityManager,
   ): Promise<boolean> {
     return this.users.updateAccess(id, changes, manager);
+  }
+
+  /** In the caller's transaction; false when the address is no longer the user's. */
+  markEmailVerified(id: string, email: string, manager: EntityManager): Promise<boolean> {
+    return this.users.markEmailVerified(id, email, manager);
+  }
+
+  /** A proven new address, verified, in the caller's transaction; a taken one is a 409. */
+  replaceEmail(id: string, email: string, manager: EntityManager): Promise<boolean> {
+    return this.users.replaceEmail(id, email, manager);
+  }
+
+  /** Refuses (403 email_not_verified) an account whose address is not proven. */
+  async assertEmailVerified(id: string): Promise<void> {
+    const user = await this.users.findById(id);
+    if (!user?.emailVerifiedAt) throw new EmailNotVerifiedException();
   }
 
   delete(id: string, manager: EntityManager): Promise<boolean> {

@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { AccountChangePasswordData, AccountChangePasswordErrors, AccountChangePasswordResponses, AccountEraseData, AccountEraseErrors, AccountEraseResponses, AccountExportData, AccountExportErrors, AccountExportResponses, ActivityAllData, ActivityAllErrors, ActivityAllResponses, ActivityMineData, ActivityMineErrors, ActivityMineResponses, ActivityOverviewData, ActivityOverviewErrors, ActivityOverviewResponses, ActivityRecordBatchData, ActivityRecordBatchErrors, ActivityRecordBatchResponses, ActivityRecordData, ActivityRecordErrors, ActivityRecordResponses, AdminUsersGetData, AdminUsersGetErrors, AdminUsersGetResponses, AdminUsersListData, AdminUsersListErrors, AdminUsersListResponses, AdminUsersUpdateData, AdminUsersUpdateErrors, AdminUsersUpdateResponses, AuthForgotData, AuthForgotErrors, AuthForgotResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutAllData, AuthLogoutAllErrors, AuthLogoutAllResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthRefreshData, AuthRefreshErrors, AuthRefreshResponses, AuthRegisterData, AuthRegisterErrors, AuthRegisterResponses, AuthResetData, AuthResetErrors, AuthResetResponses, BillingCheckoutData, BillingCheckoutErrors, BillingCheckoutResponses, BillingPortalData, BillingPortalErrors, BillingPortalResponses, BillingWebhookData, BillingWebhookErrors, BillingWebhookResponses, HealthCheckData, HealthCheckErrors, HealthCheckResponses, HealthLiveData, HealthLiveErrors, HealthLiveResponses, HealthReadyData, HealthReadyErrors, HealthReadyResponses, MetricsScrapeData, MetricsScrapeErrors, MetricsScrapeResponses, PlansListData, PlansListErrors, PlansListResponses, SubscriptionsConsumeData, SubscriptionsConsumeErrors, SubscriptionsConsumeResponses, SubscriptionsGrantData, SubscriptionsGrantErrors, SubscriptionsGrantResponses, SubscriptionsListUsageData, SubscriptionsListUsageErrors, SubscriptionsListUsageResponses, SubscriptionsMeData, SubscriptionsMeErrors, SubscriptionsMeResponses, UsersMeData, UsersMeErrors, UsersMeResponses, UsersUpdateData, UsersUpdateErrors, UsersUpdateResponses } from './types.gen.js';
+import type { AccountChangePasswordData, AccountChangePasswordErrors, AccountChangePasswordResponses, AccountEraseData, AccountEraseErrors, AccountEraseResponses, AccountExportData, AccountExportErrors, AccountExportResponses, ActivityAllData, ActivityAllErrors, ActivityAllResponses, ActivityMineData, ActivityMineErrors, ActivityMineResponses, ActivityOverviewData, ActivityOverviewErrors, ActivityOverviewResponses, ActivityRecordBatchData, ActivityRecordBatchErrors, ActivityRecordBatchResponses, ActivityRecordData, ActivityRecordErrors, ActivityRecordResponses, AdminUsersGetData, AdminUsersGetErrors, AdminUsersGetResponses, AdminUsersListData, AdminUsersListErrors, AdminUsersListResponses, AdminUsersUpdateData, AdminUsersUpdateErrors, AdminUsersUpdateResponses, AuthForgotData, AuthForgotErrors, AuthForgotResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutAllData, AuthLogoutAllErrors, AuthLogoutAllResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthRefreshData, AuthRefreshErrors, AuthRefreshResponses, AuthRegisterData, AuthRegisterErrors, AuthRegisterResponses, AuthResetData, AuthResetErrors, AuthResetResponses, BillingCheckoutData, BillingCheckoutErrors, BillingCheckoutResponses, BillingPortalData, BillingPortalErrors, BillingPortalResponses, BillingWebhookData, BillingWebhookErrors, BillingWebhookResponses, EmailConfirmChangeData, EmailConfirmChangeErrors, EmailConfirmChangeResponses, EmailRequestChangeData, EmailRequestChangeErrors, EmailRequestChangeResponses, EmailResendData, EmailResendErrors, EmailResendResponses, EmailVerifyData, EmailVerifyErrors, EmailVerifyResponses, HealthCheckData, HealthCheckErrors, HealthCheckResponses, HealthLiveData, HealthLiveErrors, HealthLiveResponses, HealthReadyData, HealthReadyErrors, HealthReadyResponses, MetricsScrapeData, MetricsScrapeErrors, MetricsScrapeResponses, PlansListData, PlansListErrors, PlansListResponses, SubscriptionsConsumeData, SubscriptionsConsumeErrors, SubscriptionsConsumeResponses, SubscriptionsGrantData, SubscriptionsGrantErrors, SubscriptionsGrantResponses, SubscriptionsListUsageData, SubscriptionsListUsageErrors, SubscriptionsListUsageResponses, SubscriptionsMeData, SubscriptionsMeErrors, SubscriptionsMeResponses, UsersMeData, UsersMeErrors, UsersMeResponses, UsersUpdateData, UsersUpdateErrors, UsersUpdateResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -158,6 +158,54 @@ export const usersMe = <ThrowOnError extends boolean = false>(options?: Options<
 export const usersUpdate = <ThrowOnError extends boolean = false>(options: Options<UsersUpdateData, ThrowOnError>) => (options.client ?? client).patch<UsersUpdateResponses, UsersUpdateErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v1/users/me',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Verify the caller's email address with the mailed code
+ */
+export const emailVerify = <ThrowOnError extends boolean = false>(options: Options<EmailVerifyData, ThrowOnError>) => (options.client ?? client).post<EmailVerifyResponses, EmailVerifyErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/auth/email/verify',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Mail a new verification code (the previous one stops working)
+ */
+export const emailResend = <ThrowOnError extends boolean = false>(options?: Options<EmailResendData, ThrowOnError>) => (options?.client ?? client).post<EmailResendResponses, EmailResendErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/auth/email/verify/resend',
+    ...options
+});
+
+/**
+ * Ask to change the email address: a code goes to the new one
+ */
+export const emailRequestChange = <ThrowOnError extends boolean = false>(options: Options<EmailRequestChangeData, ThrowOnError>) => (options.client ?? client).post<EmailRequestChangeResponses, EmailRequestChangeErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/users/me/email',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Confirm the new email address with the code mailed to it
+ */
+export const emailConfirmChange = <ThrowOnError extends boolean = false>(options: Options<EmailConfirmChangeData, ThrowOnError>) => (options.client ?? client).post<EmailConfirmChangeResponses, EmailConfirmChangeErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/users/me/email/confirm',
     ...options,
     headers: {
         'Content-Type': 'application/json',

@@ -83,6 +83,10 @@ export type SubscriptionSummaryDto = {
 export type UserDto = {
     id: string;
     email: string;
+    /**
+     * Whether the owner has proven they hold the email address
+     */
+    emailVerified: boolean;
     name: string;
     role: 'user' | 'admin';
     isActive: boolean;
@@ -192,6 +196,21 @@ export type AccountExportDto = {
 };
 
 export type ErasureDto = {
+    /**
+     * The current password, to confirm
+     */
+    password: string;
+};
+
+export type EmailCodeDto = {
+    /**
+     * The 6-digit code from the mail
+     */
+    code: string;
+};
+
+export type ChangeEmailDto = {
+    newEmail: string;
     /**
      * The current password, to confirm
      */
@@ -956,6 +975,194 @@ export type UsersUpdateResponses = {
 };
 
 export type UsersUpdateResponse = UsersUpdateResponses[keyof UsersUpdateResponses];
+
+export type EmailVerifyData = {
+    body: EmailCodeDto;
+    path?: never;
+    query?: never;
+    url: '/api/v1/auth/email/verify';
+};
+
+export type EmailVerifyErrors = {
+    /**
+     * A wrong, expired or used code (a code dies after 5 wrong tries)
+     */
+    400: ErrorBodyDto;
+    /**
+     * No valid access token (missing, expired or revoked)
+     */
+    401: ErrorBodyDto;
+    /**
+     * The body is larger than the limit (BODY_LIMIT, 100 KB by default)
+     */
+    413: ErrorBodyDto;
+    /**
+     * The body is not application/json (file content, multipart/form-data and octet-stream are never accepted)
+     */
+    415: ErrorBodyDto;
+    /**
+     * Too many codes tried for this account or address; see Retry-After
+     */
+    429: ErrorBodyDto;
+    /**
+     * Temporarily unavailable (the database cannot be reached, or the instance is shutting down); retry after Retry-After seconds
+     */
+    503: ErrorBodyDto;
+};
+
+export type EmailVerifyError = EmailVerifyErrors[keyof EmailVerifyErrors];
+
+export type EmailVerifyResponses = {
+    /**
+     * The address is verified
+     */
+    204: void;
+};
+
+export type EmailVerifyResponse = EmailVerifyResponses[keyof EmailVerifyResponses];
+
+export type EmailResendData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/auth/email/verify/resend';
+};
+
+export type EmailResendErrors = {
+    /**
+     * The request breaks a rule: invalid JSON, an unknown or invalid field, or a parameter out of its bounds
+     */
+    400: ErrorBodyDto;
+    /**
+     * No valid access token (missing, expired or revoked)
+     */
+    401: ErrorBodyDto;
+    /**
+     * The body is larger than the limit (BODY_LIMIT, 100 KB by default)
+     */
+    413: ErrorBodyDto;
+    /**
+     * The body is not application/json (file content, multipart/form-data and octet-stream are never accepted)
+     */
+    415: ErrorBodyDto;
+    /**
+     * Too many codes asked for by this account or address; see Retry-After
+     */
+    429: ErrorBodyDto;
+    /**
+     * Temporarily unavailable (the database cannot be reached, or the instance is shutting down); retry after Retry-After seconds
+     */
+    503: ErrorBodyDto;
+};
+
+export type EmailResendError = EmailResendErrors[keyof EmailResendErrors];
+
+export type EmailResendResponses = {
+    /**
+     * Nothing is sent once verified
+     */
+    202: AcceptedDto;
+};
+
+export type EmailResendResponse = EmailResendResponses[keyof EmailResendResponses];
+
+export type EmailRequestChangeData = {
+    body: ChangeEmailDto;
+    path?: never;
+    query?: never;
+    url: '/api/v1/users/me/email';
+};
+
+export type EmailRequestChangeErrors = {
+    /**
+     * An invalid address, or the current one
+     */
+    400: ErrorBodyDto;
+    /**
+     * The password is wrong, or the access token is missing or invalid
+     */
+    401: ErrorBodyDto;
+    /**
+     * An account with this email already exists
+     */
+    409: ErrorBodyDto;
+    /**
+     * The body is larger than the limit (BODY_LIMIT, 100 KB by default)
+     */
+    413: ErrorBodyDto;
+    /**
+     * The body is not application/json (file content, multipart/form-data and octet-stream are never accepted)
+     */
+    415: ErrorBodyDto;
+    /**
+     * Too many requests or wrong passwords; see Retry-After
+     */
+    429: ErrorBodyDto;
+    /**
+     * Temporarily unavailable (the database cannot be reached, or the instance is shutting down); retry after Retry-After seconds
+     */
+    503: ErrorBodyDto;
+};
+
+export type EmailRequestChangeError = EmailRequestChangeErrors[keyof EmailRequestChangeErrors];
+
+export type EmailRequestChangeResponses = {
+    /**
+     * A code was mailed to the new address and a notice to the current one
+     */
+    202: AcceptedDto;
+};
+
+export type EmailRequestChangeResponse = EmailRequestChangeResponses[keyof EmailRequestChangeResponses];
+
+export type EmailConfirmChangeData = {
+    body: EmailCodeDto;
+    path?: never;
+    query?: never;
+    url: '/api/v1/users/me/email/confirm';
+};
+
+export type EmailConfirmChangeErrors = {
+    /**
+     * A wrong, expired or used code (a code dies after 5 wrong tries)
+     */
+    400: ErrorBodyDto;
+    /**
+     * No valid access token (missing, expired or revoked)
+     */
+    401: ErrorBodyDto;
+    /**
+     * The address got an account meanwhile
+     */
+    409: ErrorBodyDto;
+    /**
+     * The body is larger than the limit (BODY_LIMIT, 100 KB by default)
+     */
+    413: ErrorBodyDto;
+    /**
+     * The body is not application/json (file content, multipart/form-data and octet-stream are never accepted)
+     */
+    415: ErrorBodyDto;
+    /**
+     * Too many codes tried for this account or address; see Retry-After
+     */
+    429: ErrorBodyDto;
+    /**
+     * Temporarily unavailable (the database cannot be reached, or the instance is shutting down); retry after Retry-After seconds
+     */
+    503: ErrorBodyDto;
+};
+
+export type EmailConfirmChangeError = EmailConfirmChangeErrors[keyof EmailConfirmChangeErrors];
+
+export type EmailConfirmChangeResponses = {
+    /**
+     * The profile with the new, verified address; every other session is ended
+     */
+    200: UserDto;
+};
+
+export type EmailConfirmChangeResponse = EmailConfirmChangeResponses[keyof EmailConfirmChangeResponses];
 
 export type AdminUsersGetData = {
     body?: never;

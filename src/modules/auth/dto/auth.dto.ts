@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsEmail, IsString, Length, MaxLength } from 'class-validator';
+import { IsEmail, IsString, Length, Matches, MaxLength } from 'class-validator';
 import { normaliseEmail } from '../../../common/text/identifiers.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../password.service.js';
 
@@ -84,6 +84,30 @@ export class ChangePasswordDto {
 }
 
 export class ErasureDto {
+  @ApiProperty({ description: 'The current password, to confirm', minLength: 1, maxLength: 1024 })
+  @IsString()
+  @Length(1, 1024)
+  password!: string;
+}
+
+export class EmailCodeDto {
+  @ApiProperty({
+    description: 'The 6-digit code from the mail',
+    example: '042917',
+    pattern: '^[0-9]{6}$',
+  })
+  @IsString()
+  @Matches(/^[0-9]{6}$/, { message: 'code must be 6 digits' })
+  code!: string;
+}
+
+export class ChangeEmailDto {
+  @ApiProperty({ example: 'ada@example.org', format: 'email', maxLength: 254 })
+  @Transform(email)
+  @IsEmail({}, { message: 'newEmail must be a valid email address' })
+  @MaxLength(254)
+  newEmail!: string;
+
   @ApiProperty({ description: 'The current password, to confirm', minLength: 1, maxLength: 1024 })
   @IsString()
   @Length(1, 1024)

@@ -23,6 +23,9 @@ export class UserDto {
   @ApiProperty({ format: 'email' })
   email!: string;
 
+  @ApiProperty({ description: 'Whether the owner has proven they hold the email address' })
+  emailVerified!: boolean;
+
   @ApiProperty()
   name!: string;
 
@@ -50,6 +53,7 @@ export class UserDto {
     return {
       id: user.id,
       email: user.email,
+      emailVerified: user.emailVerifiedAt !== null,
       name: user.name,
       role: user.role,
       isActive: user.isActive,
