@@ -376,6 +376,60 @@ async function activityScenarios(base, notes, { analyticsOnly = false } = {}) {
   return lines;
 }
 
+/** Argon2id-bound routes: 16 connections, as in the login scenario. */
+const AUTH_CONNECTIONS = 16;
+
+/** A new account per request, each from its own client address (the per-address limit). */
+function registrations() {
+  return {
+    connections: AUTH_CONNECTIONS,
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (request) => {
+          const [a, b, c] = randomBytes(3);
+          return {
+            ...request,
+            headers: {
+              'content-type': 'application/json',
+              'x-forwarded-for': `10.${a}.${b}.${(c % 250) + 1}`,
+            },
+            body: JSON.stringify({
+              email: `bench-${randomBytes(8).toString('hex')}@example.com`,
+              password: `Bench-${randomBytes(12).toString('base64url')}`,
+              name: 'Bench',
+            }),
+          };
+        },
+      },
+    ],
+  };
+}
+
+/**
+ * Sign-ins spread over the accounts: failed-login limits reserve each attempt before the
+ * password check, so one account signing in 16 times at once would meet its lock.
+ */
+function logins(accounts) {
+  let next = 0;
+  return {
+    connections: AUTH_CONNECTIONS,
+    requests: [
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        setupRequest: (request) => {
+          const account = accounts[next++ % accounts.length];
+          return {
+            ...request,
+            body: JSON.stringify({ email: account.email, password: account.password }),
+          };
+        },
+      },
+    ],
+  };
+}
+
 /** One web-app event, as POST /api/v1/activity receives it. */
 function activityRequest(accessToken) {
   return {
@@ -521,7 +575,21 @@ async function main() {
       for (const [suffix, api] of servers) {
         const user = await registerAndLogin(api.url);
         const bearer = { headers: { authorization: `Bearer ${user.accessToken}` } };
+        const accounts = [];
+        for (let i = 0; i < 16; i++) accounts.push(await registerAndLogin(api.url));
         routes.push(
+          [
+            `POST /api/v1/auth/register${suffix}`,
+            `${api.url}/api/v1/auth/register`,
+            registrations(),
+            api,
+          ],
+          [
+            `POST /api/v1/auth/login${suffix}`,
+            `${api.url}/api/v1/auth/login`,
+            logins(accounts),
+            api,
+          ],
           [`GET /health/live${suffix}`, `${api.url}/health/live`, undefined, api],
           [`GET /api/v1/users/me${suffix}`, `${api.url}/api/v1/users/me`, bearer, api],
           [
@@ -600,31 +668,13 @@ async function main() {
       );
 
       if (label === 'in-process state') {
-        // One account per connection: failed-login limits reserve each attempt before the
-        // password check, so one account signing in 16 times at once would meet its lock.
         const accounts = [];
-        for (let i = 0; i < 16; i++) accounts.push(await registerAndLogin(on.url));
-        let next = 0;
+        for (let i = 0; i < AUTH_CONNECTIONS; i++) accounts.push(await registerAndLogin(on.url));
         await on.loopDelay();
         const login = await measure(
           `POST /api/v1/auth/login (${label})`,
           `${on.url}/api/v1/auth/login`,
-          {
-            connections: 16,
-            requests: [
-              {
-                method: 'POST',
-                headers: { 'content-type': 'application/json' },
-                setupRequest: (request) => {
-                  const account = accounts[next++ % accounts.length];
-                  return {
-                    ...request,
-                    body: JSON.stringify({ email: account.email, password: account.password }),
-                  };
-                },
-              },
-            ],
-          },
+          logins(accounts),
         );
         const loop = await on.loopDelay();
         lines.push(row(login, base));
