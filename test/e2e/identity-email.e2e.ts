@@ -206,6 +206,35 @@ describe('email verification and email change', () => {
       expect((await confirmChange({ ...user, accessToken }, code)).status).toBe(400);
     });
 
+    it('ends a reset link mailed to the old address before the change', async () => {
+      const user = await registerUser(api);
+      await api.fetch('/api/v1/auth/password/forgot', json({ email: user.email }, clientAddress()));
+      const link = await smtp.waitForSubject(user.email, /reset/i);
+      const token = /token=([A-Za-z0-9_-]+)/.exec(link.text)![1];
+      const newEmail = uniqueEmail('moved');
+      expect((await requestChange(user, newEmail)).status).toBe(202);
+      const code = codeFrom(await smtp.waitForSubject(newEmail, CHANGE_CODE));
+      expect((await confirmChange(user, code)).status).toBe(200);
+
+      const reset = await api.fetch(
+        '/api/v1/auth/password/reset',
+        json({ token, password: strongPassword() }, clientAddress()),
+      );
+      expect(reset.status).toBe(400);
+      expect((await login(api, newEmail, user.password)).status).toBe(200);
+    });
+
+    it('mails at most 5 codes a day to one address, whoever asks', async () => {
+      const target = uniqueEmail('target');
+      const statuses: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        const asker = await registerUser(api);
+        statuses.push((await requestChange(asker, target)).status);
+      }
+      expect(statuses).toEqual([202, 202, 202, 202, 202, 429]);
+      expect(smtp.to(target).length).toBeLessThanOrEqual(5);
+    });
+
     it('needs the password: a wrong one is 401 and nothing is mailed', async () => {
       const user = await registerUser(api);
       const newEmail = uniqueEmail('nope');

@@ -17,15 +17,17 @@ export interface RouteLimit {
   name: string;
   limit: number;
   windowSeconds: number;
-  /** Count per client address, per normalised `email` of the JSON body, or per signed-in user. */
+  /** Count per client address, per normalised email of the JSON body, or per signed-in user. */
   by: 'ip' | 'email' | 'user';
+  /** The body field holding the email, for `by: 'email'` (default `email`). */
+  field?: string;
 }
 
 const ROUTE_LIMITS = Symbol('route-rate-limits');
 
 /** The body's email as every other use sees it, or undefined when there is none. */
-function emailOf(body: unknown): string | undefined {
-  const value = normaliseEmail((body as Record<string, unknown> | undefined)?.email);
+function emailOf(body: unknown, field = 'email'): string | undefined {
+  const value = normaliseEmail((body as Record<string, unknown> | undefined)?.[field]);
   return typeof value === 'string' ? value : undefined;
 }
 
@@ -49,7 +51,7 @@ export class RouteRateLimitGuard implements CanActivate {
           ? request.ip
           : limit.by === 'user'
             ? request.user?.id
-            : emailOf(request.body);
+            : emailOf(request.body, limit.field);
       if (subject === undefined) continue;
       const windowMs = limit.windowSeconds * 1000;
       const record = await this.storage.increment(

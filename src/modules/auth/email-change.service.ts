@@ -70,13 +70,14 @@ export class EmailChange {
       'change_email',
       code,
       async (email, manager) => {
+        // Code rows before the user's row: the order verification locks them in.
+        await this.codes.discard(userId, 'verify_email', manager);
         const found = await this.revocation.revokeWithin(manager, userId, {
           reason: 'email_changed',
           keepSession: sessionId,
           within: async () => {
             if (!(await this.users.replaceEmail(userId, email, manager)))
               throw new NotFoundException('User not found');
-            await this.codes.discard(userId, 'verify_email', manager);
           },
         });
         if (!found) throw new NotFoundException('User not found');

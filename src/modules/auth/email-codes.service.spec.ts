@@ -3,9 +3,13 @@ import { BadRequestException } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { ManualClock } from '../../../test/support/manual-clock.js';
 import { createSpecDatabase, type SpecDatabase } from '../../../test/support/spec-database.js';
+import { TooManyRequestsException } from '../../common/errors/too-many-requests.exception.js';
+import { RateLimitStorage } from '../../common/rate-limit/rate-limit.storage.js';
 import { loadConfig } from '../../config/app-config.js';
+import { RedisService } from '../../redis/redis.service.js';
 import { EmailCodesRepository } from './email-codes.repository.js';
 import {
+  EMAIL_CODE_MAX_FAILURES_PER_ADDRESS,
   EMAIL_CODE_MAX_FAILURES,
   EMAIL_CODE_TTL_SECONDS,
   EmailCodes,
@@ -22,10 +26,12 @@ describe(EmailCodes.name, () => {
       NODE_ENV: 'test',
       JWT_SECRET: 'spec-secret-spec-secret-spec-secret-spec-secret-spec-secret-0123',
     });
+    // The in-process rate-limit state (no REDIS_URL): the counting, not Redis, is under test.
     codes = new EmailCodes(
       database.dataSource,
       new EmailCodesRepository(database.dataSource),
       clock,
+      new RateLimitStorage(new RedisService(config)),
       config,
     );
   });
@@ -123,6 +129,26 @@ describe(EmailCodes.name, () => {
     ).rejects.toThrow('taken');
     await expect(codes.consume(user.id, 'change_email', code, accept)).resolves.toBe(
       'taken@example.com',
+    );
+  });
+
+  it(`refuses every try at codes for an address past ${EMAIL_CODE_MAX_FAILURES_PER_ADDRESS} wrong ones, across accounts`, async () => {
+    const target = `target-${randomBytes(6).toString('hex')}@example.com`;
+    const askers = await Promise.all([createUser(), createUser(), createUser()]);
+    const issued = [];
+    for (const asker of askers) issued.push(await codes.issue(asker.id, 'change_email', target));
+    // Two accounts spend the address's budget, five wrong tries each (one right try between
+    // does not count) ...
+    for (const [index, asker] of askers.slice(0, 2).entries()) {
+      for (let i = 0; i < EMAIL_CODE_MAX_FAILURES_PER_ADDRESS / 2; i++) {
+        await expect(
+          codes.consume(asker.id, 'change_email', otherThan(issued[index]), accept),
+        ).rejects.toEqual(refused);
+      }
+    }
+    // ... and the third account's right code is refused with 429.
+    await expect(codes.consume(askers[2].id, 'change_email', issued[2], accept)).rejects.toEqual(
+      expect.any(TooManyRequestsException),
     );
   });
 });

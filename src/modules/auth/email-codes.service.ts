@@ -2,6 +2,8 @@ import { BadRequestException, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHmac, hkdfSync, randomInt, timingSafeEqual } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
+import { TooManyRequestsException } from '../../common/errors/too-many-requests.exception.js';
+import { RateLimitStorage } from '../../common/rate-limit/rate-limit.storage.js';
 import { Clock } from '../../common/time/clock.js';
 import { AppConfig } from '../../config/app-config.js';
 import type { EmailCodePurpose } from './email-code.entity.js';
@@ -11,10 +13,15 @@ import { EmailCodesRepository } from './email-codes.repository.js';
 export const EMAIL_CODE_TTL_SECONDS = 15 * 60;
 /** Wrong tries after which a code is dead (a new one must be asked for). */
 export const EMAIL_CODE_MAX_FAILURES = 5;
+/** Wrong tries at codes for one address a day, summed over every account that asked for one. */
+export const EMAIL_CODE_MAX_FAILURES_PER_ADDRESS = 10;
+const DAY_MS = 86_400_000;
+const PER_ADDRESS = 'email-code-address';
 
 /**
  * Mailed 6-digit codes that prove an address: one live per user and purpose, valid 15
- * minutes, single use, dead after 5 wrong tries. Stored as an HMAC keyed from JWT_SECRET and
+ * minutes, single use, dead after 5 wrong tries; and whoever asks for codes to an address,
+ * at most 10 wrong tries at them a day (then 429 until the day is over). Stored as an HMAC keyed from JWT_SECRET and
  * bound to the user, purpose and address, so a leaked table does not give the codes away by
  * trying all million.
  */
@@ -26,6 +33,7 @@ export class EmailCodes {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly codes: EmailCodesRepository,
     private readonly clock: Clock,
+    private readonly limits: RateLimitStorage,
     config: AppConfig,
   ) {
     this.key = Buffer.from(
@@ -75,16 +83,32 @@ export class EmailCodes {
       ) {
         return { accepted: false as const };
       }
+      // The try takes its place in the address's daily count first; a right code gives it back.
+      const address = `address:${stored.email}`;
+      const tries = await this.limits.increment(
+        address,
+        DAY_MS,
+        EMAIL_CODE_MAX_FAILURES_PER_ADDRESS,
+        DAY_MS,
+        PER_ADDRESS,
+      );
+      if (tries.isBlocked) return { accepted: false as const, retryAfter: tries.timeToBlockExpire };
       const expected = this.hash(userId, purpose, stored.email, code);
       if (!timingSafeEqual(stored.codeHash, expected)) {
         await this.codes.recordFailure(userId, purpose, manager);
         return { accepted: false as const };
       }
+      await this.limits.release(address, PER_ADDRESS);
       await this.codes.delete(userId, purpose, manager);
       return { accepted: true as const, value: await apply(stored.email, manager) };
     });
-    if (!outcome.accepted) throw new BadRequestException('The code is wrong or has expired');
-    return outcome.value;
+    if (outcome.accepted) return outcome.value;
+    if ('retryAfter' in outcome && outcome.retryAfter !== undefined)
+      throw new TooManyRequestsException(
+        outcome.retryAfter,
+        'Too many wrong codes for this address',
+      );
+    throw new BadRequestException('The code is wrong or has expired');
   }
 
   /** Drops a user's live code for a purpose (its address is no longer in question). */

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { BadRequestException, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { DomainEvents, type RequestMeta } from '../../common/events/domain-events.js';
 import { EventPublisher } from '../../common/events/event-publisher.service.js';
@@ -38,10 +38,11 @@ export class EmailVerification {
 
   /** A wrong, expired or used code is a 400 (see EmailCodes.consume). */
   async verify(userId: string, code: string, meta: RequestMeta): Promise<void> {
-    // False: the address changed since the code was sent (that change proved the new one).
-    await this.codes.consume(userId, 'verify_email', code, (email, manager) =>
+    const verified = await this.codes.consume(userId, 'verify_email', code, (email, manager) =>
       this.users.markEmailVerified(userId, email, manager),
     );
+    // The address changed since the code was sent: the code proves nothing any more.
+    if (!verified) throw new BadRequestException('The code is wrong or has expired');
     await this.users.changed(userId);
     this.events.publish(DomainEvents.EmailVerified, userId, meta);
   }

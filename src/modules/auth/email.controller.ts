@@ -72,7 +72,14 @@ export class EmailController {
   @Post('users/me/email')
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiTags('users')
-  @RouteRateLimit(...CODE_MAILS)
+  @RouteRateLimit(...CODE_MAILS, {
+    // Whoever asks: an address gets at most 5 codes a day, so 25 tries at most.
+    name: 'email-change-target',
+    limit: 5,
+    windowSeconds: DAY,
+    by: 'email',
+    field: 'newEmail',
+  })
   @ApiOperation({ summary: 'Ask to change the email address: a code goes to the new one' })
   @ApiAcceptedResponse({
     type: AcceptedDto,

@@ -79,7 +79,6 @@ export class PasswordResets {
         if ((await this.resets.consume(manager, tokenHash)) !== user.id)
           throw new BadRequestException(INVALID_TOKEN);
         await this.users.updatePasswordHash(user.id, passwordHash, manager);
-        await this.resets.dropUnused(manager, user.id);
       },
     });
     if (!reset) throw new BadRequestException(INVALID_TOKEN);

@@ -4,6 +4,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { UserRole } from '../../common/auth/auth.decorators.js';
 import { UsersService } from '../users/users.service.js';
 import { AccessStateService } from './access-state.service.js';
+import { PasswordResetsRepository } from './password-resets.repository.js';
 import { SessionsRepository } from './sessions.repository.js';
 
 export interface Revocation {
@@ -20,7 +21,7 @@ export interface Revocation {
 }
 
 /**
- * Cutting off a user's tokens, in one place. Every way of doing it (logout everywhere,
+ * Cutting off a user's tokens (unused password-reset links included), in one place. Every way of doing it (logout everywhere,
  * password change or reset, deactivation, role change, erasure) goes through revokeTokens;
  * a single session's end (logout, a replayed refresh token) through sessionEnded.
  */
@@ -31,6 +32,7 @@ export class TokenRevocation {
     private readonly users: UsersService,
     private readonly sessions: SessionsRepository,
     private readonly accessState: AccessStateService,
+    private readonly resets: PasswordResetsRepository,
   ) {}
 
   /**
@@ -67,6 +69,8 @@ export class TokenRevocation {
       );
     }
     await revocation.within?.(manager);
+    // A reset link mailed before (perhaps to an address the account no longer has) dies too.
+    await this.resets.dropUnused(manager, userId);
     return true;
   }
 
