@@ -1,15 +1,9 @@
-import {
-  BadRequestException,
-  HttpException,
-  Injectable,
-  NotFoundException,
-  UnauthorizedException,
-} from '@nestjs/common';
+import { BadRequestException, Injectable, UnauthorizedException } from '@nestjs/common';
 import { DomainEvents, type RequestMeta } from '../../common/events/domain-events.js';
 import { EventPublisher } from '../../common/events/event-publisher.service.js';
 import { UsersService } from '../users/users.service.js';
 import type { ChangePasswordDto } from './dto/auth.dto.js';
-import { LoginThrottleService } from './login-throttle.service.js';
+import { PasswordConfirmation } from './password-confirmation.service.js';
 import { PasswordService } from './password.service.js';
 import { TokenRevocation } from './token-revocation.service.js';
 
@@ -19,7 +13,7 @@ export class AccountService {
   constructor(
     private readonly users: UsersService,
     private readonly passwords: PasswordService,
-    private readonly loginThrottle: LoginThrottleService,
+    private readonly confirmation: PasswordConfirmation,
     private readonly revocation: TokenRevocation,
     private readonly events: EventPublisher,
   ) {}
@@ -32,7 +26,7 @@ export class AccountService {
     meta: RequestMeta,
   ): Promise<void> {
     // The caller failed to prove who they are: 401, as for a wrong password at sign-in.
-    const user = await this.verifyPassword(
+    const user = await this.confirmation.confirm(
       userId,
       input.currentPassword,
       meta,
@@ -53,7 +47,7 @@ export class AccountService {
    * row tied to them (sessions, tokens, subscription, activity) go in one transaction.
    */
   async erase(userId: string, password: string, meta: RequestMeta): Promise<void> {
-    await this.verifyPassword(
+    await this.confirmation.confirm(
       userId,
       password,
       meta,
@@ -65,22 +59,5 @@ export class AccountService {
       within: async (manager) => void (await this.users.delete(userId, manager)),
     });
     this.events.publish(DomainEvents.Erased, null, meta, { erasedUserId: userId });
-  }
-
-  private async verifyPassword(
-    userId: string,
-    password: string,
-    meta: RequestMeta,
-    refusal: () => HttpException,
-  ) {
-    const user = await this.users.findWithPasswordHash({ id: userId });
-    if (!user) throw new NotFoundException('User not found');
-    const ip = meta.ip ?? 'unknown';
-    await this.loginThrottle.reserve(user.email, ip);
-    if (!(await this.passwords.verify(user.passwordHash, password))) {
-      throw refusal();
-    }
-    await this.loginThrottle.succeeded(user.email, ip);
-    return user;
   }
 }
