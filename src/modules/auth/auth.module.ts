@@ -19,19 +19,29 @@ import { LoginService } from './login.service.js';
 import { PasswordResetToken } from './password-reset-token.entity.js';
 import { PasswordResetRequests, PasswordResets } from './password-reset.service.js';
 import { PasswordResetsRepository } from './password-resets.repository.js';
+import { PasswordConfirmation } from './password-confirmation.service.js';
+import { PasswordReauthenticator } from './password-reauthenticator.service.js';
 import { PasswordService } from './password.service.js';
+import {
+  REAUTHENTICATORS,
+  ReauthenticationService,
+  type Reauthenticator,
+} from './reauthentication.service.js';
 import { RefreshToken } from './refresh-token.entity.js';
 import { RegistrationService } from './registration.service.js';
 import { Session } from './session.entity.js';
 import { SessionsRepository } from './sessions.repository.js';
+import { SessionsController } from './sessions.controller.js';
 import { SessionsService } from './sessions.service.js';
 import { JwtStrategy } from './strategies/jwt.strategy.js';
 import { TokenRevocation } from './token-revocation.service.js';
 import { accessTokenKey, TokenService } from './token.service.js';
+import { UserSessionsService } from './user-sessions.service.js';
 
 /**
  * Who the caller is and what they may do: sign-in methods (the password; later factors sit
- * beside LoginService and call SessionsService.start), sessions and their tokens, the access
+ * beside LoginService and call SessionsService.start), reauthentication (a Reauthenticator per
+ * method, listed under REAUTHENTICATORS), sessions and their tokens, the access
  * state every request is checked against, and the one way to cut tokens off (TokenRevocation).
  */
 @Module({
@@ -59,7 +69,7 @@ import { accessTokenKey, TokenService } from './token.service.js';
     SubscriptionsModule,
     ActivityModule,
   ],
-  controllers: [AuthController, AccountController, AdminAccessController],
+  controllers: [AuthController, SessionsController, AccountController, AdminAccessController],
   providers: [
     AccessStateService,
     TokenRevocation,
@@ -74,6 +84,16 @@ import { accessTokenKey, TokenService } from './token.service.js';
     PasswordResetRequests,
     PasswordResets,
     AuthMail,
+    PasswordConfirmation,
+    UserSessionsService,
+    PasswordReauthenticator,
+    // Each way of reauthenticating, by the field it reads (see ReauthenticationService).
+    {
+      provide: REAUTHENTICATORS,
+      useFactory: (...methods: Reauthenticator[]): Reauthenticator[] => methods,
+      inject: [PasswordReauthenticator],
+    },
+    ReauthenticationService,
     AccountService,
     AccountExportService,
     AccessAdministration,
