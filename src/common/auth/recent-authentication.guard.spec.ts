@@ -112,8 +112,6 @@ describe(RecentAuthenticationGuard.name, () => {
 
   it('refuses an anonymous caller', () => {
     const guard = guardAt(new ManualClock(START_MS));
-    expect(refusal(() => guard.canActivate(contextFor('revokeOthers', {})))?.getStatus()).toBe(
-      401,
-    );
+    expect(refusal(() => guard.canActivate(contextFor('revokeOthers', {})))?.getStatus()).toBe(401);
   });
 });
