@@ -27,6 +27,7 @@ describe('loadConfig', () => {
     expect(config.trustProxy).toBe(false);
     expect(config.allowedOrigins).toEqual(['http://localhost:5173']);
     expect(config.jwt.secretGenerated).toBe(true);
+    expect(config.auth.stepUpMaxAgeSeconds).toBe(600);
   });
 
   it('treats empty values as unset', () => {
@@ -50,6 +51,7 @@ describe('loadConfig', () => {
     [{ RATE_LIMIT_ENABLED: 'yes' }, 'RATE_LIMIT_ENABLED'],
     [{ NODE_ENV: 'staging' }, 'NODE_ENV'],
     [{ JWT_SECRET: 'short' }, 'JWT_SECRET'],
+    [{ STEP_UP_MAX_AGE_SECONDS: '5' }, 'STEP_UP_MAX_AGE_SECONDS'],
     // Issue 11, item 8: a ping rarer than the socket timeout closes every idle connection.
     [
       { REDIS_PING_INTERVAL_MS: '10000', REDIS_SOCKET_TIMEOUT_MS: '5000' },

@@ -43,6 +43,8 @@ export class AppConfig {
     passwordResetTtlSeconds: number;
     argon2: { memoryCost: number; timeCost: number; parallelism: number };
     login: { maxFailuresPerEmail: number; maxFailuresPerIp: number; lockSeconds: number };
+    /** Sensitive actions need an authentication at most this old (or the password again). */
+    stepUpMaxAgeSeconds: number;
   };
   readonly jwt: {
     secret: string;
@@ -126,6 +128,7 @@ export class AppConfig {
         maxFailuresPerIp: env.LOGIN_MAX_FAILURES_PER_IP,
         lockSeconds: env.LOGIN_LOCK_SECONDS,
       },
+      stepUpMaxAgeSeconds: env.STEP_UP_MAX_AGE_SECONDS,
     };
     this.frontendUrl = (env.FRONTEND_URL ?? 'http://localhost:5173').replace(/\/$/, '');
     this.allowedOrigins = env.ALLOWED_ORIGINS ?? [new URL(this.frontendUrl).origin];

@@ -147,6 +147,7 @@ export const envSchema = z
     LOGIN_MAX_FAILURES_PER_EMAIL: int(1, 1000).default(5),
     LOGIN_MAX_FAILURES_PER_IP: int(1, 100_000).default(50),
     LOGIN_LOCK_SECONDS: int(1, 86_400).default(900),
+    STEP_UP_MAX_AGE_SECONDS: int(30, 86_400).default(600),
 
     FRONTEND_URL: z
       .string()

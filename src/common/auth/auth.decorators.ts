@@ -18,6 +18,11 @@ export const Roles = (...roles: UserRole[]) => SetMetadata(ROLES, roles);
 export interface Principal extends AuthenticatedUser {
   role: UserRole;
   sessionId: string;
+  /**
+   * When the user last proved who they are in this session, in seconds since the epoch (the
+   * token's auth_time); null for a token issued before sessions recorded it.
+   */
+  authTime: number | null;
 }
 
 export const CurrentUser = createParamDecorator(

@@ -19,6 +19,12 @@ export const DomainEvents = {
   EmailVerified: 'auth.email_verified',
   EmailChangeRequested: 'user.email_change_requested',
   EmailChanged: 'user.email_changed',
+  /** The user ended one of their sessions from the sessions page. */
+  SessionEnded: 'auth.session_ended',
+  /** The user ended every session but the one they were using. */
+  OtherSessionsEnded: 'auth.other_sessions_ended',
+  /** The user proved who they are again within a session (step-up). */
+  Reauthenticated: 'auth.reauthenticated',
   RoleChanged: 'user.role_changed',
   ActiveChanged: 'user.active_changed',
   /** Awaited before a user's rows are deleted, so Billing can cancel at the payment provider. */
@@ -62,6 +68,9 @@ export interface DomainEventPayloads {
   [DomainEvents.EmailVerified]: undefined;
   [DomainEvents.EmailChangeRequested]: undefined;
   [DomainEvents.EmailChanged]: undefined;
+  [DomainEvents.SessionEnded]: { sessionId: string };
+  [DomainEvents.OtherSessionsEnded]: undefined;
+  [DomainEvents.Reauthenticated]: { method: string };
   [DomainEvents.RoleChanged]: { by: string; from: UserRole; to: UserRole };
   [DomainEvents.ActiveChanged]: { by: string; isActive: boolean };
   [DomainEvents.Erasing]: undefined;

@@ -12,6 +12,7 @@ import { ApiErrorResponse } from '../../common/openapi/api-error-response.decora
 import { AccountExportService } from './account-export.service.js';
 import { AccountService } from './account.service.js';
 import { CurrentUser, type Principal } from '../../common/auth/auth.decorators.js';
+import { RequiresRecentAuthentication } from '../../common/auth/recent-authentication.guard.js';
 import { AccountExportDto } from './dto/account-export.dto.js';
 import { ChangePasswordDto, ErasureDto } from './dto/auth.dto.js';
 
@@ -26,6 +27,7 @@ export class AccountController {
 
   @Post('password')
   @HttpCode(HttpStatus.NO_CONTENT)
+  @RequiresRecentAuthentication({ orPasswordIn: 'currentPassword' })
   @ApiOperation({ summary: "Change the caller's password" })
   @ApiNoContentResponse({
     description: 'Password changed; other sessions and all access tokens revoked',
@@ -50,6 +52,7 @@ export class AccountController {
 
   @Delete()
   @HttpCode(HttpStatus.NO_CONTENT)
+  @RequiresRecentAuthentication({ orPasswordIn: 'password' })
   @ApiOperation({ summary: "Erase the caller's account and everything tied to it" })
   @ApiNoContentResponse({ description: 'The account and everything tied to it are erased' })
   @ApiErrorResponse(400, 'The password is wrong, or the body is invalid')

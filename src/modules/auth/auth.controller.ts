@@ -17,12 +17,14 @@ import { AcceptedDto, AuthResponseDto, TokenPairDto } from './dto/auth-response.
 import {
   ForgotPasswordDto,
   LoginDto,
+  ReauthenticateDto,
   RefreshDto,
   RegisterDto,
   ResetPasswordDto,
 } from './dto/auth.dto.js';
 import { LoginService } from './login.service.js';
 import { PasswordResetRequests, PasswordResets } from './password-reset.service.js';
+import { ReauthenticationService } from './reauthentication.service.js';
 import { RegistrationService } from './registration.service.js';
 import { SessionsService } from './sessions.service.js';
 
@@ -37,6 +39,7 @@ export class AuthController {
     private readonly sessions: SessionsService,
     private readonly resetRequests: PasswordResetRequests,
     private readonly resets: PasswordResets,
+    private readonly reauthentication: ReauthenticationService,
   ) {}
 
   @Public()
@@ -92,6 +95,32 @@ export class AuthController {
   @ApiNoContentResponse({ description: 'Every session and access token of the user is revoked' })
   logoutAll(@CurrentUser() principal: Principal, @Meta() meta: RequestMeta): Promise<void> {
     return this.sessions.logoutEverywhere(principal.id, meta);
+  }
+
+  @Post('reauthenticate')
+  @HttpCode(HttpStatus.OK)
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'Prove who you are again, for the sensitive routes (step-up)',
+    description:
+      'Send exactly one of password, code or webauthn (only password is available yet). The session stays the same: its refresh token is rotated, and the new access token records a fresh authentication (auth_time).',
+  })
+  @ApiOkResponse({ type: TokenPairDto })
+  @ApiErrorResponse(
+    400,
+    'Not exactly one of password, code or webauthn; a method that is not available; or an invalid field',
+  )
+  @ApiErrorResponse(
+    401,
+    'The password is wrong (counted like a failed sign-in), the session has ended, or the access token is missing or invalid',
+  )
+  @ApiErrorResponse(429, 'Too many wrong passwords for this account or address; see Retry-After')
+  reauthenticate(
+    @CurrentUser() principal: Principal,
+    @Body() body: ReauthenticateDto,
+    @Meta() meta: RequestMeta,
+  ): Promise<TokenPairDto> {
+    return this.reauthentication.reauthenticate(principal, body, meta);
   }
 
   @Public()

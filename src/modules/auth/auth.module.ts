@@ -20,25 +20,34 @@ import { EmailCodesRepository } from './email-codes.repository.js';
 import { EmailCodes } from './email-codes.service.js';
 import { EmailController } from './email.controller.js';
 import { EmailVerification } from './email-verification.service.js';
-import { PasswordConfirmation } from './password-confirmation.service.js';
 import { LoginThrottleService } from './login-throttle.service.js';
 import { LoginService } from './login.service.js';
 import { PasswordResetToken } from './password-reset-token.entity.js';
 import { PasswordResetRequests, PasswordResets } from './password-reset.service.js';
 import { PasswordResetsRepository } from './password-resets.repository.js';
+import { PasswordConfirmation } from './password-confirmation.service.js';
+import { PasswordReauthenticator } from './password-reauthenticator.service.js';
 import { PasswordService } from './password.service.js';
+import {
+  REAUTHENTICATORS,
+  ReauthenticationService,
+  type Reauthenticator,
+} from './reauthentication.service.js';
 import { RefreshToken } from './refresh-token.entity.js';
 import { AccountCreation, RegistrationService } from './registration.service.js';
 import { Session } from './session.entity.js';
 import { SessionsRepository } from './sessions.repository.js';
+import { SessionsController } from './sessions.controller.js';
 import { SessionsService } from './sessions.service.js';
 import { JwtStrategy } from './strategies/jwt.strategy.js';
 import { TokenRevocation } from './token-revocation.service.js';
 import { accessTokenKey, TokenService } from './token.service.js';
+import { UserSessionsService } from './user-sessions.service.js';
 
 /**
  * Who the caller is and what they may do: sign-in methods (the password; later factors sit
- * beside LoginService and call SessionsService.start), sessions and their tokens, the access
+ * beside LoginService and call SessionsService.start), reauthentication (a Reauthenticator per
+ * method, listed under REAUTHENTICATORS), sessions and their tokens, the access
  * state every request is checked against, and the one way to cut tokens off (TokenRevocation).
  */
 @Module({
@@ -66,7 +75,13 @@ import { accessTokenKey, TokenService } from './token.service.js';
     SubscriptionsModule,
     ActivityModule,
   ],
-  controllers: [AuthController, AccountController, EmailController, AdminAccessController],
+  controllers: [
+    AuthController,
+    SessionsController,
+    AccountController,
+    EmailController,
+    AdminAccessController,
+  ],
   providers: [
     AccessStateService,
     TokenRevocation,
@@ -82,11 +97,20 @@ import { accessTokenKey, TokenService } from './token.service.js';
     EmailCodes,
     EmailVerification,
     EmailChange,
-    PasswordConfirmation,
     PasswordResetsRepository,
     PasswordResetRequests,
     PasswordResets,
     AuthMail,
+    PasswordConfirmation,
+    UserSessionsService,
+    PasswordReauthenticator,
+    // Each way of reauthenticating, by the field it reads (see ReauthenticationService).
+    {
+      provide: REAUTHENTICATORS,
+      useFactory: (...methods: Reauthenticator[]): Reauthenticator[] => methods,
+      inject: [PasswordReauthenticator],
+    },
+    ReauthenticationService,
     AccountService,
     AccountExportService,
     AccessAdministration,

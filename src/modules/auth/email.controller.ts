@@ -8,6 +8,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { CurrentUser, type Principal } from '../../common/auth/auth.decorators.js';
+import { RequiresRecentAuthentication } from '../../common/auth/recent-authentication.guard.js';
 import type { RequestMeta } from '../../common/events/domain-events.js';
 import { Meta } from '../../common/http/request-meta.js';
 import { ApiErrorResponse } from '../../common/openapi/api-error-response.decorator.js';
@@ -72,6 +73,7 @@ export class EmailController {
   @Post('users/me/email')
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiTags('users')
+  @RequiresRecentAuthentication({ orPasswordIn: 'password' })
   @RouteRateLimit(...CODE_MAILS, {
     // Whoever asks: an address gets at most 5 codes a day, so 25 tries at most.
     name: 'email-change-target',

@@ -5,8 +5,9 @@ import { LoginThrottleService } from './login-throttle.service.js';
 import { PasswordService } from './password.service.js';
 
 /**
- * A signed-in user proving who they are with their password (before a change to the
- * account): wrong passwords count toward the same locks as at sign-in.
+ * A signed-in user types their password again (a password change, erasure, reauthentication):
+ * verified with the same argon2 path as sign-in, and counted like a sign-in, so wrong passwords
+ * lock the account and the address as failed sign-ins do (429 while locked).
  */
 @Injectable()
 export class PasswordConfirmation {

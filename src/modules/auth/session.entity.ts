@@ -25,6 +25,14 @@ export class Session {
   @Column({ name: 'expires_at', type: 'timestamptz' })
   expiresAt!: Date;
 
+  /** When the user last proved who they are in this session: its access tokens' auth_time. */
+  @Column({ name: 'authenticated_at', type: 'timestamptz' })
+  authenticatedAt!: Date;
+
+  /** Established or reauthenticated with a second factor. */
+  @Column({ type: 'boolean', default: false })
+  mfa!: boolean;
+
   @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
   revokedAt!: Date | null;
 

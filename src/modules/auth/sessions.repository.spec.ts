@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash, randomBytes } from 'node:crypto';
 import { ManualClock } from '../../../test/support/manual-clock.js';
+import { eventually } from '../../../test/support/eventually.js';
 import { createSpecDatabase, type SpecDatabase } from '../../../test/support/spec-database.js';
 import { SessionsRepository } from './sessions.repository.js';
 
@@ -41,10 +42,17 @@ describe(SessionsRepository.name, () => {
   }
 
   /** A user with one session; returns the session's first refresh token. */
-  async function login(expiresAt = new Date(clock.nowMs() + 86_400_000)) {
-    const userId = await createUser();
+  async function login(
+    expiresAt = new Date(clock.nowMs() + 86_400_000),
+    userId?: string,
+    authenticatedAt = clock.now(),
+  ) {
+    userId ??= await createUser();
     const first = newToken();
-    const sessionId = await sessions.create(userId, meta, expiresAt, first.hash);
+    const sessionId = await sessions.create(userId, meta, expiresAt, first.hash, {
+      authenticatedAt,
+      mfa: false,
+    });
     return { userId, sessionId, first };
   }
 
@@ -127,5 +135,149 @@ describe(SessionsRepository.name, () => {
     const revoked = await login();
     await sessions.revokeByToken(revoked.first.hash, 'logout');
     expect(await rotate(revoked.first.token)).toEqual({ kind: 'invalid' });
+  });
+
+  describe('step-up and the sessions page', () => {
+    const renew = (
+      session: { userId: string; sessionId: string },
+      successor = newToken(),
+      mfa = false,
+      authenticatedAt = clock.now(),
+    ) =>
+      sessions.renew(session.userId, session.sessionId, meta, { authenticatedAt, mfa }, successor);
+
+    const authenticationOf = async (sessionId: string) =>
+      (
+        await query<{ authenticated_at: Date; mfa: boolean }>(
+          `SELECT authenticated_at, mfa FROM user_sessions WHERE id = $1`,
+          [sessionId],
+        )
+      )[0];
+
+    it('carries the time of the authentication through every rotation', async () => {
+      const signedIn = new Date(Math.floor(clock.nowMs() / 1000) * 1000 - 3_600_000);
+      const { sessionId, first } = await login(undefined, undefined, signedIn);
+      const once = (await rotate(first.token)) as { token: string; authenticatedAt: Date };
+      const twice = await rotate(once.token);
+      expect(once.authenticatedAt).toEqual(signedIn);
+      expect(twice).toMatchObject({ kind: 'rotated', sessionId, authenticatedAt: signedIn });
+    });
+
+    it('renews a session in place: new authentication time, rotated token, same session', async () => {
+      const session = await login(undefined, undefined, new Date(clock.nowMs() - 3_600_000));
+      const now = clock.now();
+      const successor = newToken();
+
+      expect(await renew(session, successor, true, now)).toBe(true);
+
+      expect(await authenticationOf(session.sessionId)).toEqual({
+        authenticated_at: now,
+        mfa: true,
+      });
+      expect(await rotate(successor.token)).toMatchObject({
+        kind: 'rotated',
+        sessionId: session.sessionId,
+        authenticatedAt: now,
+      });
+      // Renewing with the password alone keeps what a second factor established.
+      expect(await renew(session)).toBe(true);
+      expect((await authenticationOf(session.sessionId)).mfa).toBe(true);
+    });
+
+    it('leaves the replaced refresh token to the rotation rules', async () => {
+      const session = await login();
+      const successor = newToken();
+      await renew(session, successor);
+      expect(await rotate(session.first.token)).toMatchObject({
+        kind: 'rotated',
+        token: successor.token,
+      });
+      clock.advance((GRACE_SECONDS + 5) * 1000);
+      expect(await rotate(session.first.token)).toEqual({
+        kind: 'reused',
+        userId: session.userId,
+        sessionId: session.sessionId,
+      });
+    });
+
+    it('renews only a live session of the user', async () => {
+      const revoked = await login();
+      await sessions.revokeByToken(revoked.first.hash, 'logout');
+      const expired = await login(new Date(clock.nowMs() - 1000));
+      const foreign = await login();
+      const stranger = await createUser();
+
+      expect(await renew(revoked)).toBe(false);
+      expect(await renew(expired)).toBe(false);
+      expect(await renew({ userId: stranger, sessionId: foreign.sessionId })).toBe(false);
+      expect(await rotate(foreign.first.token)).toMatchObject({ kind: 'rotated' });
+    });
+
+    it('renews a session whose token a refresh rotated while the renewal waited for its lock', async () => {
+      const session = await login();
+      const refresh = database.dataSource.createQueryRunner();
+      await refresh.connect();
+      try {
+        // A refresh holding the current token's lock, as rotate does.
+        await refresh.startTransaction();
+        await refresh.query(
+          `SELECT 1 FROM refresh_tokens WHERE session_id = $1 AND rotated_at IS NULL FOR UPDATE`,
+          [session.sessionId],
+        );
+        const renewing = renew(session);
+        await eventually('the renewal to wait for the lock', async () => {
+          const [{ n }] = await query<{ n: string }>(
+            `SELECT count(*) AS n FROM pg_stat_activity
+              WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+          );
+          return Number(n) > 0;
+        });
+        await refresh.query(
+          `UPDATE refresh_tokens SET rotated_at = now() WHERE session_id = $1 AND rotated_at IS NULL`,
+          [session.sessionId],
+        );
+        await refresh.query(`INSERT INTO refresh_tokens (session_id, token_hash) VALUES ($1, $2)`, [
+          session.sessionId,
+          newToken().hash,
+        ]);
+        await refresh.commitTransaction();
+
+        expect(await renewing).toBe(true);
+      } finally {
+        await refresh.release();
+      }
+      const [{ n }] = await query<{ n: string }>(
+        `SELECT count(*) AS n FROM refresh_tokens WHERE session_id = $1 AND rotated_at IS NULL`,
+        [session.sessionId],
+      );
+      expect(Number(n)).toBe(1);
+    });
+
+    it('lists the live sessions of the user, the given one first, up to the limit', async () => {
+      const { userId, sessionId: oldest } = await login();
+      clock.advance(1000);
+      const newer = await login(undefined, userId);
+      await rotate(newer.first.token);
+      const ended = await login(undefined, userId);
+      await sessions.revokeOwned(userId, ended.sessionId, 'ended_by_user', clock.now());
+      await login(new Date(clock.nowMs() - 1000), userId);
+      await login();
+
+      const listed = await sessions.listLive(userId, oldest, clock.now(), 10);
+      expect(listed.map((session) => session.id)).toEqual([oldest, newer.sessionId]);
+      expect(listed[0]).toMatchObject({ ipAddress: '10.0.0.1', userAgent: 'spec/1', mfa: false });
+      expect(await sessions.listLive(userId, newer.sessionId, clock.now(), 1)).toHaveLength(1);
+    });
+
+    it("ends only a live session of the user's own", async () => {
+      const mine = await login();
+      const theirs = await login();
+      expect(await sessions.revokeOwned(mine.userId, theirs.sessionId, 'x', clock.now())).toBe(
+        false,
+      );
+      expect(await sessions.revokeOwned(mine.userId, mine.sessionId, 'x', clock.now())).toBe(true);
+      expect(await sessions.revokeOwned(mine.userId, mine.sessionId, 'x', clock.now())).toBe(false);
+      expect((await sessionRow(theirs.sessionId)).revoked_at).toBeNull();
+    });
   });
 });

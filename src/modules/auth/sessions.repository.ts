@@ -9,7 +9,28 @@ import { Session } from './session.entity.js';
 export type RotationOutcome =
   | { kind: 'invalid' }
   | { kind: 'reused'; userId: string; sessionId: string }
-  | { kind: 'rotated'; token: string; sessionId: string; userId: string };
+  | {
+      kind: 'rotated';
+      token: string;
+      sessionId: string;
+      userId: string;
+      /** When the user last proved who they are in this session. */
+      authenticatedAt: Date;
+    };
+
+/** How a session was established, or last renewed by a reauthentication. */
+export interface SessionAuthentication {
+  authenticatedAt: Date;
+  /** A second factor was used. */
+  mfa: boolean;
+}
+
+/** A refresh token about to be issued: its hash, and its encryption for the grace window. */
+export interface SuccessorToken {
+  token: string;
+  hash: Buffer;
+  ciphertext: Buffer;
+}
 
 interface LockedRow {
   token_id: string;
@@ -19,6 +40,17 @@ interface LockedRow {
   user_id: string;
   expires_at: Date;
   revoked_at: Date | null;
+  authenticated_at: Date;
+}
+
+/** A live session as the sessions page lists it. */
+export interface LiveSession {
+  id: string;
+  userAgent: string | null;
+  ipAddress: string | null;
+  createdAt: Date;
+  lastUsedAt: Date;
+  mfa: boolean;
 }
 
 export interface SessionView {
@@ -28,6 +60,8 @@ export interface SessionView {
   createdAt: Date;
   lastUsedAt: Date;
   expiresAt: Date;
+  authenticatedAt: Date;
+  mfa: boolean;
   revokedAt: Date | null;
 }
 
@@ -45,6 +79,7 @@ export class SessionsRepository {
     meta: RequestMeta,
     expiresAt: Date,
     tokenHash: Buffer,
+    authentication: SessionAuthentication,
     manager: EntityManager = this.dataSource.manager,
   ): Promise<string> {
     const [{ id }] = (await manager.query(
@@ -53,12 +88,21 @@ export class SessionsRepository {
           WHERE user_id = $1
             AND (expires_at < now() - interval '1 day' OR revoked_at < now() - interval '1 day')
        ), session AS (
-         INSERT INTO user_sessions (user_id, user_agent, ip_address, expires_at, last_used_at)
-         VALUES ($1, $2, $3, $4, now()) RETURNING id
+         INSERT INTO user_sessions
+                (user_id, user_agent, ip_address, expires_at, last_used_at, authenticated_at, mfa)
+         VALUES ($1, $2, $3, $4, now(), $6, $7) RETURNING id
        )
        INSERT INTO refresh_tokens (session_id, token_hash)
        SELECT id, $5 FROM session RETURNING session_id AS id`,
-      [userId, meta.userAgent, meta.ip, expiresAt, tokenHash],
+      [
+        userId,
+        meta.userAgent,
+        meta.ip,
+        expiresAt,
+        tokenHash,
+        authentication.authenticatedAt,
+        authentication.mfa,
+      ],
     )) as { id: string }[];
     return id;
   }
@@ -75,13 +119,13 @@ export class SessionsRepository {
     meta: RequestMeta,
     now: Date,
     graceSeconds: number,
-    successor: { token: string; hash: Buffer; ciphertext: Buffer },
+    successor: SuccessorToken,
     codec: { decrypt(ciphertext: Buffer): string | undefined; hash(token: string): Buffer },
   ): Promise<RotationOutcome> {
     return this.dataSource.transaction(async (manager) => {
       const rows: LockedRow[] = await manager.query(
         `SELECT t.id AS token_id, t.rotated_at, t.successor_ciphertext,
-                s.id AS session_id, s.user_id, s.expires_at, s.revoked_at
+                s.id AS session_id, s.user_id, s.expires_at, s.revoked_at, s.authenticated_at
            FROM refresh_tokens t
            JOIN user_sessions s ON s.id = t.session_id
           WHERE t.token_hash = $1
@@ -90,7 +134,12 @@ export class SessionsRepository {
       );
       const row = rows[0];
       if (!row || row.revoked_at || row.expires_at <= now) return { kind: 'invalid' };
-      const rotated = { kind: 'rotated', sessionId: row.session_id, userId: row.user_id } as const;
+      const rotated = {
+        kind: 'rotated',
+        sessionId: row.session_id,
+        userId: row.user_id,
+        authenticatedAt: row.authenticated_at,
+      } as const;
 
       if (row.rotated_at) {
         const withinGrace = now.getTime() - row.rotated_at.getTime() <= graceSeconds * 1000;
@@ -108,18 +157,50 @@ export class SessionsRepository {
         return { kind: 'reused', userId: row.user_id, sessionId: row.session_id };
       }
 
-      await manager.query(
-        `UPDATE refresh_tokens SET rotated_at = $3, successor_ciphertext = $2 WHERE id = $1`,
-        [row.token_id, successor.ciphertext, now],
-      );
-      await manager
-        .getRepository(RefreshToken)
-        .insert({ sessionId: row.session_id, tokenHash: successor.hash });
-      await manager.query(
-        `UPDATE user_sessions SET last_used_at = $4, ip_address = $2, user_agent = $3 WHERE id = $1`,
-        [row.session_id, meta.ip, meta.userAgent, now],
-      );
+      await this.replaceCurrentToken(manager, row.token_id, row.session_id, successor, meta, now);
       return { ...rotated, token: successor.token };
+    });
+  }
+
+  /**
+   * A reauthentication in one of the user's live sessions: the session records it, and its
+   * current refresh token is rotated to the successor, the replaced token then following the
+   * rotation rules (the same successor within the grace window, the session revoked after it).
+   * False when the user has no such live session.
+   */
+  renew(
+    userId: string,
+    sessionId: string,
+    meta: RequestMeta,
+    authentication: SessionAuthentication,
+    successor: SuccessorToken,
+  ): Promise<boolean> {
+    return this.dataSource.transaction(async (manager) => {
+      // Locked as rotate locks them, so a concurrent refresh of the session waits its turn.
+      const lockCurrentToken = (): Promise<{ token_id: string }[]> =>
+        manager.query(
+          `SELECT t.id AS token_id
+             FROM refresh_tokens t
+             JOIN user_sessions s ON s.id = t.session_id
+            WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > $3
+              AND t.rotated_at IS NULL
+            FOR UPDATE OF t, s`,
+          [sessionId, userId, authentication.authenticatedAt],
+        );
+      // Empty also when a refresh rotated the token while this waited for the lock: its
+      // successor, committed since, is found by a second look.
+      const current = (await lockCurrentToken())[0] ?? (await lockCurrentToken())[0];
+      if (!current) return false;
+      await this.replaceCurrentToken(
+        manager,
+        current.token_id,
+        sessionId,
+        successor,
+        meta,
+        authentication.authenticatedAt,
+        authentication,
+      );
+      return true;
     });
   }
 
@@ -133,6 +214,57 @@ export class SessionsRepository {
       [tokenHash, reason],
     );
     return this.firstRow(rows)?.user_id;
+  }
+
+  /** Ends one of the user's live sessions; false when the user has no such live session. */
+  async revokeOwned(
+    userId: string,
+    sessionId: string,
+    reason: string,
+    now: Date,
+  ): Promise<boolean> {
+    const rows: { id: string }[] = await this.dataSource.query(
+      `UPDATE user_sessions SET revoked_at = now(), revoked_reason = $3
+        WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > $4
+    RETURNING id`,
+      [sessionId, userId, reason, now],
+    );
+    return this.firstRow(rows) !== undefined;
+  }
+
+  /**
+   * The user's live sessions: the one given first (the caller's), then the most recently
+   * used, at most `limit` of them.
+   */
+  async listLive(
+    userId: string,
+    firstSessionId: string,
+    now: Date,
+    limit: number,
+  ): Promise<LiveSession[]> {
+    const rows: {
+      id: string;
+      user_agent: string | null;
+      ip_address: string | null;
+      created_at: Date;
+      last_used_at: Date;
+      mfa: boolean;
+    }[] = await this.dataSource.query(
+      `SELECT id, user_agent, host(ip_address) AS ip_address, created_at, last_used_at, mfa
+         FROM user_sessions
+        WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $3
+        ORDER BY id = $2 DESC, last_used_at DESC, created_at DESC, id
+        LIMIT $4`,
+      [userId, firstSessionId, now, limit],
+    );
+    return rows.map((row) => ({
+      id: row.id,
+      userAgent: row.user_agent,
+      ipAddress: row.ip_address,
+      createdAt: row.created_at,
+      lastUsedAt: row.last_used_at,
+      mfa: row.mfa,
+    }));
   }
 
   async revokedWithin(userId: string, seconds: number): Promise<string[]> {
@@ -163,15 +295,61 @@ export class SessionsRepository {
       .getRepository(Session)
       .find({ where: { userId }, order: { createdAt: 'DESC' } });
     return sessions.map(
-      ({ id, userAgent, ipAddress, createdAt, lastUsedAt, expiresAt, revokedAt }) => ({
+      ({
         id,
         userAgent,
         ipAddress,
         createdAt,
         lastUsedAt,
         expiresAt,
+        authenticatedAt,
+        mfa,
+        revokedAt,
+      }) => ({
+        id,
+        userAgent,
+        ipAddress,
+        createdAt,
+        lastUsedAt,
+        expiresAt,
+        authenticatedAt,
+        mfa,
         revokedAt,
       }),
+    );
+  }
+
+  /**
+   * The session's current refresh token becomes `successor`; the session records its use
+   * (and, for a reauthentication, the new authentication).
+   */
+  private async replaceCurrentToken(
+    manager: EntityManager,
+    tokenId: string,
+    sessionId: string,
+    successor: SuccessorToken,
+    meta: RequestMeta,
+    now: Date,
+    authentication?: SessionAuthentication,
+  ): Promise<void> {
+    await manager.query(
+      `UPDATE refresh_tokens SET rotated_at = $3, successor_ciphertext = $2 WHERE id = $1`,
+      [tokenId, successor.ciphertext, now],
+    );
+    await manager.getRepository(RefreshToken).insert({ sessionId, tokenHash: successor.hash });
+    await manager.query(
+      `UPDATE user_sessions
+          SET last_used_at = $4, ip_address = $2, user_agent = $3,
+              authenticated_at = COALESCE($5, authenticated_at), mfa = mfa OR $6
+        WHERE id = $1`,
+      [
+        sessionId,
+        meta.ip,
+        meta.userAgent,
+        now,
+        authentication?.authenticatedAt ?? null,
+        authentication?.mfa ?? false,
+      ],
     );
   }
 

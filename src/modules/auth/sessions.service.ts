@@ -1,5 +1,5 @@
 import { Injectable, UnauthorizedException } from '@nestjs/common';
-import type { UserRole } from '../../common/auth/auth.decorators.js';
+import type { Principal, UserRole } from '../../common/auth/auth.decorators.js';
 import { DomainEvents, type RequestMeta } from '../../common/events/domain-events.js';
 import { EventPublisher } from '../../common/events/event-publisher.service.js';
 import { Clock } from '../../common/time/clock.js';
@@ -18,6 +18,14 @@ export interface SessionOwner {
   tokenVersion: number;
 }
 
+/** How the user proved who they are, as far as the session needs to know. */
+export interface Proof {
+  /** A second factor (TOTP, a recovery code, a passkey) was part of it. */
+  mfa: boolean;
+}
+
+const PASSWORD_ALONE: Proof = { mfa: false };
+
 /**
  * Sessions and their tokens. A session is started once a sign-in method has proven who the
  * user is (the password today; another factor calls `start` the same way and nothing here
@@ -34,11 +42,20 @@ export class SessionsService {
     private readonly clock: Clock,
   ) {}
 
-  async start(user: SessionOwner, meta: RequestMeta): Promise<TokenPairDto> {
+  /** The session records when it was authenticated, and how (`proof`), for its tokens. */
+  async start(
+    user: SessionOwner,
+    meta: RequestMeta,
+    proof: Proof = PASSWORD_ALONE,
+  ): Promise<TokenPairDto> {
     const refresh = this.tokens.newRefreshToken();
-    const expiresAt = new Date(this.clock.nowMs() + this.tokens.refreshTtlSeconds * 1000);
-    const sessionId = await this.sessions.create(user.id, meta, expiresAt, refresh.hash);
-    return this.pair(user, sessionId, refresh.token);
+    const authenticatedAt = this.clock.now();
+    const expiresAt = new Date(authenticatedAt.getTime() + this.tokens.refreshTtlSeconds * 1000);
+    const sessionId = await this.sessions.create(user.id, meta, expiresAt, refresh.hash, {
+      authenticatedAt,
+      mfa: proof.mfa,
+    });
+    return this.pair(user, { id: sessionId, authenticatedAt }, refresh.token);
   }
 
   async refresh(refreshToken: string, meta: RequestMeta): Promise<TokenPairDto> {
@@ -61,7 +78,35 @@ export class SessionsService {
     if (outcome.kind !== 'rotated') throw new UnauthorizedException(INVALID_REFRESH);
     const access = await this.accessState.get(outcome.userId);
     if (!access?.isActive) throw new UnauthorizedException(INVALID_REFRESH);
-    return this.pair({ id: outcome.userId, ...access }, outcome.sessionId, outcome.token);
+    return this.pair(
+      { id: outcome.userId, ...access },
+      { id: outcome.sessionId, authenticatedAt: outcome.authenticatedAt },
+      outcome.token,
+    );
+  }
+
+  /**
+   * The user proved who they are again, within the session of `principal`: the session records
+   * it (its next access tokens carry the new auth_time) and its refresh token is rotated. 401
+   * when that session has ended meanwhile.
+   */
+  async renew(principal: Principal, meta: RequestMeta, proof: Proof): Promise<TokenPairDto> {
+    const successor = this.tokens.newRefreshToken();
+    const authenticatedAt = this.clock.now();
+    const renewed = await this.sessions.renew(
+      principal.id,
+      principal.sessionId,
+      meta,
+      { authenticatedAt, mfa: proof.mfa },
+      { ...successor, ciphertext: this.tokens.encryptSuccessor(successor.token) },
+    );
+    const access = renewed ? await this.accessState.get(principal.id) : null;
+    if (!access?.isActive) throw new UnauthorizedException('This session has ended');
+    return this.pair(
+      { id: principal.id, ...access },
+      { id: principal.sessionId, authenticatedAt },
+      successor.token,
+    );
   }
 
   /** Idempotent: an unknown or already revoked token is not an error. */
@@ -78,9 +123,13 @@ export class SessionsService {
     this.events.publish(DomainEvents.LoggedOutEverywhere, userId, meta);
   }
 
-  private pair(user: SessionOwner, sessionId: string, refreshToken: string): TokenPairDto {
+  private pair(
+    user: SessionOwner,
+    session: { id: string; authenticatedAt: Date },
+    refreshToken: string,
+  ): TokenPairDto {
     return {
-      accessToken: this.tokens.issueAccessToken(user, sessionId),
+      accessToken: this.tokens.issueAccessToken(user, session),
       refreshToken,
       expiresIn: this.tokens.accessTtlSeconds,
     };

@@ -29,6 +29,11 @@ export interface AccessClaims {
   tv: number;
   /** The session (login) the token belongs to. */
   sid: string;
+  /**
+   * When the user last proved who they are in that session (seconds since the epoch, as
+   * OpenID Connect's auth_time): sign-in, or the latest reauthentication. Refreshes carry it on.
+   */
+  auth_time: number;
   typ: 'access';
 }
 
@@ -39,9 +44,9 @@ export interface IssuedTokens {
 }
 
 /**
- * Access tokens: HS256 JWTs with exp, iat, iss, aud, sub, role, token version and session,
- * signed and verified with a KeyObject (jsonwebtoken given a string secret first tries it
- * as a public key, about 330 us per verify). Refresh tokens: 256 random bits, stored as a
+ * Access tokens: HS256 JWTs with exp, iat, iss, aud, sub, role, token version, session and
+ * auth_time, signed and verified with a KeyObject (jsonwebtoken given a string secret first
+ * tries it as a public key, about 330 us per verify). Refresh tokens: 256 random bits, stored as a
  * SHA-256 hash; a rotated token's successor is kept encrypted (AES-256-GCM, key derived from
  * JWT_SECRET) for the grace window in which a second tab may still present the old one.
  */
@@ -69,13 +74,14 @@ export class TokenService {
   /** Signed with the module's KeyObject, HS256, with iss, aud and exp (see auth.module.ts). */
   issueAccessToken(
     user: { id: string; role: UserRole; tokenVersion: number },
-    sessionId: string,
+    session: { id: string; authenticatedAt: Date },
   ): string {
     const claims: AccessClaims = {
       sub: user.id,
       role: user.role,
       tv: user.tokenVersion,
-      sid: sessionId,
+      sid: session.id,
+      auth_time: Math.floor(session.authenticatedAt.getTime() / 1000),
       typ: 'access',
     };
     return this.jwt.sign(claims);

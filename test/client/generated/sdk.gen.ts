@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { AccountChangePasswordData, AccountChangePasswordErrors, AccountChangePasswordResponses, AccountEraseData, AccountEraseErrors, AccountEraseResponses, AccountExportData, AccountExportErrors, AccountExportResponses, ActivityAllData, ActivityAllErrors, ActivityAllResponses, ActivityMineData, ActivityMineErrors, ActivityMineResponses, ActivityOverviewData, ActivityOverviewErrors, ActivityOverviewResponses, ActivityRecordBatchData, ActivityRecordBatchErrors, ActivityRecordBatchResponses, ActivityRecordData, ActivityRecordErrors, ActivityRecordResponses, AdminUsersGetData, AdminUsersGetErrors, AdminUsersGetResponses, AdminUsersListData, AdminUsersListErrors, AdminUsersListResponses, AdminUsersUpdateData, AdminUsersUpdateErrors, AdminUsersUpdateResponses, AuthForgotData, AuthForgotErrors, AuthForgotResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutAllData, AuthLogoutAllErrors, AuthLogoutAllResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthRefreshData, AuthRefreshErrors, AuthRefreshResponses, AuthRegisterData, AuthRegisterErrors, AuthRegisterResponses, AuthResetData, AuthResetErrors, AuthResetResponses, BillingCheckoutData, BillingCheckoutErrors, BillingCheckoutResponses, BillingPortalData, BillingPortalErrors, BillingPortalResponses, BillingWebhookData, BillingWebhookErrors, BillingWebhookResponses, EmailConfirmChangeData, EmailConfirmChangeErrors, EmailConfirmChangeResponses, EmailRequestChangeData, EmailRequestChangeErrors, EmailRequestChangeResponses, EmailResendData, EmailResendErrors, EmailResendResponses, EmailVerifyData, EmailVerifyErrors, EmailVerifyResponses, HealthCheckData, HealthCheckErrors, HealthCheckResponses, HealthLiveData, HealthLiveErrors, HealthLiveResponses, HealthReadyData, HealthReadyErrors, HealthReadyResponses, MetricsScrapeData, MetricsScrapeErrors, MetricsScrapeResponses, PlansListData, PlansListErrors, PlansListResponses, SubscriptionsConsumeData, SubscriptionsConsumeErrors, SubscriptionsConsumeResponses, SubscriptionsGrantData, SubscriptionsGrantErrors, SubscriptionsGrantResponses, SubscriptionsListUsageData, SubscriptionsListUsageErrors, SubscriptionsListUsageResponses, SubscriptionsMeData, SubscriptionsMeErrors, SubscriptionsMeResponses, UsersMeData, UsersMeErrors, UsersMeResponses, UsersUpdateData, UsersUpdateErrors, UsersUpdateResponses } from './types.gen.js';
+import type { AccountChangePasswordData, AccountChangePasswordErrors, AccountChangePasswordResponses, AccountEraseData, AccountEraseErrors, AccountEraseResponses, AccountExportData, AccountExportErrors, AccountExportResponses, ActivityAllData, ActivityAllErrors, ActivityAllResponses, ActivityMineData, ActivityMineErrors, ActivityMineResponses, ActivityOverviewData, ActivityOverviewErrors, ActivityOverviewResponses, ActivityRecordBatchData, ActivityRecordBatchErrors, ActivityRecordBatchResponses, ActivityRecordData, ActivityRecordErrors, ActivityRecordResponses, AdminUsersGetData, AdminUsersGetErrors, AdminUsersGetResponses, AdminUsersListData, AdminUsersListErrors, AdminUsersListResponses, AdminUsersUpdateData, AdminUsersUpdateErrors, AdminUsersUpdateResponses, AuthForgotData, AuthForgotErrors, AuthForgotResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutAllData, AuthLogoutAllErrors, AuthLogoutAllResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthReauthenticateData, AuthReauthenticateErrors, AuthReauthenticateResponses, AuthRefreshData, AuthRefreshErrors, AuthRefreshResponses, AuthRegisterData, AuthRegisterErrors, AuthRegisterResponses, AuthResetData, AuthResetErrors, AuthResetResponses, BillingCheckoutData, BillingCheckoutErrors, BillingCheckoutResponses, BillingPortalData, BillingPortalErrors, BillingPortalResponses, BillingWebhookData, BillingWebhookErrors, BillingWebhookResponses, EmailConfirmChangeData, EmailConfirmChangeErrors, EmailConfirmChangeResponses, EmailRequestChangeData, EmailRequestChangeErrors, EmailRequestChangeResponses, EmailResendData, EmailResendErrors, EmailResendResponses, EmailVerifyData, EmailVerifyErrors, EmailVerifyResponses, HealthCheckData, HealthCheckErrors, HealthCheckResponses, HealthLiveData, HealthLiveErrors, HealthLiveResponses, HealthReadyData, HealthReadyErrors, HealthReadyResponses, MetricsScrapeData, MetricsScrapeErrors, MetricsScrapeResponses, PlansListData, PlansListErrors, PlansListResponses, SessionsEndData, SessionsEndErrors, SessionsEndResponses, SessionsListData, SessionsListErrors, SessionsListResponses, SessionsRevokeOthersData, SessionsRevokeOthersErrors, SessionsRevokeOthersResponses, SubscriptionsConsumeData, SubscriptionsConsumeErrors, SubscriptionsConsumeResponses, SubscriptionsGrantData, SubscriptionsGrantErrors, SubscriptionsGrantResponses, SubscriptionsListUsageData, SubscriptionsListUsageErrors, SubscriptionsListUsageResponses, SubscriptionsMeData, SubscriptionsMeErrors, SubscriptionsMeResponses, UsersMeData, UsersMeErrors, UsersMeResponses, UsersUpdateData, UsersUpdateErrors, UsersUpdateResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -85,6 +85,21 @@ export const authLogoutAll = <ThrowOnError extends boolean = false>(options?: Op
 });
 
 /**
+ * Prove who you are again, for the sensitive routes (step-up)
+ *
+ * Send exactly one of password, code or webauthn (only password is available yet). The session stays the same: its refresh token is rotated, and the new access token records a fresh authentication (auth_time).
+ */
+export const authReauthenticate = <ThrowOnError extends boolean = false>(options: Options<AuthReauthenticateData, ThrowOnError>) => (options.client ?? client).post<AuthReauthenticateResponses, AuthReauthenticateErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/auth/reauthenticate',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
  * Mail a password reset link, if the account exists
  */
 export const authForgot = <ThrowOnError extends boolean = false>(options: Options<AuthForgotData, ThrowOnError>) => (options.client ?? client).post<AuthForgotResponses, AuthForgotErrors, ThrowOnError>({
@@ -106,6 +121,35 @@ export const authReset = <ThrowOnError extends boolean = false>(options: Options
         'Content-Type': 'application/json',
         ...options.headers
     }
+});
+
+/**
+ * The caller's live sessions
+ *
+ * The caller's own session first, then the most recently used; at most 100.
+ */
+export const sessionsList = <ThrowOnError extends boolean = false>(options?: Options<SessionsListData, ThrowOnError>) => (options?.client ?? client).get<SessionsListResponses, SessionsListErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/auth/sessions',
+    ...options
+});
+
+/**
+ * End every session of the caller but the current one
+ */
+export const sessionsRevokeOthers = <ThrowOnError extends boolean = false>(options?: Options<SessionsRevokeOthersData, ThrowOnError>) => (options?.client ?? client).post<SessionsRevokeOthersResponses, SessionsRevokeOthersErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/auth/sessions/revoke-others',
+    ...options
+});
+
+/**
+ * End one of the caller's sessions (the current one included)
+ */
+export const sessionsEnd = <ThrowOnError extends boolean = false>(options: Options<SessionsEndData, ThrowOnError>) => (options.client ?? client).delete<SessionsEndResponses, SessionsEndErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/auth/sessions/{id}',
+    ...options
 });
 
 /**

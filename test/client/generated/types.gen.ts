@@ -138,6 +138,23 @@ export type TokenPairDto = {
     expiresIn: number;
 };
 
+export type ReauthenticateDto = {
+    /**
+     * The user's password
+     */
+    password?: string;
+    /**
+     * A TOTP or recovery code (not available yet: answered 400)
+     */
+    code?: string;
+    /**
+     * A WebAuthn assertion (not available yet: answered 400)
+     */
+    webauthn?: {
+        [key: string]: unknown;
+    };
+};
+
 export type ForgotPasswordDto = {
     email: string;
 };
@@ -154,6 +171,46 @@ export type ResetPasswordDto = {
     password: string;
 };
 
+export type DeviceDto = {
+    /**
+     * Browser name and major version, from the user agent; null when unknown
+     */
+    browser: string | null;
+    /**
+     * Operating system and version, from the user agent; null when unknown
+     */
+    os: string | null;
+};
+
+export type SessionDto = {
+    id: string;
+    /**
+     * The session of the access token this list was asked with
+     */
+    current: boolean;
+    /**
+     * When the user signed in
+     */
+    createdAt: string;
+    /**
+     * The last sign-in, refresh or reauthentication in this session
+     */
+    lastUsedAt: string;
+    /**
+     * Client address at the last use
+     */
+    ip: string | null;
+    /**
+     * User agent at the last use
+     */
+    userAgent: string | null;
+    device: DeviceDto;
+    /**
+     * Whether a second factor was used to establish the session
+     */
+    mfa: boolean;
+};
+
 export type ChangePasswordDto = {
     currentPassword: string;
     newPassword: string;
@@ -166,6 +223,14 @@ export type ExportedSessionDto = {
     createdAt: string;
     lastUsedAt: string;
     expiresAt: string;
+    /**
+     * When the user last proved who they are in this session
+     */
+    authenticatedAt: string;
+    /**
+     * Established or reauthenticated with a second factor
+     */
+    mfa: boolean;
     revokedAt: string | null;
 };
 
@@ -702,6 +767,48 @@ export type AuthLogoutAllResponses = {
 
 export type AuthLogoutAllResponse = AuthLogoutAllResponses[keyof AuthLogoutAllResponses];
 
+export type AuthReauthenticateData = {
+    body: ReauthenticateDto;
+    path?: never;
+    query?: never;
+    url: '/api/v1/auth/reauthenticate';
+};
+
+export type AuthReauthenticateErrors = {
+    /**
+     * Not exactly one of password, code or webauthn; a method that is not available; or an invalid field
+     */
+    400: ErrorBodyDto;
+    /**
+     * The password is wrong (counted like a failed sign-in), the session has ended, or the access token is missing or invalid
+     */
+    401: ErrorBodyDto;
+    /**
+     * The body is larger than the limit (BODY_LIMIT, 100 KB by default)
+     */
+    413: ErrorBodyDto;
+    /**
+     * The body is not application/json (file content, multipart/form-data and octet-stream are never accepted)
+     */
+    415: ErrorBodyDto;
+    /**
+     * Too many wrong passwords for this account or address; see Retry-After
+     */
+    429: ErrorBodyDto;
+    /**
+     * Temporarily unavailable (the database cannot be reached, or the instance is shutting down); retry after Retry-After seconds
+     */
+    503: ErrorBodyDto;
+};
+
+export type AuthReauthenticateError = AuthReauthenticateErrors[keyof AuthReauthenticateErrors];
+
+export type AuthReauthenticateResponses = {
+    200: TokenPairDto;
+};
+
+export type AuthReauthenticateResponse = AuthReauthenticateResponses[keyof AuthReauthenticateResponses];
+
 export type AuthForgotData = {
     body: ForgotPasswordDto;
     path?: never;
@@ -784,6 +891,136 @@ export type AuthResetResponses = {
 
 export type AuthResetResponse = AuthResetResponses[keyof AuthResetResponses];
 
+export type SessionsListData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/auth/sessions';
+};
+
+export type SessionsListErrors = {
+    /**
+     * No valid access token (missing, expired or revoked)
+     */
+    401: ErrorBodyDto;
+    /**
+     * Too many requests from this address or user; retry after Retry-After seconds
+     */
+    429: ErrorBodyDto;
+    /**
+     * Temporarily unavailable (the database cannot be reached, or the instance is shutting down); retry after Retry-After seconds
+     */
+    503: ErrorBodyDto;
+};
+
+export type SessionsListError = SessionsListErrors[keyof SessionsListErrors];
+
+export type SessionsListResponses = {
+    200: Array<SessionDto>;
+};
+
+export type SessionsListResponse = SessionsListResponses[keyof SessionsListResponses];
+
+export type SessionsRevokeOthersData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/auth/sessions/revoke-others';
+};
+
+export type SessionsRevokeOthersErrors = {
+    /**
+     * The request breaks a rule: invalid JSON, an unknown or invalid field, or a parameter out of its bounds
+     */
+    400: ErrorBodyDto;
+    /**
+     * No valid access token (missing, expired or revoked)
+     */
+    401: ErrorBodyDto;
+    /**
+     * error "reauthentication_required": no authentication within the last STEP_UP_MAX_AGE_SECONDS (10 minutes by default); renew it with POST /api/v1/auth/reauthenticate
+     */
+    403: ErrorBodyDto;
+    /**
+     * The body is larger than the limit (BODY_LIMIT, 100 KB by default)
+     */
+    413: ErrorBodyDto;
+    /**
+     * The body is not application/json (file content, multipart/form-data and octet-stream are never accepted)
+     */
+    415: ErrorBodyDto;
+    /**
+     * Too many requests from this address or user; retry after Retry-After seconds
+     */
+    429: ErrorBodyDto;
+    /**
+     * Temporarily unavailable (the database cannot be reached, or the instance is shutting down); retry after Retry-After seconds
+     */
+    503: ErrorBodyDto;
+};
+
+export type SessionsRevokeOthersError = SessionsRevokeOthersErrors[keyof SessionsRevokeOthersErrors];
+
+export type SessionsRevokeOthersResponses = {
+    /**
+     * The other sessions' refresh and access tokens stop working at once
+     */
+    204: void;
+};
+
+export type SessionsRevokeOthersResponse = SessionsRevokeOthersResponses[keyof SessionsRevokeOthersResponses];
+
+export type SessionsEndData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/auth/sessions/{id}';
+};
+
+export type SessionsEndErrors = {
+    /**
+     * The request breaks a rule: invalid JSON, an unknown or invalid field, or a parameter out of its bounds
+     */
+    400: ErrorBodyDto;
+    /**
+     * No valid access token (missing, expired or revoked)
+     */
+    401: ErrorBodyDto;
+    /**
+     * No live session of the caller has this id
+     */
+    404: ErrorBodyDto;
+    /**
+     * The body is larger than the limit (BODY_LIMIT, 100 KB by default)
+     */
+    413: ErrorBodyDto;
+    /**
+     * The body is not application/json (file content, multipart/form-data and octet-stream are never accepted)
+     */
+    415: ErrorBodyDto;
+    /**
+     * Too many requests from this address or user; retry after Retry-After seconds
+     */
+    429: ErrorBodyDto;
+    /**
+     * Temporarily unavailable (the database cannot be reached, or the instance is shutting down); retry after Retry-After seconds
+     */
+    503: ErrorBodyDto;
+};
+
+export type SessionsEndError = SessionsEndErrors[keyof SessionsEndErrors];
+
+export type SessionsEndResponses = {
+    /**
+     * The session's refresh and access tokens stop working at once
+     */
+    204: void;
+};
+
+export type SessionsEndResponse = SessionsEndResponses[keyof SessionsEndResponses];
+
 export type AccountChangePasswordData = {
     body: ChangePasswordDto;
     path?: never;
@@ -800,6 +1037,10 @@ export type AccountChangePasswordErrors = {
      * The current password is wrong, or the access token is missing or invalid
      */
     401: ErrorBodyDto;
+    /**
+     * error "reauthentication_required": no authentication within the last STEP_UP_MAX_AGE_SECONDS (10 minutes by default) and no currentPassword in the body; renew it with POST /api/v1/auth/reauthenticate
+     */
+    403: ErrorBodyDto;
     /**
      * The body is larger than the limit (BODY_LIMIT, 100 KB by default)
      */
@@ -875,6 +1116,10 @@ export type AccountEraseErrors = {
      * No valid access token (missing, expired or revoked)
      */
     401: ErrorBodyDto;
+    /**
+     * error "reauthentication_required": no authentication within the last STEP_UP_MAX_AGE_SECONDS (10 minutes by default) and no password in the body; renew it with POST /api/v1/auth/reauthenticate
+     */
+    403: ErrorBodyDto;
     /**
      * The body is larger than the limit (BODY_LIMIT, 100 KB by default)
      */
@@ -1082,6 +1327,10 @@ export type EmailRequestChangeErrors = {
      * The password is wrong, or the access token is missing or invalid
      */
     401: ErrorBodyDto;
+    /**
+     * error "reauthentication_required": no authentication within the last STEP_UP_MAX_AGE_SECONDS (10 minutes by default) and no password in the body; renew it with POST /api/v1/auth/reauthenticate
+     */
+    403: ErrorBodyDto;
     /**
      * An account with this email already exists
      */

@@ -23,6 +23,16 @@ export class ExportedSessionDto implements SessionView {
   @ApiProperty({ type: String, format: 'date-time' })
   expiresAt!: Date;
 
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    description: 'When the user last proved who they are in this session',
+  })
+  authenticatedAt!: Date;
+
+  @ApiProperty({ description: 'Established or reauthenticated with a second factor' })
+  mfa!: boolean;
+
   @ApiProperty({ type: String, format: 'date-time', nullable: true })
   revokedAt!: Date | null;
 }

@@ -1,6 +1,14 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsEmail, IsString, Length, Matches, MaxLength } from 'class-validator';
+import {
+  IsEmail,
+  IsObject,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  MaxLength,
+} from 'class-validator';
 import { normaliseEmail } from '../../../common/text/identifiers.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../password.service.js';
 
@@ -112,4 +120,36 @@ export class ChangeEmailDto {
   @IsString()
   @Length(1, 1024)
   password!: string;
+}
+
+/**
+ * One way of proving who the user is again. Only the password exists yet; a TOTP or recovery
+ * code and a WebAuthn assertion are accepted here so that clients can be written against the
+ * contract, and answered 400 until their methods exist.
+ */
+export class ReauthenticateDto {
+  @ApiPropertyOptional({ description: "The user's password", minLength: 1, maxLength: 1024 })
+  @IsOptional()
+  @IsString()
+  @Length(1, 1024)
+  password?: string;
+
+  @ApiPropertyOptional({
+    description: 'A TOTP or recovery code (not available yet: answered 400)',
+    minLength: 1,
+    maxLength: 64,
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 64)
+  code?: string;
+
+  @ApiPropertyOptional({
+    description: 'A WebAuthn assertion (not available yet: answered 400)',
+    type: 'object',
+    additionalProperties: true,
+  })
+  @IsOptional()
+  @IsObject()
+  webauthn?: Record<string, unknown>;
 }

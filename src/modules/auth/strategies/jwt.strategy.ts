@@ -38,6 +38,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     const state = await this.accessState.get(claims.sub);
     if (!state || !state.isActive || state.tokenVersion !== claims.tv) return false;
     if (state.revokedSessions.includes(claims.sid)) return false;
-    return { id: claims.sub, role: state.role, sessionId: claims.sid };
+    const authTime = Number.isInteger(claims.auth_time) ? claims.auth_time : null;
+    return { id: claims.sub, role: state.role, sessionId: claims.sid, authTime };
   }
 }

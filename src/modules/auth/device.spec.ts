@@ -1,0 +1,44 @@
+import { describe, expect, it } from '@jest/globals';
+import { describeDevice } from './device.js';
+
+describe(describeDevice.name, () => {
+  it.each([
+    [
+      'Chrome on macOS',
+      'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36',
+      { browser: 'Chrome 120', os: 'macOS 10.15.7' },
+    ],
+    [
+      'Safari on iOS',
+      'Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1',
+      { browser: 'Safari 17', os: 'iOS 17.1' },
+    ],
+    [
+      'Firefox on Windows, by its release name',
+      'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0',
+      { browser: 'Firefox 121', os: 'Windows 10' },
+    ],
+    [
+      'Edge on Linux, not taken for the Chrome it resembles',
+      'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/119.0.0.0 Safari/537.36 Edg/119.0.0.0',
+      { browser: 'Microsoft Edge 119', os: 'Linux' },
+    ],
+    [
+      'Chrome on Android',
+      'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.144 Mobile Safari/537.36',
+      { browser: 'Chrome 120', os: 'Android 14' },
+    ],
+  ])('names %s', (_name, userAgent, device) => {
+    expect(describeDevice(userAgent)).toEqual(device);
+  });
+
+  it.each([
+    ['no user agent', null],
+    ['an empty one', ''],
+    ['blanks', '   '],
+    ['a command-line client', 'curl/8.4.0'],
+    ['noise', '\u0000\u0001 ???'],
+  ])('answers nulls, never throwing, for %s', (_name, userAgent) => {
+    expect(describeDevice(userAgent)).toEqual({ browser: null, os: null });
+  });
+});

@@ -1,0 +1,76 @@
+import { Injectable, NotFoundException } from '@nestjs/common';
+import type { Principal } from '../../common/auth/auth.decorators.js';
+import { DomainEvents, type RequestMeta } from '../../common/events/domain-events.js';
+import { EventPublisher } from '../../common/events/event-publisher.service.js';
+import { Clock } from '../../common/time/clock.js';
+import { describeDevice } from './device.js';
+import type { SessionDto } from './dto/session.dto.js';
+import { SessionsRepository, type LiveSession } from './sessions.repository.js';
+import { TokenRevocation } from './token-revocation.service.js';
+
+/**
+ * Nothing caps how many sessions a user holds (each sign-in starts one, ended or expired ones
+ * are pruned), so the list is: the caller's own session, then the most recently used, this many.
+ */
+export const SESSION_LIST_LIMIT = 100;
+
+/** The same answer for an unknown id, another user's session and an ended one. */
+const NOT_FOUND = 'Session not found';
+
+export function toSessionDto(session: LiveSession, currentSessionId: string): SessionDto {
+  return {
+    id: session.id,
+    current: session.id === currentSessionId,
+    createdAt: session.createdAt,
+    lastUsedAt: session.lastUsedAt,
+    ip: session.ipAddress,
+    userAgent: session.userAgent,
+    device: describeDevice(session.userAgent),
+    mfa: session.mfa,
+  };
+}
+
+/**
+ * The sessions page: the user's live sessions, ending one, ending all but the current one.
+ * An ended session's refresh token stops at once, and its access tokens too, on every
+ * instance (TokenRevocation.sessionEnded), without touching the user's other sessions.
+ */
+@Injectable()
+export class UserSessionsService {
+  constructor(
+    private readonly sessions: SessionsRepository,
+    private readonly revocation: TokenRevocation,
+    private readonly events: EventPublisher,
+    private readonly clock: Clock,
+  ) {}
+
+  async list(principal: Principal): Promise<SessionDto[]> {
+    const sessions = await this.sessions.listLive(
+      principal.id,
+      principal.sessionId,
+      this.clock.now(),
+      SESSION_LIST_LIMIT,
+    );
+    return sessions.map((session) => toSessionDto(session, principal.sessionId));
+  }
+
+  /** One of the caller's live sessions, the current one included; 404 for any other id. */
+  async end(principal: Principal, sessionId: string, meta: RequestMeta): Promise<void> {
+    const ended = await this.sessions.revokeOwned(
+      principal.id,
+      sessionId,
+      'ended_by_user',
+      this.clock.now(),
+    );
+    if (!ended) throw new NotFoundException(NOT_FOUND);
+    await this.revocation.sessionEnded(principal.id);
+    this.events.publish(DomainEvents.SessionEnded, principal.id, meta, { sessionId });
+  }
+
+  /** Every session of the caller but the one they are using. */
+  async endOthers(principal: Principal, meta: RequestMeta): Promise<void> {
+    await this.sessions.revokeAllForUser(principal.id, 'ended_by_user', principal.sessionId);
+    await this.revocation.sessionEnded(principal.id);
+    this.events.publish(DomainEvents.OtherSessionsEnded, principal.id, meta);
+  }
+}
