@@ -8,6 +8,7 @@ import { ActivitySourceAndDeadLetters1764158400000 } from './1764158400000-Activ
 import { StripeSyncOrder1764162000000 } from './1764162000000-StripeSyncOrder.js';
 import { SessionDevicesAndStepUp1764310000000 } from './1764310000000-SessionDevicesAndStepUp.js';
 import { EmailVerification1764320000000 } from './1764320000000-EmailVerification.js';
+import { KnownDevices1764330000000 } from './1764330000000-KnownDevices.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and jest load the same set. */
 export const migrations = [
@@ -21,4 +22,5 @@ export const migrations = [
   StripeSyncOrder1764162000000,
   SessionDevicesAndStepUp1764310000000,
   EmailVerification1764320000000,
+  KnownDevices1764330000000,
 ];

@@ -269,4 +269,70 @@ describe('email verification and email change', () => {
       expect((await confirmChange(user, change)).status).toBe(200);
     });
   });
+
+  describe('security notices', () => {
+    const MAC_CHROME =
+      'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36';
+    const MAC_CHROME_NEWER = MAC_CHROME.replace('Chrome/120', 'Chrome/131');
+    const WINDOWS_FIREFOX =
+      'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0';
+    const NEW_SIGN_IN = /New sign-in/;
+
+    /** A later mail to another address shows the mail before it has been handled. */
+    async function settled(): Promise<void> {
+      const marker = await registerUser(api);
+      await smtp.waitForSubject(marker.email, VERIFICATION);
+    }
+    const signIns = (email: string) =>
+      smtp.to(email).filter((mail) => NEW_SIGN_IN.test(mail.subject));
+
+    it('mails a sign-in from a kind of device not seen on the account for 90 days', async () => {
+      const user = await registerUser(api, { headers: { 'user-agent': MAC_CHROME } });
+      const address = clientAddress();
+      expect(
+        (await login(api, user.email, user.password, { 'user-agent': MAC_CHROME_NEWER })).status,
+      ).toBe(200);
+      await settled();
+      expect(signIns(user.email)).toEqual([]);
+
+      await login(api, user.email, user.password, { 'user-agent': WINDOWS_FIREFOX, ...address });
+      const notice = await smtp.waitForSubject(user.email, NEW_SIGN_IN);
+      expect(notice.text).toContain('Firefox on Windows');
+      expect(notice.text).toContain(address['x-forwarded-for']);
+
+      await login(api, user.email, user.password, { 'user-agent': WINDOWS_FIREFOX });
+      await settled();
+      expect(signIns(user.email)).toHaveLength(1);
+
+      clock.advance(91 * 86_400_000);
+      await login(api, user.email, user.password, { 'user-agent': WINDOWS_FIREFOX });
+      await eventually('a second notice', () =>
+        signIns(user.email).length === 2 ? true : undefined,
+      );
+    });
+
+    it('records the first device of an account that has none on record without a notice', async () => {
+      const user = await registerUser(api, { headers: { 'user-agent': MAC_CHROME } });
+      await api.query(`DELETE FROM user_devices WHERE user_id = $1`, [user.id]);
+      await login(api, user.email, user.password, { 'user-agent': WINDOWS_FIREFOX });
+      await settled();
+      expect(signIns(user.email)).toEqual([]);
+      await eventually('the device recorded', async () => {
+        const rows = await api.query(`SELECT device FROM user_devices WHERE user_id = $1`, [
+          user.id,
+        ]);
+        return rows.length === 1 ? rows : undefined;
+      });
+    });
+
+    it('mails the account when its password is changed', async () => {
+      const user = await registerUser(api);
+      const response = await post('/api/v1/users/me/password', user, {
+        currentPassword: user.password,
+        newPassword: strongPassword(),
+      });
+      expect(response.status).toBe(204);
+      await smtp.waitForSubject(user.email, /password was changed/);
+    });
+  });
 });

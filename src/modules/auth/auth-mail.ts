@@ -86,6 +86,21 @@ export class AuthMail {
     });
   }
 
+  /** A sign-in from a kind of device the account has not used for 90 days. */
+  newDeviceSignIn(
+    to: string,
+    signIn: { device: string; ip: string | null; at: Date },
+  ): Promise<void> {
+    return this.send({
+      to,
+      subject: 'New sign-in to your InsightSheet account',
+      text:
+        `Your InsightSheet account was signed in to from ${signIn.device}` +
+        `${signIn.ip ? ` (address ${signIn.ip})` : ''} at ${signIn.at.toISOString()}.\n\n` +
+        `If it was you, there is nothing to do. ${IGNORE_OR_SECURE}`,
+    });
+  }
+
   passwordChanged(to: string): Promise<void> {
     return this.send({
       to,

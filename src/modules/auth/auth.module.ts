@@ -39,6 +39,8 @@ import { Session } from './session.entity.js';
 import { SessionsRepository } from './sessions.repository.js';
 import { SessionsController } from './sessions.controller.js';
 import { SessionsService } from './sessions.service.js';
+import { SignInNotices } from './sign-in-notices.service.js';
+import { UserDevicesRepository } from './user-devices.repository.js';
 import { JwtStrategy } from './strategies/jwt.strategy.js';
 import { TokenRevocation } from './token-revocation.service.js';
 import { accessTokenKey, TokenService } from './token.service.js';
@@ -102,6 +104,8 @@ import { UserSessionsService } from './user-sessions.service.js';
     PasswordResets,
     AuthMail,
     PasswordConfirmation,
+    UserDevicesRepository,
+    SignInNotices,
     UserSessionsService,
     PasswordReauthenticator,
     // Each way of reauthenticating, by the field it reads (see ReauthenticationService).

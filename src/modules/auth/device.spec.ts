@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { describeDevice } from './device.js';
+import { describeDevice, deviceKind } from './device.js';
 
 describe(describeDevice.name, () => {
   it.each([
@@ -40,5 +40,24 @@ describe(describeDevice.name, () => {
     ['noise', '\u0000\u0001 ???'],
   ])('answers nulls, never throwing, for %s', (_name, userAgent) => {
     expect(describeDevice(userAgent)).toEqual({ browser: null, os: null });
+  });
+});
+
+describe(deviceKind.name, () => {
+  it('names the kind without versions, so an update is the same device', () => {
+    const chrome120 =
+      'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36';
+    const chrome131 = chrome120.replace('Chrome/120', 'Chrome/131');
+    expect(deviceKind(chrome120)).toBe('Chrome on macOS');
+    expect(deviceKind(chrome131)).toBe(deviceKind(chrome120));
+    expect(
+      deviceKind(
+        'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0',
+      ),
+    ).toBe('Firefox on Windows');
+  });
+
+  it.each([null, '', '   ', '\u0000\u0001 ???'])('calls %p an unknown device', (userAgent) => {
+    expect(deviceKind(userAgent)).toBe('an unknown device');
   });
 });

@@ -35,3 +35,21 @@ export function describeDevice(userAgent: string | null): Device {
     os: joined(os.name, os.name === 'Windows' ? os.versionName : os.version),
   };
 }
+
+/**
+ * The kind of device, without versions ("Chrome on macOS"): what a person recognises as the
+ * same device after an update. Agents that name neither are one kind, "an unknown device".
+ */
+export function deviceKind(userAgent: string | null): string {
+  if (!userAgent?.trim()) return 'an unknown device';
+  let parser: Bowser.Parser.Parser;
+  try {
+    parser = Bowser.getParser(userAgent);
+  } catch {
+    return 'an unknown device';
+  }
+  const browser = parser.getBrowserName();
+  const os = parser.getOSName();
+  if (!browser && !os) return 'an unknown device';
+  return `${browser || 'an unknown browser'} on ${os || 'an unknown system'}`.slice(0, 200);
+}
