@@ -313,7 +313,13 @@ describe('email verification and email change', () => {
 
     it('records the first device of an account that has none on record without a notice', async () => {
       const user = await registerUser(api, { headers: { 'user-agent': MAC_CHROME } });
-      await api.query(`DELETE FROM user_devices WHERE user_id = $1`, [user.id]);
+      // Registration records its device after answering: wait for it before forgetting it.
+      await eventually('the registration device', async () => {
+        const rows = await api.query(`DELETE FROM user_devices WHERE user_id = $1 RETURNING 1`, [
+          user.id,
+        ]);
+        return rows.length > 0 ? rows : undefined;
+      });
       await login(api, user.email, user.password, { 'user-agent': WINDOWS_FIREFOX });
       await settled();
       expect(signIns(user.email)).toEqual([]);

@@ -124,6 +124,30 @@ describe('step-up authentication', () => {
     expect((await revokeOthers(after.accessToken)).status).toBe(204);
   });
 
+  it('refuses ending another session one by one later, as revoke-others, but not ending the current one', async () => {
+    const user = await registerUser(api);
+    const phone = (await (await login(api, user.email, user.password)).json()) as Pair;
+    const phoneSession = claimsOf(phone.accessToken).sid as string;
+    clock.advance(11 * MINUTE);
+    const end = (token: string, id: string) =>
+      api.fetch(`/api/v1/auth/sessions/${id}`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${token}` },
+      });
+
+    const refused = await end(user.accessToken, phoneSession);
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toMatchObject({ error: 'reauthentication_required' });
+    expect((await refresh(phone.refreshToken)).status).toBe(200);
+    // Ending one's own session is a logout.
+    expect((await end(phone.accessToken, phoneSession)).status).toBe(204);
+  });
+
+  it('answers a null password with 400, not counted as a wrong one', async () => {
+    const user = await registerUser(api);
+    expect((await reauthenticate(user.accessToken, { password: null })).status).toBe(400);
+  });
+
   it('rotates the refresh token: the replaced one follows the rotation rules', async () => {
     const user = await registerUser(api);
     const renewed = (await (

@@ -61,3 +61,16 @@ describe(deviceKind.name, () => {
     expect(deviceKind(userAgent)).toBe('an unknown device');
   });
 });
+
+describe('device names from user agents a sender wrote', () => {
+  const phishing = 'Security team: all is fine, visit https://evil.example/verify/1 (';
+  it.each([phishing, '<img src=x onerror=alert(1)>/1 (', 'Chrome/120 <script>/9 (x'])(
+    'shows only names the parser knows for %p',
+    (userAgent) => {
+      const device = describeDevice(userAgent);
+      for (const value of [device.browser, device.os, deviceKind(userAgent)]) {
+        expect(value ?? '').not.toMatch(/evil|<|>|Security/);
+      }
+    },
+  );
+});

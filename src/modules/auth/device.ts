@@ -10,6 +10,22 @@ export interface Device {
 
 const UNKNOWN: Device = { browser: null, os: null };
 
+/**
+ * The names bowser knows. For an agent it does not recognise it takes the text before the
+ * last "/" as the browser's name, which is the sender's own words: those are never shown.
+ */
+const KNOWN_BROWSERS = new Set(Object.values(Bowser.BROWSER_MAP));
+const KNOWN_SYSTEMS = new Set(Object.values(Bowser.OS_MAP));
+
+function known(names: Set<string>, name: string | undefined): string | undefined {
+  return name !== undefined && names.has(name) ? name : undefined;
+}
+
+/** A version as the agent gives it, when it is a plain version (digits, dots, letters). */
+function printable(version: string | undefined): string | undefined {
+  return version !== undefined && /^[0-9A-Za-z._ -]{1,20}$/.test(version) ? version : undefined;
+}
+
 function joined(name: string | undefined, version: string | undefined): string | null {
   if (!name) return null;
   return version ? `${name} ${version}` : name;
@@ -29,10 +45,12 @@ export function describeDevice(userAgent: string | null): Device {
   }
   const browser = parser.getBrowser();
   const os = parser.getOS();
+  const browserName = known(KNOWN_BROWSERS, browser.name);
+  const osName = known(KNOWN_SYSTEMS, os.name);
   return {
-    browser: joined(browser.name, browser.version?.split('.')[0]),
+    browser: joined(browserName, browserName && printable(browser.version?.split('.')[0])),
     // Windows reports its kernel version ("NT 10.0"); people know it by its release name.
-    os: joined(os.name, os.name === 'Windows' ? os.versionName : os.version),
+    os: joined(osName, osName && printable(osName === 'Windows' ? os.versionName : os.version)),
   };
 }
 
@@ -48,8 +66,8 @@ export function deviceKind(userAgent: string | null): string {
   } catch {
     return 'an unknown device';
   }
-  const browser = parser.getBrowserName();
-  const os = parser.getOSName();
+  const browser = known(KNOWN_BROWSERS, parser.getBrowserName());
+  const os = known(KNOWN_SYSTEMS, parser.getOSName());
   if (!browser && !os) return 'an unknown device';
-  return `${browser || 'an unknown browser'} on ${os || 'an unknown system'}`.slice(0, 200);
+  return `${browser ?? 'an unknown browser'} on ${os ?? 'an unknown system'}`;
 }

@@ -48,7 +48,7 @@ export class ReauthenticationService {
     input: ReauthenticateDto,
     meta: RequestMeta,
   ): Promise<TokenPairDto> {
-    const given = METHODS.filter((method) => input[method] !== undefined);
+    const given = METHODS.filter((method) => input[method] !== undefined && input[method] !== null);
     if (given.length !== 1) {
       throw new BadRequestException('Send exactly one of password, code or webauthn');
     }

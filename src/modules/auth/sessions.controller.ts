@@ -50,6 +50,10 @@ export class SessionsController {
   @ApiNoContentResponse({
     description: "The session's refresh and access tokens stop working at once",
   })
+  @ApiErrorResponse(
+    403,
+    'error "reauthentication_required": ending a session other than the current one needs an authentication within STEP_UP_MAX_AGE_SECONDS; renew it with POST /api/v1/auth/reauthenticate',
+  )
   @ApiErrorResponse(404, 'No live session of the caller has this id')
   end(
     @CurrentUser() principal: Principal,

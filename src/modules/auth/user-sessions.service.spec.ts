@@ -6,6 +6,8 @@ import type { Principal } from '../../common/auth/auth.decorators.js';
 import type { EventPublisher } from '../../common/events/event-publisher.service.js';
 import type { LiveSession, SessionsRepository } from './sessions.repository.js';
 import type { TokenRevocation } from './token-revocation.service.js';
+import { ReauthenticationRequiredException } from '../../common/errors/reauthentication-required.exception.js';
+import { loadConfig } from '../../config/app-config.js';
 import { SESSION_LIST_LIMIT, UserSessionsService } from './user-sessions.service.js';
 
 const CHROME_MAC =
@@ -83,10 +85,17 @@ function setUp() {
     revocation as unknown as TokenRevocation,
     events as unknown as EventPublisher,
     clock,
+    loadConfig({ NODE_ENV: 'test' }),
   );
   const userId = randomUUID();
   const currentId = sessions.add(userId, { userAgent: CHROME_MAC, mfa: true });
-  const principal: Principal = { id: userId, role: 'user', sessionId: currentId, authTime: null };
+  // Signed in a minute ago: recent enough for the step-up (10 minutes by default).
+  const principal: Principal = {
+    id: userId,
+    role: 'user',
+    sessionId: currentId,
+    authTime: Math.floor(clock.nowMs() / 1000) - 60,
+  };
   return { sessions, revocation, events, clock, service, principal };
 }
 
@@ -123,6 +132,22 @@ describe(UserSessionsService.name, () => {
       device: { browser: 'Chrome 120', os: 'macOS 10.15.7' },
       mfa: true,
     });
+  });
+
+  it('needs a recent authentication to end another session, checked before the id is looked up', async () => {
+    const { sessions, clock, service, principal } = setUp();
+    const otherId = sessions.add(principal.id);
+    clock.advance(11 * 60_000);
+
+    for (const id of [otherId, randomUUID()]) {
+      await expect(service.end(principal, id, meta)).rejects.toEqual(
+        expect.any(ReauthenticationRequiredException),
+      );
+    }
+    expect(sessions.live.has(otherId)).toBe(true);
+    // Ending the current session is a logout: no step-up.
+    await service.end(principal, principal.sessionId, meta);
+    expect(sessions.live.has(principal.sessionId)).toBe(false);
   });
 
   it("ends one of the caller's sessions, and its access tokens with it", async () => {

@@ -2,7 +2,10 @@ import { Injectable, NotFoundException } from '@nestjs/common';
 import type { Principal } from '../../common/auth/auth.decorators.js';
 import { DomainEvents, type RequestMeta } from '../../common/events/domain-events.js';
 import { EventPublisher } from '../../common/events/event-publisher.service.js';
+import { isRecentAuthentication } from '../../common/auth/recent-authentication.guard.js';
+import { ReauthenticationRequiredException } from '../../common/errors/reauthentication-required.exception.js';
 import { Clock } from '../../common/time/clock.js';
+import { AppConfig } from '../../config/app-config.js';
 import { describeDevice } from './device.js';
 import type { SessionDto } from './dto/session.dto.js';
 import { SessionsRepository, type LiveSession } from './sessions.repository.js';
@@ -37,12 +40,17 @@ export function toSessionDto(session: LiveSession, currentSessionId: string): Se
  */
 @Injectable()
 export class UserSessionsService {
+  private readonly stepUpMaxAgeSeconds: number;
+
   constructor(
     private readonly sessions: SessionsRepository,
     private readonly revocation: TokenRevocation,
     private readonly events: EventPublisher,
     private readonly clock: Clock,
-  ) {}
+    config: AppConfig,
+  ) {
+    this.stepUpMaxAgeSeconds = config.auth.stepUpMaxAgeSeconds;
+  }
 
   async list(principal: Principal): Promise<SessionDto[]> {
     const sessions = await this.sessions.listLive(
@@ -54,8 +62,19 @@ export class UserSessionsService {
     return sessions.map((session) => toSessionDto(session, principal.sessionId));
   }
 
-  /** One of the caller's live sessions, the current one included; 404 for any other id. */
+  /**
+   * One of the caller's live sessions, the current one included; 404 for any other id. Ending
+   * the current session is a logout; ending another is as sensitive as ending all others, so it
+   * needs a recent authentication (checked before the id is looked up, so a 403 says nothing
+   * about the id).
+   */
   async end(principal: Principal, sessionId: string, meta: RequestMeta): Promise<void> {
+    if (
+      sessionId !== principal.sessionId &&
+      !isRecentAuthentication(principal.authTime, this.clock.nowMs(), this.stepUpMaxAgeSeconds)
+    ) {
+      throw new ReauthenticationRequiredException();
+    }
     const ended = await this.sessions.revokeOwned(
       principal.id,
       sessionId,

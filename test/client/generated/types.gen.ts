@@ -989,6 +989,10 @@ export type SessionsEndErrors = {
      */
     401: ErrorBodyDto;
     /**
+     * error "reauthentication_required": ending a session other than the current one needs an authentication within STEP_UP_MAX_AGE_SECONDS; renew it with POST /api/v1/auth/reauthenticate
+     */
+    403: ErrorBodyDto;
+    /**
      * No live session of the caller has this id
      */
     404: ErrorBodyDto;
