@@ -6,6 +6,7 @@ import { ActivityRollups1764151200000 } from './1764151200000-ActivityRollups.js
 import { ActiveUserCounts1764154800000 } from './1764154800000-ActiveUserCounts.js';
 import { ActivitySourceAndDeadLetters1764158400000 } from './1764158400000-ActivitySourceAndDeadLetters.js';
 import { StripeSyncOrder1764162000000 } from './1764162000000-StripeSyncOrder.js';
+import { MailQueue1764165600000 } from './1764165600000-MailQueue.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and jest load the same set. */
 export const migrations = [
@@ -17,4 +18,5 @@ export const migrations = [
   ActiveUserCounts1764154800000,
   ActivitySourceAndDeadLetters1764158400000,
   StripeSyncOrder1764162000000,
+  MailQueue1764165600000,
 ];
