@@ -8,6 +8,7 @@ import {
 import { HttpAdapterHost } from '@nestjs/core';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Pool } from 'pg';
+import { setTimeout as sleep } from 'node:timers/promises';
 import PgBoss from 'pg-boss';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
@@ -49,6 +50,8 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
   private readonly handlers = new Map<string, JobHandler<never>>();
   private readonly workers = new Map<string, string>();
   private boss: PgBoss | undefined;
+  /** pg-boss's queries and the attempts under way, which shutdown waits for. */
+  private inFlight = 0;
 
   constructor(
     private readonly config: AppConfig,
@@ -62,7 +65,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
   onModuleInit(): void {
     const pool = (this.dataSource.driver as unknown as { master: Pool }).master;
     this.boss = new PgBoss({
-      db: { executeSql: (text, values) => pool.query(text, values) },
+      db: { executeSql: (text, values) => this.track(pool.query(text, values)) },
       schema: JOB_SCHEMA,
       migrate: false,
       schedule: false,
@@ -126,15 +129,29 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
       const id = await boss.work<SealedJobData>(
         queue,
         { includeMetadata: true, batchSize: 1 },
-        async ([job]) => this.attempt(queue, handler, job),
+        async ([job]) => this.track(this.attempt(queue, handler, job)),
       );
       this.workers.set(queue, id);
     }
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    if (!this.boss) return;
     // In-flight jobs finish (each attempt is bounded); what waits stays queued for the others.
-    await this.boss?.stop({ graceful: true, close: false, timeout: ATTEMPT_SECONDS * 1000 });
+    await this.boss.stop({ graceful: true, close: false, timeout: ATTEMPT_SECONDS * 1000 });
+    // pg-boss's stop does not wait for a fetch already sent: a job it returns is attempted
+    // and completed before the pool closes, rather than left active until it expires.
+    const deadline = Date.now() + ATTEMPT_SECONDS * 1000;
+    while (this.inFlight > 0 && Date.now() < deadline) await sleep(10);
+  }
+
+  private async track<T>(work: Promise<T>): Promise<T> {
+    this.inFlight++;
+    try {
+      return await work;
+    } finally {
+      this.inFlight--;
+    }
   }
 
   private async attempt(
