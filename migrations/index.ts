@@ -6,6 +6,7 @@ import { ActivityRollups1764151200000 } from './1764151200000-ActivityRollups.js
 import { ActiveUserCounts1764154800000 } from './1764154800000-ActiveUserCounts.js';
 import { ActivitySourceAndDeadLetters1764158400000 } from './1764158400000-ActivitySourceAndDeadLetters.js';
 import { StripeSyncOrder1764162000000 } from './1764162000000-StripeSyncOrder.js';
+import { MailQueue1764165600000 } from './1764165600000-MailQueue.js';
 import { SessionDevicesAndStepUp1764310000000 } from './1764310000000-SessionDevicesAndStepUp.js';
 import { EmailVerification1764320000000 } from './1764320000000-EmailVerification.js';
 import { KnownDevices1764330000000 } from './1764330000000-KnownDevices.js';
@@ -20,6 +21,7 @@ export const migrations = [
   ActiveUserCounts1764154800000,
   ActivitySourceAndDeadLetters1764158400000,
   StripeSyncOrder1764162000000,
+  MailQueue1764165600000,
   SessionDevicesAndStepUp1764310000000,
   EmailVerification1764320000000,
   KnownDevices1764330000000,

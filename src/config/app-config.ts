@@ -70,7 +70,14 @@ export class AppConfig {
   readonly rateLimit: { enabled: boolean; windowMs: number; max: number };
   readonly trustProxy: number | string[] | false;
   readonly bodyLimit: number;
-  readonly mail: { smtpUrl: string | undefined; from: string };
+  readonly mail: {
+    smtpUrl: string | undefined;
+    from: string;
+    /** Attempts after the first, spaced by retryDelaySeconds doubled each time (with jitter). */
+    retryLimit: number;
+    retryDelaySeconds: number;
+    pollIntervalMs: number;
+  };
   readonly metricsToken: string | undefined;
   readonly activity: {
     flushMs: number;
@@ -152,7 +159,13 @@ export class AppConfig {
     };
     this.trustProxy = env.TRUST_PROXY ?? false;
     this.bodyLimit = env.BODY_LIMIT;
-    this.mail = { smtpUrl: env.SMTP_URL, from: env.MAIL_FROM };
+    this.mail = {
+      smtpUrl: env.SMTP_URL,
+      from: env.MAIL_FROM,
+      retryLimit: env.MAIL_RETRY_LIMIT,
+      retryDelaySeconds: env.MAIL_RETRY_DELAY_SECONDS,
+      pollIntervalMs: env.MAIL_POLL_INTERVAL_MS,
+    };
     this.metricsToken = env.METRICS_TOKEN;
     this.activity = {
       flushMs: env.ACTIVITY_FLUSH_MS,

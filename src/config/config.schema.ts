@@ -222,6 +222,9 @@ export const envSchema = z
       })
       .optional(),
     MAIL_FROM: z.string().trim().min(3).default('InsightSheet <no-reply@insightsheet.local>'),
+    MAIL_RETRY_LIMIT: int(0, 20).default(8),
+    MAIL_RETRY_DELAY_SECONDS: int(1, 3600).default(5),
+    MAIL_POLL_INTERVAL_MS: int(500, 60_000).default(2000),
     METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
     ACTIVITY_FLUSH_MS: int(0, 1000).default(5),
     ACTIVITY_FLUSH_SIZE: int(1, 10_000).default(500),

@@ -40,6 +40,9 @@ export const ANALYTICS_READS: Readonly<Record<string, 'all' | readonly string[]>
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
+/** The job queue's schema (src/mail/job-queue.ts, created by the MailQueue migration). */
+const JOB_SCHEMA = 'pgboss';
+
 /**
  * Creates (or updates) the least-privilege roles of the seed's security section, connected as
  * the schema's owner (the migration role). The app role's default privileges cover tables
@@ -82,6 +85,19 @@ export async function setUpDatabaseRoles(ownerUrl: string, roles: RoleSetup): Pr
     await client.query(
       `ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO ${app}`,
     );
+    // The job queue's schema (pg-boss): its data only, like public. The analytics role gets
+    // nothing there: queued jobs hold mail.
+    const jobs = await client.query(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [JOB_SCHEMA]);
+    if (jobs.rowCount) {
+      const schema = ident(JOB_SCHEMA);
+      await client.query(`GRANT USAGE ON SCHEMA ${schema} TO ${app}`);
+      await client.query(
+        `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${schema} TO ${app}`,
+      );
+      await client.query(
+        `ALTER DEFAULT PRIVILEGES IN SCHEMA ${schema} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${app}`,
+      );
+    }
     await client.query('BEGIN');
     await client.query(`REVOKE ALL ON ALL TABLES IN SCHEMA public FROM ${analytics}`);
     await client.query(

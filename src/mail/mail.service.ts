@@ -8,6 +8,11 @@ export interface Mail {
   text: string;
 }
 
+/** A mail as sent: with the Message-ID its queued job gives it, the same on every attempt. */
+export interface OutgoingMail extends Mail {
+  messageId: string;
+}
+
 /**
  * Outgoing mail through nodemailer to SMTP_URL. Without SMTP_URL, development writes the
  * mail to the log instead; production has no mail: that is logged at boot as an error, and
@@ -33,7 +38,8 @@ export class MailService implements OnModuleInit, OnApplicationShutdown {
     if (!this.available) {
       this.logger.error(
         'Mail is not configured: SMTP_URL is not set, so password reset mail is not sent ' +
-          '(the route still answers 202). Set SMTP_URL.',
+          '(the route still answers 202) and other queued mail waits for an instance that ' +
+          'has SMTP_URL. Set SMTP_URL.',
       );
     }
   }
@@ -43,7 +49,7 @@ export class MailService implements OnModuleInit, OnApplicationShutdown {
     return this.transport !== undefined || !this.config.isProduction;
   }
 
-  async send(mail: Mail): Promise<void> {
+  async send(mail: OutgoingMail): Promise<void> {
     if (this.transport) {
       await this.transport.sendMail({ from: this.config.mail.from, ...mail });
       return;
@@ -51,7 +57,7 @@ export class MailService implements OnModuleInit, OnApplicationShutdown {
     if (this.config.isProduction) throw new Error('Mail is not configured (SMTP_URL)');
     this.logger.log({
       msg: 'Mail (SMTP_URL is not set; development only)',
-      mail: { to: mail.to, subject: mail.subject, body: mail.text },
+      mail: { messageId: mail.messageId, to: mail.to, subject: mail.subject, body: mail.text },
     });
   }
 

@@ -105,10 +105,10 @@ describe('email verification and email change', () => {
     it('resends a new code that replaces the old one, and nothing once verified', async () => {
       const user = await registerUser(api);
       const first = codeFrom(await smtp.waitForSubject(user.email, VERIFICATION));
-      const before = smtp.to(user.email).length;
+      const before = smtp.mailsTo(user.email).length;
       expect((await post('/api/v1/auth/email/verify/resend', user)).status).toBe(202);
       const mails = await eventually('the resent code', () =>
-        smtp.to(user.email).length > before ? smtp.to(user.email) : undefined,
+        smtp.mailsTo(user.email).length > before ? smtp.mailsTo(user.email) : undefined,
       );
       const second = codeFrom(mails.at(-1)!);
       if (second !== first) expect((await verify(user, first)).status).toBe(400);
@@ -232,7 +232,7 @@ describe('email verification and email change', () => {
         statuses.push((await requestChange(asker, target)).status);
       }
       expect(statuses).toEqual([202, 202, 202, 202, 202, 429]);
-      expect(smtp.to(target).length).toBeLessThanOrEqual(5);
+      expect(smtp.mailsTo(target).length).toBeLessThanOrEqual(5);
     });
 
     it('needs the password: a wrong one is 401 and nothing is mailed', async () => {
@@ -241,7 +241,7 @@ describe('email verification and email change', () => {
       expect((await requestChange(user, newEmail, strongPassword())).status).toBe(401);
       const marker = await registerUser(api);
       await smtp.waitForSubject(marker.email, VERIFICATION);
-      expect(smtp.to(newEmail)).toEqual([]);
+      expect(smtp.mailsTo(newEmail)).toEqual([]);
     });
 
     it('answers 409 for a taken address at request, and again at confirm after a race', async () => {
@@ -284,7 +284,7 @@ describe('email verification and email change', () => {
       await smtp.waitForSubject(marker.email, VERIFICATION);
     }
     const signIns = (email: string) =>
-      smtp.to(email).filter((mail) => NEW_SIGN_IN.test(mail.subject));
+      smtp.mailsTo(email).filter((mail) => NEW_SIGN_IN.test(mail.subject));
 
     it('mails a sign-in from a kind of device not seen on the account for 90 days', async () => {
       const user = await registerUser(api, { headers: { 'user-agent': MAC_CHROME } });

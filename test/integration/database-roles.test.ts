@@ -6,6 +6,7 @@ import type { ReadQuery, ReadRouter } from '../../src/database/read-router.servi
 import { ActivityRepository } from '../../src/modules/activity/activity.repository.js';
 import { AnalyticsRepository } from '../../src/modules/activity/analytics.repository.js';
 import { registerUser, login } from '../factories/users.factory.js';
+import { eventually } from '../support/eventually.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { json, startTestApp } from '../support/test-app.js';
 
@@ -68,6 +69,15 @@ describe('least-privilege database roles', () => {
         json({ action: 'roles.check' }, { authorization: `Bearer ${user.accessToken}` }),
       );
       expect(activity.status).toBe(202);
+      // The mail queue: a reset request is queued, carried out and its mail sent (to the log).
+      const forgot = await api.fetch('/api/v1/auth/password/forgot', json({ email: user.email }));
+      expect(forgot.status).toBe(202);
+      await eventually('the reset mail job completed', async () => {
+        const jobs = await api.query<{ state: string }>(
+          `SELECT state::text AS state FROM pgboss.job WHERE name = 'mail.send'`,
+        );
+        return jobs.length === 1 && jobs[0].state === 'completed';
+      });
       expect((await api.fetch('/health/ready')).status).toBe(200);
       const [{ current_user: role }] = await api.query<{ current_user: string }>(
         'SELECT current_user',
@@ -108,6 +118,8 @@ describe('least-privilege database roles', () => {
       'SELECT token_hash FROM password_reset_tokens',
       'SELECT count(*) FROM user_sessions',
       'SELECT count(*) FROM stripe_events',
+      'SELECT data FROM pgboss.job',
+      'SELECT data FROM pgboss.archive',
     ])
       expect({ sql, code: await sqlState(url, sql) }).toEqual({ sql, code: '42501' });
 

@@ -6,11 +6,15 @@ export interface ReceivedMail {
   to: string;
   subject: string;
   text: string;
+  messageId: string;
 }
 
 /** A real SMTP server on loopback that keeps what it receives, for mail tests. */
 export class TestSmtpServer {
   readonly mails: ReceivedMail[] = [];
+  /** Mails refused so far (see refuseNext). */
+  refused = 0;
+  private toRefuse = 0;
   private readonly server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
@@ -18,10 +22,17 @@ export class TestSmtpServer {
     onData: (stream, session, callback) => {
       simpleParser(stream)
         .then((parsed) => {
+          if (this.toRefuse > 0) {
+            this.toRefuse--;
+            this.refused++;
+            callback(Object.assign(new Error('Try again later'), { responseCode: 451 }) as Error);
+            return;
+          }
           this.mails.push({
             to: session.envelope.rcptTo.map((rcpt) => rcpt.address).join(','),
             subject: parsed.subject ?? '',
             text: parsed.text ?? '',
+            messageId: parsed.messageId ?? '',
           });
           callback();
         })
@@ -30,12 +41,23 @@ export class TestSmtpServer {
   });
   port = 0;
 
+  /** The next `count` mails get a temporary failure (451) at the end of DATA. */
+  refuseNext(count: number): void {
+    this.toRefuse = count;
+  }
+
+  /** The mails received for `to`. */
+  mailsTo(to: string): ReceivedMail[] {
+    return this.mails.filter((item) => item.to === to);
+  }
+
   get url(): string {
     return `smtp://127.0.0.1:${this.port}`;
   }
 
-  async start(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+  /** On a port of its own, or on `port` (a server started again where it was). */
+  async start(port = 0): Promise<void> {
+    await new Promise<void>((resolve) => this.server.listen(port, '127.0.0.1', resolve));
     this.port = (this.server.server.address() as { port: number }).port;
   }
 
@@ -58,11 +80,6 @@ export class TestSmtpServer {
       () => [...this.mails].reverse().find((item) => item.to === to && subject.test(item.subject)),
       { timeoutMs, intervalMs: 20 },
     );
-  }
-
-  /** Every mail received so far for `to`. */
-  to(address: string): ReceivedMail[] {
-    return this.mails.filter((item) => item.to === address);
   }
 }
 

@@ -39,9 +39,12 @@ export class AccountService {
     await this.revocation.revokeTokens(userId, {
       reason: 'password_changed',
       keepSession: sessionId,
-      within: (manager) => this.users.updatePasswordHash(userId, passwordHash, manager),
+      within: async (manager) => {
+        await this.users.updatePasswordHash(userId, passwordHash, manager);
+        await this.mail.passwordChanged(user.email, manager);
+      },
     });
-    void this.mail.passwordChanged(user.email);
+    this.mail.wake();
     this.events.publish(DomainEvents.PasswordChanged, userId, meta);
   }
 

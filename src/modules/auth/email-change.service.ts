@@ -48,8 +48,8 @@ export class EmailChange {
       throw new BadRequestException('This is already the email address of your account');
     if (await this.users.findByEmail(input.newEmail)) throw new ConflictException(TAKEN);
     const code = await this.codes.issue(userId, 'change_email', input.newEmail);
-    void this.mail.emailChangeCode(input.newEmail, code);
-    void this.mail.emailChangeRequested(user.email, input.newEmail);
+    await this.mail.emailChangeCode(input.newEmail, code);
+    await this.mail.emailChangeRequested(user.email, input.newEmail);
     this.events.publish(DomainEvents.EmailChangeRequested, userId, meta);
   }
 
@@ -65,27 +65,22 @@ export class EmailChange {
   ): Promise<UserDto> {
     const before = await this.users.findById(userId);
     if (!before) throw new NotFoundException('User not found');
-    const newEmail = await this.codes.consume(
-      userId,
-      'change_email',
-      code,
-      async (email, manager) => {
-        // Code rows before the user's row: the order verification locks them in.
-        await this.codes.discard(userId, 'verify_email', manager);
-        const found = await this.revocation.revokeWithin(manager, userId, {
-          reason: 'email_changed',
-          keepSession: sessionId,
-          within: async () => {
-            if (!(await this.users.replaceEmail(userId, email, manager)))
-              throw new NotFoundException('User not found');
-          },
-        });
-        if (!found) throw new NotFoundException('User not found');
-        return email;
-      },
-    );
+    await this.codes.consume(userId, 'change_email', code, async (email, manager) => {
+      // Code rows before the user's row: the order verification locks them in.
+      await this.codes.discard(userId, 'verify_email', manager);
+      const found = await this.revocation.revokeWithin(manager, userId, {
+        reason: 'email_changed',
+        keepSession: sessionId,
+        within: async () => {
+          if (!(await this.users.replaceEmail(userId, email, manager)))
+            throw new NotFoundException('User not found');
+          await this.mail.emailChanged(before.email, email, manager);
+        },
+      });
+      if (!found) throw new NotFoundException('User not found');
+    });
     await this.revocation.revoked(userId);
-    void this.mail.emailChanged(before.email, newEmail);
+    this.mail.wake();
     this.events.publish(DomainEvents.EmailChanged, userId, meta);
     return this.users.profile(userId, true);
   }

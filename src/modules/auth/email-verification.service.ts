@@ -19,21 +19,26 @@ export class EmailVerification {
     private readonly events: EventPublisher,
   ) {}
 
-  /** A code for a new account's address, in its registration's transaction. */
-  issue(userId: string, email: string, manager: EntityManager): Promise<string> {
-    return this.codes.issue(userId, 'verify_email', email, manager);
+  /**
+   * A code for a new account's address, and its mail, in the registration's transaction;
+   * call `sendQueued` once it has committed.
+   */
+  async issue(userId: string, email: string, manager: EntityManager): Promise<void> {
+    const code = await this.codes.issue(userId, 'verify_email', email, manager);
+    await this.mail.verificationCode(email, code, manager);
   }
 
-  /** Mails an issued code once its transaction has committed. */
-  deliver(email: string, code: string): void {
-    void this.mail.verificationCode(email, code);
+  /** Sends the mail queued by committed transactions now rather than at the next poll. */
+  sendQueued(): void {
+    this.mail.wake();
   }
 
   /** A new code (the old one stops working); nothing when the address is verified already. */
   async resend(userId: string): Promise<void> {
     const user = await this.users.findById(userId);
     if (!user || user.emailVerifiedAt) return;
-    this.deliver(user.email, await this.codes.issue(userId, 'verify_email', user.email));
+    const code = await this.codes.issue(userId, 'verify_email', user.email);
+    await this.mail.verificationCode(user.email, code);
   }
 
   /** A wrong, expired or used code is a 400 (see EmailCodes.consume). */

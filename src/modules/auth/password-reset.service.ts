@@ -1,8 +1,9 @@
-import { BadRequestException, Injectable, Logger } from '@nestjs/common';
+import { BadRequestException, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { DomainEvents, type RequestMeta } from '../../common/events/domain-events.js';
 import { EventPublisher } from '../../common/events/event-publisher.service.js';
 import { AppConfig } from '../../config/app-config.js';
+import { JobQueue } from '../../mail/job-queue.js';
 import { UsersService } from '../users/users.service.js';
 import { AuthMail } from './auth-mail.js';
 import { LoginThrottleService } from './login-throttle.service.js';
@@ -13,9 +14,17 @@ import { hashToken } from './token.service.js';
 
 const INVALID_TOKEN = 'Invalid or expired reset token';
 
+/** The queue of reset requests that the route has answered and the workers carry out. */
+export const PASSWORD_RESET_REQUESTS = 'auth.password-reset-request';
+
+interface ResetRequest {
+  email: string;
+  meta: RequestMeta;
+}
+
 /** Asking for a reset: a single-use token by mail, the same answer whether or not it exists. */
 @Injectable()
-export class PasswordResetRequests {
+export class PasswordResetRequests implements OnModuleInit {
   private readonly logger = new Logger(PasswordResetRequests.name);
 
   constructor(
@@ -24,27 +33,46 @@ export class PasswordResetRequests {
     private readonly mail: AuthMail,
     private readonly events: EventPublisher,
     private readonly config: AppConfig,
+    private readonly jobs: JobQueue,
   ) {}
 
-  /** Always the same answer, at once: the lookup, the token and the mail happen after the response. */
+  onModuleInit(): void {
+    this.jobs.work<ResetRequest>(PASSWORD_RESET_REQUESTS, ({ email, meta }) =>
+      this.send(email, meta),
+    );
+  }
+
+  /**
+   * Always the same answer, after the same work: the request is queued durably, whatever the
+   * address, and a worker looks the account up, issues the token and queues the mail.
+   */
   async request(email: string, meta: RequestMeta): Promise<void> {
     if (!this.mail.available) {
       // The contract's 202 either way; no address or token in the line (logged loudly at boot).
       this.logger.warn('Password reset mail not sent: mail is not configured (SMTP_URL)');
       return;
     }
-    void this.send(email, meta).catch((error: Error) =>
-      this.logger.error({ err: error }, 'Password reset request failed'),
-    );
+    await this.jobs.send(PASSWORD_RESET_REQUESTS, { email, meta } satisfies ResetRequest);
+    this.jobs.wake(PASSWORD_RESET_REQUESTS);
   }
 
-  private async send(email: string, meta: RequestMeta): Promise<void> {
+  /**
+   * A queued request, carried out: the token and its mail are written in one transaction, so
+   * a token exists only with its mail queued. Run again after a failure (or a crash before
+   * the job completed), it issues a new token, which replaces the first.
+   */
+  async send(email: string, meta: RequestMeta): Promise<void> {
     const user = await this.users.findByEmail(email);
     if (!user || !user.isActive) return;
     const token = randomBytes(32).toString('base64url');
-    await this.resets.replace(user.id, hashToken(token), this.config.auth.passwordResetTtlSeconds);
+    await this.resets.replace(
+      user.id,
+      hashToken(token),
+      this.config.auth.passwordResetTtlSeconds,
+      (manager) => this.mail.passwordReset(user.email, token, manager),
+    );
+    this.mail.wake();
     this.events.publish(DomainEvents.PasswordResetRequested, user.id, meta);
-    await this.mail.passwordReset(user.email, token);
   }
 }
 

@@ -6,8 +6,16 @@ import { DataSource, type EntityManager } from 'typeorm';
 export class PasswordResetsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** Issues a token for a user; any earlier unused token of theirs stops working. */
-  async replace(userId: string, tokenHash: Buffer, ttlSeconds: number): Promise<void> {
+  /**
+   * Issues a token for a user; any earlier unused token of theirs stops working. `within`
+   * runs in the same transaction (the token's mail is queued there).
+   */
+  async replace(
+    userId: string,
+    tokenHash: Buffer,
+    ttlSeconds: number,
+    within: (manager: EntityManager) => Promise<void>,
+  ): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
       await manager.query(`DELETE FROM password_reset_tokens WHERE user_id = $1`, [userId]);
       await manager.query(
@@ -15,6 +23,7 @@ export class PasswordResetsRepository {
          VALUES ($1, $2, now() + make_interval(secs => $3))`,
         [userId, tokenHash, ttlSeconds],
       );
+      await within(manager);
     });
   }
 

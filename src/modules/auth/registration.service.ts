@@ -24,16 +24,16 @@ export class AccountCreation {
     private readonly verification: EmailVerification,
   ) {}
 
-  /** A taken email is a 409 (ConflictException). `code` is to be mailed once this returns. */
-  create(fields: NewUser): Promise<{ user: Account; code: string | null }> {
-    return this.dataSource.transaction(async (manager) => {
-      const user = await this.users.create(manager, fields);
-      await this.subscriptions.createFree(manager, user.id);
-      const code = fields.emailVerified
-        ? null
-        : await this.verification.issue(user.id, user.email, manager);
-      return { user, code };
+  /** A taken email is a 409 (ConflictException); the code's mail is queued with the rest. */
+  async create(fields: NewUser): Promise<Account> {
+    const user = await this.dataSource.transaction(async (manager) => {
+      const created = await this.users.create(manager, fields);
+      await this.subscriptions.createFree(manager, created.id);
+      if (!fields.emailVerified) await this.verification.issue(created.id, created.email, manager);
+      return created;
     });
+    if (!fields.emailVerified) this.verification.sendQueued();
+    return user;
   }
 }
 
@@ -45,7 +45,6 @@ export class RegistrationService {
     private readonly users: UsersService,
     private readonly passwords: PasswordService,
     private readonly sessions: SessionsService,
-    private readonly verification: EmailVerification,
     private readonly events: EventPublisher,
   ) {}
 
@@ -53,12 +52,11 @@ export class RegistrationService {
   async register(input: RegisterDto, meta: RequestMeta): Promise<AuthResponseDto> {
     this.passwords.assertAcceptable(input.password, input.email);
     const passwordHash = await this.passwords.hash(input.password);
-    const { user, code } = await this.accounts.create({
+    const user = await this.accounts.create({
       email: input.email,
       passwordHash,
       name: input.name,
     });
-    if (code) this.verification.deliver(user.email, code);
     this.events.publish(DomainEvents.Registered, user.id, meta);
     const tokens = await this.sessions.start(user, meta);
     return { user: await this.users.profile(user.id, true), ...tokens };

@@ -57,11 +57,9 @@ export class SignInNotices {
     if (sent.isBlocked) return;
     const user = await this.users.findById(event.userId);
     if (!user) return;
-    await this.mail.newDeviceSignIn(user.email, {
-      device,
-      ip: event.ip,
-      at: event.occurredAt,
-    });
+    await this.mail
+      .newDeviceSignIn(user.email, { device, ip: event.ip, at: event.occurredAt })
+      .catch((error: Error) => this.logger.error({ err: error }, 'New-device notice not queued'));
   }
 
   /** Undefined when the account is gone meanwhile (its devices went with it). */

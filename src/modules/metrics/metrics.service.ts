@@ -28,6 +28,14 @@ export class MetricsService {
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
+  readonly jobAttempts = new Counter({
+    name: 'mail_queue_attempts_total',
+    help:
+      'Attempts at queued jobs (mail.send is the delivery of one mail) by queue and outcome: ' +
+      'completed, retry (failed, to be tried again), failed (failed, no tries left)',
+    labelNames: ['queue', 'outcome'] as const,
+    registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 20 });
@@ -51,6 +59,29 @@ export class MetricsService {
         else
           for (const [label, count] of Object.entries(value))
             this.set({ [labelNames[0]]: label }, count);
+      },
+    });
+  }
+
+  /**
+   * A gauge with several labels whose values are read at scrape time, asynchronously (a
+   * query). When the read fails the gauge reports nothing for that scrape.
+   */
+  gaugeFromQuery(
+    name: string,
+    help: string,
+    read: () => Promise<{ labels: Record<string, string>; value: number }[]>,
+    labelNames: string[],
+  ): void {
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        const values = await read().catch(() => []);
+        for (const { labels, value } of values) this.set(labels, value);
       },
     });
   }
