@@ -129,7 +129,15 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
       const id = await boss.work<SealedJobData>(
         queue,
         { includeMetadata: true, batchSize: 1 },
-        async ([job]) => this.track(this.attempt(queue, handler, job)),
+        async ([job]) => {
+          try {
+            await this.track(this.attempt(queue, handler, job));
+          } finally {
+            // A job was there: look for the next at once, so a backlog drains without
+            // waiting a polling interval per job.
+            this.wake(queue);
+          }
+        },
       );
       this.workers.set(queue, id);
     }
