@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import pg from 'pg';
-import type { DomainEvent } from '../../src/common/events/domain-events.js';
+import { DomainEvents, type DomainEvent } from '../../src/common/events/domain-events.js';
+import { EventPublisher } from '../../src/common/events/event-publisher.service.js';
 import { BillingService } from '../../src/modules/billing/billing.service.js';
 import {
   checkoutSessionFactory,
@@ -512,6 +513,16 @@ describe('billing with Stripe', () => {
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ received: true, outcome: 'recorded' });
     expect(await inboxCount(event.id)).toBe(1);
+  });
+
+  it("gives the Stripe customer the account's new address after an email change", async () => {
+    const user = await subscribedUser();
+    const newEmail = `moved-${user.id}@example.com`;
+    await api.query(`UPDATE users SET email = $2 WHERE id = $1`, [user.id, newEmail]);
+    await api.app
+      .get(EventPublisher)
+      .publishAndWait(DomainEvents.EmailChanged, user.id, { ip: null, userAgent: null });
+    expect(stripe.customers.get(user.customer)).toMatchObject({ email: newEmail });
   });
 
   it('erasure cancels the Stripe subscription and deletes the customer', async () => {

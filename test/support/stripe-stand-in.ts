@@ -159,6 +159,12 @@ export class StripeStandIn {
       this.customers.set(customer.id, customer);
       return [200, customer];
     }
+    if (method === 'POST' && (match = /^\/v1\/customers\/([^/]+)$/.exec(path))) {
+      const customer = this.customers.get(match[1]);
+      if (!customer) return missing('customer');
+      if (body.email !== undefined) customer.email = body.email;
+      return [200, customer];
+    }
     if (method === 'DELETE' && (match = /^\/v1\/customers\/([^/]+)$/.exec(path))) {
       if (!this.customers.delete(match[1])) return missing('customer');
       return [200, { id: match[1], object: 'customer', deleted: true }];

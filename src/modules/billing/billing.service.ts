@@ -97,6 +97,22 @@ export class BillingService {
   }
 
   /**
+   * A changed address reaches the Stripe customer, so receipts and the portal's mail follow
+   * it. Best effort: a failure is logged and the change stands.
+   */
+  @OnEvent(DomainEvents.EmailChanged, { async: true, promisify: true })
+  async onEmailChanged(event: DomainEvent<typeof DomainEvents.EmailChanged>): Promise<void> {
+    if (!event.userId || !this.stripe) return;
+    const customer = (await this.subscriptions.billingAccount(event.userId))?.stripeCustomerId;
+    const user = customer ? await this.users.findById(event.userId) : null;
+    if (!customer || !user) return;
+    const stripe = this.stripe;
+    await callStripe(() => stripe.customers.update(customer, { email: user.email })).catch(
+      (error: Error) => this.logger.error({ err: error }, 'Stripe customer email not updated'),
+    );
+  }
+
+  /**
    * Repairs drift: every subscription Stripe holds, and every row that points at Stripe, is
    * synced again. Safe at any time (syncing is idempotent). Returns what changed.
    */
