@@ -14,6 +14,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
 import { MetricsService } from '../modules/metrics/metrics.service.js';
 import { JobDataSeal, type SealedJobData } from './job-data-seal.js';
+import { JobWorker } from './job-worker.js';
 
 /** pg-boss's schema, created by the MailQueue migration (pg-boss itself never runs DDL here). */
 export const JOB_SCHEMA = 'pgboss';
@@ -48,7 +49,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
   private readonly logger = new Logger(JobQueue.name);
   private readonly seal: JobDataSeal;
   private readonly handlers = new Map<string, JobHandler<never>>();
-  private readonly workers = new Map<string, string>();
+  private readonly workers = new Map<string, JobWorker<PgBoss.JobWithMetadata<SealedJobData>>>();
   private boss: PgBoss | undefined;
   /** pg-boss's queries and the attempts under way, which shutdown waits for. */
   private inFlight = 0;
@@ -116,8 +117,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
 
   /** Lets this instance's worker look for `queue`'s jobs now rather than at its next poll. */
   wake(queue: string): void {
-    const worker = this.workers.get(queue);
-    if (worker) this.boss?.notifyWorker(worker);
+    this.workers.get(queue)?.wake();
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -126,26 +126,32 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
     const boss = this.requireBoss();
     await boss.start();
     for (const [queue, handler] of this.handlers) {
-      const id = await boss.work<SealedJobData>(
+      type Job = PgBoss.JobWithMetadata<SealedJobData>;
+      const source = {
+        fetch: async (name: string) =>
+          (await boss.fetch<SealedJobData>(name, { batchSize: 1, includeMetadata: true }))?.[0] as
+            Job | undefined,
+        complete: (name: string, id: string) => boss.complete(name, id),
+        fail: (name: string, id: string, reason: { message: string }) =>
+          boss.fail(name, id, reason),
+      };
+      const worker = new JobWorker<Job>(
         queue,
-        { includeMetadata: true, batchSize: 1 },
-        async ([job]) => {
-          try {
-            await this.track(this.attempt(queue, handler, job));
-          } finally {
-            // A job was there: look for the next at once, so a backlog drains without
-            // waiting a polling interval per job.
-            this.wake(queue);
-          }
-        },
+        source,
+        (job) => this.track(this.attempt(queue, handler, job)),
+        this.config.mail.pollIntervalMs,
+        this.logger,
       );
-      this.workers.set(queue, id);
+      this.workers.set(queue, worker);
+      worker.start();
     }
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     if (!this.boss) return;
-    // In-flight jobs finish (each attempt is bounded); what waits stays queued for the others.
+    // The job under way finishes and its outcome is recorded (each attempt is bounded); what
+    // waits stays queued for the others.
+    await Promise.all([...this.workers.values()].map((worker) => worker.stop()));
     await this.boss.stop({ graceful: true, close: false, timeout: ATTEMPT_SECONDS * 1000 });
     // pg-boss's stop does not wait for a fetch already sent: a job it returns is attempted
     // and completed before the pool closes, rather than left active until it expires.

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
 import { clientAddress, registerUser, strongPassword } from '../factories/users.factory.js';
 import { eventually } from '../support/eventually.js';
 import { ensureBuilt, startApiProcess, type ApiProcess } from '../support/server-process.js';
@@ -110,5 +111,54 @@ describe('durable mail across instances', () => {
       json({ token, password: strongPassword() }, clientAddress()),
     );
     expect(reset.status).toBe(204);
+  }, 120_000);
+
+  it('keeps serving and sending while the database drops its connections under a mail backlog', async () => {
+    const instance = await start(accepting.url);
+    const users = [];
+    for (let i = 0; i < 10; i++) users.push(await registerUser(instance));
+    const admin = new pg.Client({ connectionString: database.url });
+    await admin.connect();
+    try {
+      const requests = users.flatMap((user) =>
+        [0, 1, 2].map(() =>
+          instance.fetch(
+            '/api/v1/auth/password/forgot',
+            json({ email: user.email }, clientAddress()),
+          ),
+        ),
+      );
+      // While the backlog is worked, the server's connections are cut again and again, so
+      // some land while a job's outcome is being written.
+      const until = Date.now() + 4000;
+      while (Date.now() < until) {
+        await admin.query(
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+            WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+        );
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await Promise.allSettled(requests);
+    } finally {
+      await admin.end();
+    }
+    const exited = await Promise.race([
+      instance.exited.then(() => true),
+      new Promise((resolve) => setTimeout(() => resolve(false), 500)),
+    ]);
+    expect(exited).toBe(false);
+    expect((await instance.fetch('/health/live')).status).toBe(200);
+    // The worker kept working: nothing waits any more. (An attempt whose outcome was lost in
+    // a cut stays active until it expires, and is retried then by maintenance.)
+    await eventually(
+      'the mail backlog worked off',
+      async () => {
+        const rows = await instance.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pgboss.job WHERE state IN ('created', 'retry')`,
+        );
+        return rows[0].n === 0 ? true : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 200 },
+    );
   }, 120_000);
 });
