@@ -140,6 +140,26 @@ describe('email verification and email change', () => {
       expect(statuses[10]).toBe(429);
     });
 
+    it('refuses addresses a mail client would read as another mailbox, with 400', async () => {
+      for (const email of [
+        'z\u2028b@example.com',
+        '"z\r\nb"@example.com',
+        'a\u00a0b@example.com',
+      ]) {
+        const response = await api.fetch(
+          '/api/v1/auth/register',
+          json({ email, password: strongPassword(), name: 'Odd' }, clientAddress()),
+        );
+        expect(response.status).toBe(400);
+      }
+      const user = await registerUser(api);
+      const change = await post('/api/v1/users/me/email', user, {
+        newEmail: 'z\u2028b@example.com',
+        password: user.password,
+      });
+      expect(change.status).toBe(400);
+    });
+
     it('refuses malformed codes and unknown fields with 400', async () => {
       const user = await registerUser(api);
       expect((await post('/api/v1/auth/email/verify', user, { code: '12345' })).status).toBe(400);

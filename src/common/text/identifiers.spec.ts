@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { isUuid, normaliseEmail } from './identifiers.js';
+import { isUuid, normaliseEmail, PLAIN_EMAIL } from './identifiers.js';
 
 describe('identifiers', () => {
   it('takes lower-case UUIDs only, whole', () => {
@@ -14,5 +14,23 @@ describe('identifiers', () => {
     expect(normaliseEmail('  Ada@Example.COM ')).toBe('ada@example.com');
     expect(normaliseEmail(undefined)).toBeUndefined();
     expect(normaliseEmail(7)).toBe(7);
+  });
+});
+
+describe('PLAIN_EMAIL', () => {
+  it.each(['ada@example.com', 'a.b+tag@sub.example.co', 'é@example.com'])('accepts %p', (email) => {
+    expect(PLAIN_EMAIL.test(email)).toBe(true);
+  });
+
+  it.each([
+    'z\u2028b@example.com',
+    '"z\r\nb"@example.com',
+    'z b@example.com',
+    'a\u00a0b@example.com',
+    'a\u200bb@example.com',
+    'Name <a@example.com>',
+    'a@b@example.com',
+  ])('refuses %p', (email) => {
+    expect(PLAIN_EMAIL.test(email)).toBe(false);
   });
 });

@@ -9,7 +9,7 @@ import {
   Matches,
   MaxLength,
 } from 'class-validator';
-import { normaliseEmail } from '../../../common/text/identifiers.js';
+import { normaliseEmail, PLAIN_EMAIL } from '../../../common/text/identifiers.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../password.service.js';
 
 const email = ({ value }: { value: unknown }) => normaliseEmail(value);
@@ -19,6 +19,7 @@ export class RegisterDto {
   @ApiProperty({ example: 'ada@example.com', format: 'email', maxLength: 254 })
   @Transform(email)
   @IsEmail({}, { message: 'email must be a valid email address' })
+  @Matches(PLAIN_EMAIL, { message: 'email must be a plain address, without spaces or quotes' })
   @MaxLength(254)
   email!: string;
 
@@ -63,6 +64,7 @@ export class ForgotPasswordDto {
   @ApiProperty({ example: 'ada@example.com', format: 'email', maxLength: 254 })
   @Transform(email)
   @IsEmail({}, { message: 'email must be a valid email address' })
+  @Matches(PLAIN_EMAIL, { message: 'email must be a plain address, without spaces or quotes' })
   @MaxLength(254)
   email!: string;
 }
@@ -113,6 +115,7 @@ export class ChangeEmailDto {
   @ApiProperty({ example: 'ada@example.org', format: 'email', maxLength: 254 })
   @Transform(email)
   @IsEmail({}, { message: 'newEmail must be a valid email address' })
+  @Matches(PLAIN_EMAIL, { message: 'newEmail must be a plain address, without spaces or quotes' })
   @MaxLength(254)
   newEmail!: string;
 
