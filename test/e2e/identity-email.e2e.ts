@@ -335,11 +335,13 @@ describe('email verification and email change', () => {
       const user = await registerUser(api, { headers: { 'user-agent': MAC_CHROME } });
       // Registration records its device after answering: wait for it before forgetting it.
       await eventually('the registration device', async () => {
-        const rows = await api.query(`DELETE FROM user_devices WHERE user_id = $1 RETURNING 1`, [
-          user.id,
-        ]);
-        return rows.length > 0 ? rows : undefined;
+        const [row] = await api.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM user_devices WHERE user_id = $1`,
+          [user.id],
+        );
+        return row.n > 0 ? true : undefined;
       });
+      await api.query(`DELETE FROM user_devices WHERE user_id = $1`, [user.id]);
       await login(api, user.email, user.password, { 'user-agent': WINDOWS_FIREFOX });
       await settled();
       expect(signIns(user.email)).toEqual([]);
