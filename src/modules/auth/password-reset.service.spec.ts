@@ -1,3 +1,4 @@
+import type { JobHandler } from '../../mail/job-queue.js';
 import { describe, expect, it } from '@jest/globals';
 import type { EntityManager } from 'typeorm';
 import type { EventPublisher } from '../../common/events/event-publisher.service.js';
@@ -16,7 +17,7 @@ function fakes(users: Record<string, { id: string; email: string; isActive: bool
   const calls: string[] = [];
   const transaction = { name: 'the token transaction' } as unknown as EntityManager;
   const queued: { queue: string; data: unknown }[] = [];
-  const handlers = new Map<string, (data: never) => Promise<void>>();
+  const handlers = new Map<string, JobHandler<never>>();
   const mailed: { to: string; token: string; manager: EntityManager }[] = [];
   const jobs = {
     send: async (queue: string, data: unknown) => {
@@ -25,7 +26,7 @@ function fakes(users: Record<string, { id: string; email: string; isActive: bool
       return 'job-1';
     },
     wake: () => calls.push('wake job'),
-    work: (queue: string, handler: (data: never) => Promise<void>) => handlers.set(queue, handler),
+    work: (queue: string, handler: JobHandler<never>) => handlers.set(queue, handler),
   } as unknown as JobQueue;
   const usersService = {
     findByEmail: async (email: string) => {
@@ -77,7 +78,20 @@ function fakes(users: Record<string, { id: string; email: string; isActive: bool
   };
 }
 
+const job = (id: string) => ({ id, retryCount: 0, retryLimit: 8 });
+
 describe(PasswordResetRequests.name, () => {
+  it('issues the same link when a request is carried out again, another for another request', async () => {
+    const { handler, mailed } = fakes({ [ACTIVE.email]: ACTIVE });
+    await handler!({ email: ACTIVE.email, meta } as never, job('request-1'));
+    await handler!({ email: ACTIVE.email, meta } as never, job('request-1'));
+    await handler!({ email: ACTIVE.email, meta } as never, job('request-2'));
+    const [first, retried, other] = mailed.map((mail) => mail.token);
+    expect(retried).toBe(first);
+    expect(other).not.toBe(first);
+    expect(first).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
   it('answers after queuing the request, the same work whether or not the account exists', async () => {
     const known = fakes({ [ACTIVE.email]: ACTIVE });
     const unknown = fakes();
@@ -99,7 +113,7 @@ describe(PasswordResetRequests.name, () => {
 
   it('carries out a queued request: the token and its mail in one transaction, then the event', async () => {
     const { handler, calls, mailed, transaction } = fakes({ [ACTIVE.email]: ACTIVE });
-    await handler!({ email: ACTIVE.email, meta } as never);
+    await handler!({ email: ACTIVE.email, meta } as never, job('request-1'));
     expect(calls).toEqual(['lookup', 'begin', 'queue mail', 'commit', 'wake mail', 'event']);
     expect(mailed).toEqual([{ to: ACTIVE.email, token: expect.any(String), manager: transaction }]);
   });
@@ -107,8 +121,8 @@ describe(PasswordResetRequests.name, () => {
   it('does nothing for an unknown or deactivated account', async () => {
     const inactive = { ...ACTIVE, email: 'off@example.com', isActive: false };
     const { handler, calls } = fakes({ [inactive.email]: inactive });
-    await handler!({ email: 'nobody@example.com', meta } as never);
-    await handler!({ email: inactive.email, meta } as never);
+    await handler!({ email: 'nobody@example.com', meta } as never, job('request-1'));
+    await handler!({ email: inactive.email, meta } as never, job('request-2'));
     expect(calls).toEqual(['lookup', 'lookup']);
   });
 });

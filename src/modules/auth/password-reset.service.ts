@@ -1,5 +1,5 @@
 import { BadRequestException, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { randomBytes } from 'node:crypto';
+import { createHmac, hkdfSync } from 'node:crypto';
 import { DomainEvents, type RequestMeta } from '../../common/events/domain-events.js';
 import { EventPublisher } from '../../common/events/event-publisher.service.js';
 import { AppConfig } from '../../config/app-config.js';
@@ -26,6 +26,7 @@ interface ResetRequest {
 @Injectable()
 export class PasswordResetRequests implements OnModuleInit {
   private readonly logger = new Logger(PasswordResetRequests.name);
+  private readonly tokenKey: Buffer;
 
   constructor(
     private readonly users: UsersService,
@@ -34,11 +35,15 @@ export class PasswordResetRequests implements OnModuleInit {
     private readonly events: EventPublisher,
     private readonly config: AppConfig,
     private readonly jobs: JobQueue,
-  ) {}
+  ) {
+    this.tokenKey = Buffer.from(
+      hkdfSync('sha256', config.jwt.secret, '', 'insightsheet reset tokens', 32),
+    );
+  }
 
   onModuleInit(): void {
-    this.jobs.work<ResetRequest>(PASSWORD_RESET_REQUESTS, ({ email, meta }) =>
-      this.send(email, meta),
+    this.jobs.work<ResetRequest>(PASSWORD_RESET_REQUESTS, ({ email, meta }, job) =>
+      this.send(email, meta, job.id),
     );
   }
 
@@ -58,13 +63,15 @@ export class PasswordResetRequests implements OnModuleInit {
 
   /**
    * A queued request, carried out: the token and its mail are written in one transaction, so
-   * a token exists only with its mail queued. Run again after a failure (or a crash before
-   * the job completed), it issues a new token, which replaces the first.
+   * a token exists only with its mail queued. The token is derived from the request's job
+   * (an HMAC of its id under a key from JWT_SECRET): run again after a failure, or after a
+   * crash before the job was marked done, the request issues the same link, so a link already
+   * delivered keeps working.
    */
-  async send(email: string, meta: RequestMeta): Promise<void> {
+  async send(email: string, meta: RequestMeta, requestId: string): Promise<void> {
     const user = await this.users.findByEmail(email);
     if (!user || !user.isActive) return;
-    const token = randomBytes(32).toString('base64url');
+    const token = createHmac('sha256', this.tokenKey).update(requestId).digest('base64url');
     await this.resets.replace(
       user.id,
       hashToken(token),
