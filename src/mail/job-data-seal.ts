@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { derivedKey } from '../common/crypto/derived-key.js';
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -18,7 +19,7 @@ export class JobDataSeal {
   private readonly key: Buffer;
 
   constructor(secret: string) {
-    this.key = Buffer.from(hkdfSync('sha256', secret, '', 'insightsheet job data v1', 32));
+    this.key = derivedKey(secret, 'insightsheet job data v1');
   }
 
   seal(queue: string, data: unknown): SealedJobData {

@@ -1,6 +1,7 @@
 import { BadRequestException, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { createHmac, hkdfSync, randomInt, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
+import { derivedKey } from '../../common/crypto/derived-key.js';
 import { DataSource, type EntityManager } from 'typeorm';
 import { TooManyRequestsException } from '../../common/errors/too-many-requests.exception.js';
 import { RateLimitStorage } from '../../common/rate-limit/rate-limit.storage.js';
@@ -36,9 +37,7 @@ export class EmailCodes {
     private readonly limits: RateLimitStorage,
     config: AppConfig,
   ) {
-    this.key = Buffer.from(
-      hkdfSync('sha256', config.jwt.secret, '', 'insightsheet email codes', 32),
-    );
+    this.key = derivedKey(config.jwt.secret, 'insightsheet email codes');
   }
 
   /** A new code for `email` (replacing the previous one), in the caller's transaction if any. */

@@ -1,5 +1,6 @@
 import { BadRequestException, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { createHmac, hkdfSync } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { derivedKey } from '../../common/crypto/derived-key.js';
 import { DomainEvents, type RequestMeta } from '../../common/events/domain-events.js';
 import { EventPublisher } from '../../common/events/event-publisher.service.js';
 import { AppConfig } from '../../config/app-config.js';
@@ -36,9 +37,7 @@ export class PasswordResetRequests implements OnModuleInit {
     private readonly config: AppConfig,
     private readonly jobs: JobQueue,
   ) {
-    this.tokenKey = Buffer.from(
-      hkdfSync('sha256', config.jwt.secret, '', 'insightsheet reset tokens', 32),
-    );
+    this.tokenKey = derivedKey(config.jwt.secret, 'insightsheet reset tokens');
   }
 
   onModuleInit(): void {

@@ -5,7 +5,6 @@ import {
   createDecipheriv,
   createHash,
   createSecretKey,
-  hkdfSync,
   randomBytes,
   type KeyObject,
 } from 'node:crypto';
@@ -19,6 +18,7 @@ export function hashToken(token: string): Buffer {
 export function accessTokenKey(config: AppConfig): KeyObject {
   return createSecretKey(Buffer.from(config.jwt.secret, 'utf8'));
 }
+import { derivedKey } from '../../common/crypto/derived-key.js';
 import { AppConfig } from '../../config/app-config.js';
 import type { UserRole } from '../../common/auth/auth.decorators.js';
 
@@ -66,9 +66,7 @@ export class TokenService {
     this.accessTtlSeconds = config.jwt.accessTtlSeconds;
     this.refreshTtlSeconds = config.jwt.refreshTtlSeconds;
     this.reuseGraceSeconds = config.auth.refreshReuseGraceSeconds;
-    this.successorKey = Buffer.from(
-      hkdfSync('sha256', config.jwt.secret, '', 'insightsheet refresh successor v1', 32),
-    );
+    this.successorKey = derivedKey(config.jwt.secret, 'insightsheet refresh successor v1');
   }
 
   /** Signed with the module's KeyObject, HS256, with iss, aud and exp (see auth.module.ts). */
