@@ -290,33 +290,22 @@ export class SessionsRepository {
     );
   }
 
-  async listForUser(userId: string): Promise<SessionView[]> {
-    const sessions = await this.dataSource
-      .getRepository(Session)
-      .find({ where: { userId }, order: { createdAt: 'DESC' } });
-    return sessions.map(
-      ({
-        id,
-        userAgent,
-        ipAddress,
-        createdAt,
-        lastUsedAt,
-        expiresAt,
-        authenticatedAt,
-        mfa,
-        revokedAt,
-      }) => ({
-        id,
-        userAgent,
-        ipAddress,
-        createdAt,
-        lastUsedAt,
-        expiresAt,
-        authenticatedAt,
-        mfa,
-        revokedAt,
-      }),
-    );
+  listForUser(userId: string): Promise<SessionView[]> {
+    return this.dataSource.getRepository(Session).find({
+      where: { userId },
+      order: { createdAt: 'DESC' },
+      select: {
+        id: true,
+        userAgent: true,
+        ipAddress: true,
+        createdAt: true,
+        lastUsedAt: true,
+        expiresAt: true,
+        authenticatedAt: true,
+        mfa: true,
+        revokedAt: true,
+      },
+    });
   }
 
   /**

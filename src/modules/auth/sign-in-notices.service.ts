@@ -36,14 +36,14 @@ export class SignInNotices {
 
   @OnEvent(DomainEvents.Registered, { async: true, promisify: true })
   async onRegistered(event: DomainEvent<typeof DomainEvents.Registered>): Promise<void> {
-    if (event.userId) await this.record(event.userId, event.userAgent);
+    if (event.userId) await this.record(event.userId, deviceKind(event.userAgent));
   }
 
   @OnEvent(DomainEvents.LoggedIn, { async: true, promisify: true })
   async onSignedIn(event: DomainEvent<typeof DomainEvents.LoggedIn>): Promise<void> {
     if (!event.userId) return;
     const device = deviceKind(event.userAgent);
-    const seen = await this.record(event.userId, event.userAgent);
+    const seen = await this.record(event.userId, device);
     if (!seen || !seen.knewAny) return;
     const staleBefore = this.clock.nowMs() - NEW_DEVICE_AFTER_DAYS * 86_400_000;
     if (seen.lastSeenAt && seen.lastSeenAt.getTime() >= staleBefore) return;
@@ -63,9 +63,9 @@ export class SignInNotices {
   }
 
   /** Undefined when the account is gone meanwhile (its devices went with it). */
-  private async record(userId: string, userAgent: string | null) {
+  private async record(userId: string, device: string) {
     try {
-      return await this.devices.seen(userId, deviceKind(userAgent), this.clock.now());
+      return await this.devices.seen(userId, device, this.clock.now());
     } catch (error) {
       this.logger.warn({ err: error as Error }, 'Sign-in device not recorded');
       return undefined;
