@@ -1,5 +1,6 @@
 import { UserActivity } from './modules/activity/user-activity.entity.js';
 import { EmailCode } from './modules/auth/email-code.entity.js';
+import { MfaChallenge, RecoveryCode, UserTotp } from './modules/auth/mfa/mfa.entities.js';
 import { PasswordResetToken } from './modules/auth/password-reset-token.entity.js';
 import { RefreshToken } from './modules/auth/refresh-token.entity.js';
 import { Session } from './modules/auth/session.entity.js';
@@ -20,4 +21,7 @@ export const entities = [
   RefreshToken,
   PasswordResetToken,
   EmailCode,
+  UserTotp,
+  RecoveryCode,
+  MfaChallenge,
 ];

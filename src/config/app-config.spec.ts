@@ -28,6 +28,25 @@ describe('loadConfig', () => {
     expect(config.allowedOrigins).toEqual(['http://localhost:5173']);
     expect(config.jwt.secretGenerated).toBe(true);
     expect(config.auth.stepUpMaxAgeSeconds).toBe(600);
+    expect(config.auth.mfa.requireForAdmins).toBe(false);
+    expect(config.auth.mfa.encryptionSecret).toBe(config.jwt.secret);
+  });
+
+  it('requires a second factor of admins in production unless told otherwise', () => {
+    const production = {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://db/app',
+      JWT_SECRET: 'x'.repeat(64),
+      FRONTEND_URL: 'https://app.example.com',
+    };
+    expect(loadConfig(production).auth.mfa.requireForAdmins).toBe(true);
+    expect(
+      loadConfig({ ...production, REQUIRE_ADMIN_MFA: 'false' }).auth.mfa.requireForAdmins,
+    ).toBe(false);
+    expect(loadConfig({ REQUIRE_ADMIN_MFA: 'true' }).auth.mfa.requireForAdmins).toBe(true);
+    expect(loadConfig({ MFA_ENCRYPTION_KEY: 'k'.repeat(32) }).auth.mfa.encryptionSecret).toBe(
+      'k'.repeat(32),
+    );
   });
 
   it('treats empty values as unset', () => {
@@ -36,6 +55,8 @@ describe('loadConfig', () => {
 
   it.each([
     [{ PORT: 'eighty' }, 'PORT'],
+    [{ REQUIRE_ADMIN_MFA: 'yes' }, 'REQUIRE_ADMIN_MFA'],
+    [{ MFA_ENCRYPTION_KEY: 'short' }, 'MFA_ENCRYPTION_KEY'],
     [{ PORT: '70000' }, 'PORT'],
     [{ DATABASE_URL: 'mysql://localhost/db' }, 'DATABASE_URL'],
     [{ REDIS_URL: 'http://localhost:6379' }, 'REDIS_URL'],

@@ -45,6 +45,14 @@ export class AppConfig {
     login: { maxFailuresPerEmail: number; maxFailuresPerIp: number; lockSeconds: number };
     /** Sensitive actions need an authentication at most this old (or the password again). */
     stepUpMaxAgeSeconds: number;
+    mfa: {
+      /** Admin routes refuse a session that did not use a second factor or a passkey. */
+      requireForAdmins: boolean;
+      /** The key TOTP secrets are encrypted with: MFA_ENCRYPTION_KEY, else JWT_SECRET. */
+      encryptionSecret: string;
+      /** The issuer authenticator apps show beside the account. */
+      issuer: string;
+    };
   };
   readonly jwt: {
     secret: string;
@@ -136,6 +144,11 @@ export class AppConfig {
         lockSeconds: env.LOGIN_LOCK_SECONDS,
       },
       stepUpMaxAgeSeconds: env.STEP_UP_MAX_AGE_SECONDS,
+      mfa: {
+        requireForAdmins: env.REQUIRE_ADMIN_MFA ?? this.isProduction,
+        encryptionSecret: env.MFA_ENCRYPTION_KEY ?? this.jwt.secret,
+        issuer: env.MFA_ISSUER,
+      },
     };
     this.frontendUrl = (env.FRONTEND_URL ?? 'http://localhost:5173').replace(/\/$/, '');
     this.allowedOrigins = env.ALLOWED_ORIGINS ?? [new URL(this.frontendUrl).origin];

@@ -148,6 +148,12 @@ export const envSchema = z
     LOGIN_MAX_FAILURES_PER_IP: int(1, 100_000).default(50),
     LOGIN_LOCK_SECONDS: int(1, 86_400).default(900),
     STEP_UP_MAX_AGE_SECONDS: int(30, 86_400).default(600),
+    REQUIRE_ADMIN_MFA: z
+      .enum(['true', 'false'], { message: 'must be true or false' })
+      .transform((value) => value === 'true')
+      .optional(),
+    MFA_ENCRYPTION_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+    MFA_ISSUER: z.string().trim().min(1).max(64).default('InsightSheet'),
 
     FRONTEND_URL: z
       .string()

@@ -23,6 +23,8 @@ export interface Principal extends AuthenticatedUser {
    * token's auth_time); null for a token issued before sessions recorded it.
    */
   authTime: number | null;
+  /** How the user authenticated in this session (the token's amr; empty for older tokens). */
+  amr: readonly string[];
 }
 
 export const CurrentUser = createParamDecorator(

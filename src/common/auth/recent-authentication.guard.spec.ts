@@ -25,7 +25,7 @@ const START_MS = Date.UTC(2026, 0, 1, 12, 0, 0);
 const START_S = START_MS / 1000;
 
 function principal(authTime: number | null): Principal {
-  return { id: randomUUID(), role: 'user', sessionId: randomUUID(), authTime };
+  return { id: randomUUID(), role: 'user', sessionId: randomUUID(), authTime, amr: ['pwd'] };
 }
 
 function contextFor(

@@ -4,7 +4,7 @@ import type { RequestMeta } from '../../common/events/domain-events.js';
 import type { ReauthenticateDto } from './dto/auth.dto.js';
 import { PasswordConfirmation } from './password-confirmation.service.js';
 import type { Reauthenticator } from './reauthentication.service.js';
-import type { Proof } from './sessions.service.js';
+import { PASSWORD_ALONE, type Proof } from './sessions.service.js';
 
 /** Reauthentication with the password: a wrong one counts toward the sign-in lock. */
 @Injectable()
@@ -20,6 +20,6 @@ export class PasswordReauthenticator implements Reauthenticator {
       meta,
       () => new UnauthorizedException('Password is incorrect'),
     );
-    return { mfa: false };
+    return PASSWORD_ALONE;
   }
 }

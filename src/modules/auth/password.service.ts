@@ -5,6 +5,8 @@ import { AppConfig } from '../../config/app-config.js';
 
 export const PASSWORD_MIN_LENGTH = 8;
 export const PASSWORD_MAX_LENGTH = 128;
+/** The password of the dummy hash: it must open no account, passwordless ones included. */
+export const DUMMY_PASSWORD = 'dummy password that matches no account';
 
 /**
  * argon2id hashing with parameters from configuration (at least OWASP's 19 MiB, t=2, p=1),
@@ -24,23 +26,29 @@ export class PasswordService implements OnModuleInit {
   async onModuleInit(): Promise<void> {
     const list = await readFile(new URL('./data/common-passwords.txt', import.meta.url), 'utf8');
     this.common = new Set(list.split('\n').filter(Boolean));
-    this.dummyHash = await this.hash('dummy password that matches no account');
+    this.dummyHash = await this.hash(DUMMY_PASSWORD);
   }
 
   hash(password: string): Promise<string> {
     return argon2.hash(password, this.options);
   }
 
-  async verify(hash: string | undefined, password: string): Promise<boolean> {
+  /**
+   * Whether `password` matches `hash`. Without a hash (no account, or an account without a
+   * password) the dummy hash is verified for the time it takes, and the answer is false.
+   */
+  async verify(hash: string | null | undefined, password: string): Promise<boolean> {
     try {
-      return await argon2.verify(hash ?? this.dummyHash, password);
+      const matches = await argon2.verify(hash ?? this.dummyHash, password);
+      return Boolean(hash) && matches;
     } catch {
       return false;
     }
   }
 
   /** True when the hash was made with weaker parameters than configured now. */
-  needsRehash(hash: string): boolean {
+  needsRehash(hash: string | null): boolean {
+    if (!hash) return false;
     return argon2.needsRehash(hash, this.options);
   }
 

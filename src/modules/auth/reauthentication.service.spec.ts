@@ -18,13 +18,13 @@ class FakeReauthenticator implements Reauthenticator {
   constructor(
     readonly method: ReauthenticationMethod,
     private readonly secret: string,
-    private readonly mfa = false,
+    private readonly amr: Proof['amr'] = ['pwd'],
   ) {}
 
   async verify(_principal: Principal, input: ReauthenticateDto): Promise<Proof> {
     this.verified.push(input);
     if (input[this.method] !== this.secret) throw new UnauthorizedException('wrong');
-    return { mfa: this.mfa };
+    return { amr: this.amr };
   }
 }
 
@@ -52,6 +52,7 @@ function setUp(...reauthenticators: Reauthenticator[]) {
     role: 'user',
     sessionId: randomUUID(),
     authTime: null,
+    amr: ['pwd'],
   };
   return { service, sessions, published, principal };
 }
@@ -64,7 +65,7 @@ describe(ReauthenticationService.name, () => {
     const tokens = await service.reauthenticate(principal, { password: 'right' }, meta);
 
     expect(tokens.accessToken).toBe('access');
-    expect(sessions.renewed).toEqual([{ principal, proof: { mfa: false } }]);
+    expect(sessions.renewed).toEqual([{ principal, proof: { amr: ['pwd'] } }]);
     expect(published).toEqual([
       ['auth.reauthenticated', principal.id, meta, { method: 'password' }],
     ]);
@@ -82,13 +83,13 @@ describe(ReauthenticationService.name, () => {
   });
 
   it('passes on what a second factor reports, for the session to record', async () => {
-    const totp = new FakeReauthenticator('code', '123456', true);
+    const totp = new FakeReauthenticator('code', '123456', ['otp', 'mfa']);
     const { service, sessions, principal } = setUp(
       new FakeReauthenticator('password', 'right'),
       totp,
     );
     await service.reauthenticate(principal, { code: '123456' }, meta);
-    expect(sessions.renewed[0].proof).toEqual({ mfa: true });
+    expect(sessions.renewed[0].proof).toEqual({ amr: ['otp', 'mfa'] });
   });
 
   it.each([

@@ -33,6 +33,10 @@ export class Session {
   @Column({ type: 'boolean', default: false })
   mfa!: boolean;
 
+  /** How the session's user authenticated (RFC 8176 values: pwd, otp, hwk, mfa). */
+  @Column({ type: 'text', array: true, default: () => "'{pwd}'" })
+  amr!: string[];
+
   @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
   revokedAt!: Date | null;
 

@@ -52,6 +52,7 @@ describe(SessionsRepository.name, () => {
     const sessionId = await sessions.create(userId, meta, expiresAt, first.hash, {
       authenticatedAt,
       mfa: false,
+      amr: ['pwd'],
     });
     return { userId, sessionId, first };
   }
@@ -141,15 +142,21 @@ describe(SessionsRepository.name, () => {
     const renew = (
       session: { userId: string; sessionId: string },
       successor = newToken(),
-      mfa = false,
+      amr = ['pwd'],
       authenticatedAt = clock.now(),
     ) =>
-      sessions.renew(session.userId, session.sessionId, meta, { authenticatedAt, mfa }, successor);
+      sessions.renew(
+        session.userId,
+        session.sessionId,
+        meta,
+        { authenticatedAt, mfa: amr.includes('mfa'), amr },
+        successor,
+      );
 
     const authenticationOf = async (sessionId: string) =>
       (
-        await query<{ authenticated_at: Date; mfa: boolean }>(
-          `SELECT authenticated_at, mfa FROM user_sessions WHERE id = $1`,
+        await query<{ authenticated_at: Date; mfa: boolean; amr: string[] }>(
+          `SELECT authenticated_at, mfa, amr FROM user_sessions WHERE id = $1`,
           [sessionId],
         )
       )[0];
@@ -168,19 +175,21 @@ describe(SessionsRepository.name, () => {
       const now = clock.now();
       const successor = newToken();
 
-      expect(await renew(session, successor, true, now)).toBe(true);
+      expect(await renew(session, successor, ['otp', 'mfa'], now)).toEqual(['mfa', 'otp', 'pwd']);
 
       expect(await authenticationOf(session.sessionId)).toEqual({
         authenticated_at: now,
         mfa: true,
+        amr: ['mfa', 'otp', 'pwd'],
       });
       expect(await rotate(successor.token)).toMatchObject({
         kind: 'rotated',
         sessionId: session.sessionId,
         authenticatedAt: now,
+        amr: ['mfa', 'otp', 'pwd'],
       });
       // Renewing with the password alone keeps what a second factor established.
-      expect(await renew(session)).toBe(true);
+      expect(await renew(session)).toEqual(['mfa', 'otp', 'pwd']);
       expect((await authenticationOf(session.sessionId)).mfa).toBe(true);
     });
 
@@ -207,9 +216,9 @@ describe(SessionsRepository.name, () => {
       const foreign = await login();
       const stranger = await createUser();
 
-      expect(await renew(revoked)).toBe(false);
-      expect(await renew(expired)).toBe(false);
-      expect(await renew({ userId: stranger, sessionId: foreign.sessionId })).toBe(false);
+      expect(await renew(revoked)).toBeNull();
+      expect(await renew(expired)).toBeNull();
+      expect(await renew({ userId: stranger, sessionId: foreign.sessionId })).toBeNull();
       expect(await rotate(foreign.first.token)).toMatchObject({ kind: 'rotated' });
     });
 
@@ -242,7 +251,7 @@ describe(SessionsRepository.name, () => {
         ]);
         await refresh.commitTransaction();
 
-        expect(await renewing).toBe(true);
+        expect(await renewing).toEqual(['pwd']);
       } finally {
         await refresh.release();
       }

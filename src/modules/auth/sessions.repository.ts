@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
+import { returnedRows } from '../../database/returned-rows.js';
 import type { RequestMeta } from '../../common/events/domain-events.js';
 import { RefreshToken } from './refresh-token.entity.js';
 import { Session } from './session.entity.js';
@@ -16,6 +17,8 @@ export type RotationOutcome =
       userId: string;
       /** When the user last proved who they are in this session. */
       authenticatedAt: Date;
+      /** How they did (RFC 8176 method names). */
+      amr: string[];
     };
 
 /** How a session was established, or last renewed by a reauthentication. */
@@ -23,6 +26,8 @@ export interface SessionAuthentication {
   authenticatedAt: Date;
   /** A second factor was used. */
   mfa: boolean;
+  /** The methods used (RFC 8176 names): a renewal adds its own to the session's. */
+  amr: readonly string[];
 }
 
 /** A refresh token about to be issued: its hash, and its encryption for the grace window. */
@@ -41,6 +46,7 @@ interface LockedRow {
   expires_at: Date;
   revoked_at: Date | null;
   authenticated_at: Date;
+  amr: string[];
 }
 
 /** A live session as the sessions page lists it. */
@@ -89,8 +95,8 @@ export class SessionsRepository {
             AND (expires_at < now() - interval '1 day' OR revoked_at < now() - interval '1 day')
        ), session AS (
          INSERT INTO user_sessions
-                (user_id, user_agent, ip_address, expires_at, last_used_at, authenticated_at, mfa)
-         VALUES ($1, $2, $3, $4, now(), $6, $7) RETURNING id
+                (user_id, user_agent, ip_address, expires_at, last_used_at, authenticated_at, mfa, amr)
+         VALUES ($1, $2, $3, $4, now(), $6, $7, $8) RETURNING id
        )
        INSERT INTO refresh_tokens (session_id, token_hash)
        SELECT id, $5 FROM session RETURNING session_id AS id`,
@@ -102,6 +108,7 @@ export class SessionsRepository {
         tokenHash,
         authentication.authenticatedAt,
         authentication.mfa,
+        authentication.amr,
       ],
     )) as { id: string }[];
     return id;
@@ -125,7 +132,8 @@ export class SessionsRepository {
     return this.dataSource.transaction(async (manager) => {
       const rows: LockedRow[] = await manager.query(
         `SELECT t.id AS token_id, t.rotated_at, t.successor_ciphertext,
-                s.id AS session_id, s.user_id, s.expires_at, s.revoked_at, s.authenticated_at
+                s.id AS session_id, s.user_id, s.expires_at, s.revoked_at, s.authenticated_at,
+                s.amr
            FROM refresh_tokens t
            JOIN user_sessions s ON s.id = t.session_id
           WHERE t.token_hash = $1
@@ -139,6 +147,7 @@ export class SessionsRepository {
         sessionId: row.session_id,
         userId: row.user_id,
         authenticatedAt: row.authenticated_at,
+        amr: row.amr,
       } as const;
 
       if (row.rotated_at) {
@@ -166,7 +175,8 @@ export class SessionsRepository {
    * A reauthentication in one of the user's live sessions: the session records it, and its
    * current refresh token is rotated to the successor, the replaced token then following the
    * rotation rules (the same successor within the grace window, the session revoked after it).
-   * False when the user has no such live session.
+   * The session's methods after the renewal (its own and the new one's); null when the user
+   * has no such live session.
    */
   renew(
     userId: string,
@@ -174,7 +184,7 @@ export class SessionsRepository {
     meta: RequestMeta,
     authentication: SessionAuthentication,
     successor: SuccessorToken,
-  ): Promise<boolean> {
+  ): Promise<string[] | null> {
     return this.dataSource.transaction(async (manager) => {
       // Locked as rotate locks them, so a concurrent refresh of the session waits its turn.
       const lockCurrentToken = (): Promise<{ token_id: string }[]> =>
@@ -190,8 +200,8 @@ export class SessionsRepository {
       // Empty also when a refresh rotated the token while this waited for the lock: its
       // successor, committed since, is found by a second look.
       const current = (await lockCurrentToken())[0] ?? (await lockCurrentToken())[0];
-      if (!current) return false;
-      await this.replaceCurrentToken(
+      if (!current) return null;
+      return this.replaceCurrentToken(
         manager,
         current.token_id,
         sessionId,
@@ -200,7 +210,6 @@ export class SessionsRepository {
         authentication.authenticatedAt,
         authentication,
       );
-      return true;
     });
   }
 
@@ -310,7 +319,7 @@ export class SessionsRepository {
 
   /**
    * The session's current refresh token becomes `successor`; the session records its use
-   * (and, for a reauthentication, the new authentication).
+   * (and, for a reauthentication, the new authentication); returns the session's methods.
    */
   private async replaceCurrentToken(
     manager: EntityManager,
@@ -320,17 +329,20 @@ export class SessionsRepository {
     meta: RequestMeta,
     now: Date,
     authentication?: SessionAuthentication,
-  ): Promise<void> {
+  ): Promise<string[]> {
     await manager.query(
       `UPDATE refresh_tokens SET rotated_at = $3, successor_ciphertext = $2 WHERE id = $1`,
       [tokenId, successor.ciphertext, now],
     );
     await manager.getRepository(RefreshToken).insert({ sessionId, tokenHash: successor.hash });
-    await manager.query(
+    const rows: { amr: string[] }[] | [{ amr: string[] }[], number] = await manager.query(
       `UPDATE user_sessions
           SET last_used_at = $4, ip_address = $2, user_agent = $3,
-              authenticated_at = COALESCE($5, authenticated_at), mfa = mfa OR $6
-        WHERE id = $1`,
+              authenticated_at = COALESCE($5, authenticated_at), mfa = mfa OR $6,
+              amr = CASE WHEN $7::text[] IS NULL THEN amr
+                         ELSE ARRAY(SELECT DISTINCT unnest(amr || $7::text[]) ORDER BY 1) END
+        WHERE id = $1
+    RETURNING amr`,
       [
         sessionId,
         meta.ip,
@@ -338,8 +350,10 @@ export class SessionsRepository {
         now,
         authentication?.authenticatedAt ?? null,
         authentication?.mfa ?? false,
+        authentication?.amr ?? null,
       ],
     );
+    return returnedRows(rows)[0].amr;
   }
 
   private async isCurrent(
@@ -367,6 +381,6 @@ export class SessionsRepository {
 
   /** UPDATE ... RETURNING comes back as [rows, count] from TypeORM's postgres driver. */
   private firstRow<T>(result: T[] | [T[], number]): T | undefined {
-    return Array.isArray(result[0]) ? (result[0] as T[])[0] : (result as T[])[0];
+    return returnedRows(result)[0];
   }
 }

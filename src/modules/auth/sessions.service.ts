@@ -18,13 +18,24 @@ export interface SessionOwner {
   tokenVersion: number;
 }
 
+/**
+ * How a user proved who they are, as RFC 8176 names the methods (access tokens carry them as
+ * `amr`): `pwd` a password, `otp` a TOTP or recovery code, `hwk` a passkey (a key bound to a
+ * device, with user verification), `mfa` more than one factor.
+ */
+export type AuthMethod = 'pwd' | 'otp' | 'hwk' | 'mfa';
+
 /** How the user proved who they are, as far as the session needs to know. */
 export interface Proof {
-  /** A second factor (TOTP, a recovery code, a passkey) was part of it. */
-  mfa: boolean;
+  amr: readonly AuthMethod[];
 }
 
-const PASSWORD_ALONE: Proof = { mfa: false };
+export const PASSWORD_ALONE: Proof = { amr: ['pwd'] };
+
+/** Whether a proof (or a token's amr) includes a second factor or a passkey. */
+export function isMultiFactor(amr: readonly string[]): boolean {
+  return amr.includes('mfa');
+}
 
 /**
  * Sessions and their tokens. A session is started once a sign-in method has proven who the
@@ -51,11 +62,13 @@ export class SessionsService {
     const refresh = this.tokens.newRefreshToken();
     const authenticatedAt = this.clock.now();
     const expiresAt = new Date(authenticatedAt.getTime() + this.tokens.refreshTtlSeconds * 1000);
+    const amr = [...proof.amr];
     const sessionId = await this.sessions.create(user.id, meta, expiresAt, refresh.hash, {
       authenticatedAt,
-      mfa: proof.mfa,
+      mfa: isMultiFactor(amr),
+      amr,
     });
-    return this.pair(user, { id: sessionId, authenticatedAt }, refresh.token);
+    return this.pair(user, { id: sessionId, authenticatedAt, amr }, refresh.token);
   }
 
   async refresh(refreshToken: string, meta: RequestMeta): Promise<TokenPairDto> {
@@ -80,7 +93,7 @@ export class SessionsService {
     if (!access?.isActive) throw new UnauthorizedException(INVALID_REFRESH);
     return this.pair(
       { id: outcome.userId, ...access },
-      { id: outcome.sessionId, authenticatedAt: outcome.authenticatedAt },
+      { id: outcome.sessionId, authenticatedAt: outcome.authenticatedAt, amr: outcome.amr },
       outcome.token,
     );
   }
@@ -93,18 +106,18 @@ export class SessionsService {
   async renew(principal: Principal, meta: RequestMeta, proof: Proof): Promise<TokenPairDto> {
     const successor = this.tokens.newRefreshToken();
     const authenticatedAt = this.clock.now();
-    const renewed = await this.sessions.renew(
+    const amr = await this.sessions.renew(
       principal.id,
       principal.sessionId,
       meta,
-      { authenticatedAt, mfa: proof.mfa },
+      { authenticatedAt, mfa: isMultiFactor(proof.amr), amr: proof.amr },
       { ...successor, ciphertext: this.tokens.encryptSuccessor(successor.token) },
     );
-    const access = renewed ? await this.accessState.get(principal.id) : null;
-    if (!access?.isActive) throw new UnauthorizedException('This session has ended');
+    const access = amr ? await this.accessState.get(principal.id) : null;
+    if (!amr || !access?.isActive) throw new UnauthorizedException('This session has ended');
     return this.pair(
       { id: principal.id, ...access },
-      { id: principal.sessionId, authenticatedAt },
+      { id: principal.sessionId, authenticatedAt, amr },
       successor.token,
     );
   }
@@ -125,7 +138,7 @@ export class SessionsService {
 
   private pair(
     user: SessionOwner,
-    session: { id: string; authenticatedAt: Date },
+    session: { id: string; authenticatedAt: Date; amr: readonly string[] },
     refreshToken: string,
   ): TokenPairDto {
     return {

@@ -1,13 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
-import {
-  createCipheriv,
-  createDecipheriv,
-  createHash,
-  createSecretKey,
-  randomBytes,
-  type KeyObject,
-} from 'node:crypto';
+import { createHash, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 
 /** How refresh and reset tokens are stored: their SHA-256. */
 export function hashToken(token: string): Buffer {
@@ -19,6 +12,7 @@ export function accessTokenKey(config: AppConfig): KeyObject {
   return createSecretKey(Buffer.from(config.jwt.secret, 'utf8'));
 }
 import { derivedKey } from '../../common/crypto/derived-key.js';
+import { SecretBox } from '../../common/crypto/secret-box.js';
 import { AppConfig } from '../../config/app-config.js';
 import type { UserRole } from '../../common/auth/auth.decorators.js';
 
@@ -34,6 +28,8 @@ export interface AccessClaims {
    * OpenID Connect's auth_time): sign-in, or the latest reauthentication. Refreshes carry it on.
    */
   auth_time: number;
+  /** How the user authenticated in that session (RFC 8176 names: pwd, otp, hwk, mfa). */
+  amr: string[];
   typ: 'access';
 }
 
@@ -45,14 +41,14 @@ export interface IssuedTokens {
 
 /**
  * Access tokens: HS256 JWTs with exp, iat, iss, aud, sub, role, token version, session and
- * auth_time, signed and verified with a KeyObject (jsonwebtoken given a string secret first
+ * auth_time and amr, signed and verified with a KeyObject (jsonwebtoken given a string secret first
  * tries it as a public key, about 330 us per verify). Refresh tokens: 256 random bits, stored as a
  * SHA-256 hash; a rotated token's successor is kept encrypted (AES-256-GCM, key derived from
  * JWT_SECRET) for the grace window in which a second tab may still present the old one.
  */
 @Injectable()
 export class TokenService {
-  private readonly successorKey: Buffer;
+  private readonly successorBox: SecretBox;
   /** Lifetime of an access token, as told to clients (expiresIn). */
   readonly accessTtlSeconds: number;
   readonly refreshTtlSeconds: number;
@@ -66,13 +62,15 @@ export class TokenService {
     this.accessTtlSeconds = config.jwt.accessTtlSeconds;
     this.refreshTtlSeconds = config.jwt.refreshTtlSeconds;
     this.reuseGraceSeconds = config.auth.refreshReuseGraceSeconds;
-    this.successorKey = derivedKey(config.jwt.secret, 'insightsheet refresh successor v1');
+    this.successorBox = new SecretBox(
+      derivedKey(config.jwt.secret, 'insightsheet refresh successor v1'),
+    );
   }
 
   /** Signed with the module's KeyObject, HS256, with iss, aud and exp (see auth.module.ts). */
   issueAccessToken(
     user: { id: string; role: UserRole; tokenVersion: number },
-    session: { id: string; authenticatedAt: Date },
+    session: { id: string; authenticatedAt: Date; amr: readonly string[] },
   ): string {
     const claims: AccessClaims = {
       sub: user.id,
@@ -80,6 +78,7 @@ export class TokenService {
       tv: user.tokenVersion,
       sid: session.id,
       auth_time: Math.floor(session.authenticatedAt.getTime() / 1000),
+      amr: [...session.amr],
       typ: 'access',
     };
     return this.jwt.sign(claims);
@@ -91,23 +90,12 @@ export class TokenService {
   }
 
   encryptSuccessor(token: string): Buffer {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.successorKey, iv);
-    const body = Buffer.concat([cipher.update(token, 'utf8'), cipher.final()]);
-    return Buffer.concat([iv, cipher.getAuthTag(), body]);
+    return this.successorBox.seal(token);
   }
 
   decryptSuccessor(ciphertext: Buffer): string | undefined {
     try {
-      const decipher = createDecipheriv(
-        'aes-256-gcm',
-        this.successorKey,
-        ciphertext.subarray(0, 12),
-      );
-      decipher.setAuthTag(ciphertext.subarray(12, 28));
-      return Buffer.concat([decipher.update(ciphertext.subarray(28)), decipher.final()]).toString(
-        'utf8',
-      );
+      return this.successorBox.open(ciphertext).toString('utf8');
     } catch {
       return undefined;
     }

@@ -95,6 +95,7 @@ function setUp() {
     role: 'user',
     sessionId: currentId,
     authTime: Math.floor(clock.nowMs() / 1000) - 60,
+    amr: ['pwd'],
   };
   return { sessions, revocation, events, clock, service, principal };
 }

@@ -18,8 +18,9 @@ export class User {
   @Column({ type: 'varchar', length: 254 })
   email!: string;
 
-  @Column({ name: 'password_hash', type: 'text', select: false })
-  passwordHash!: string;
+  /** Null for an account that signs in without a password (passkeys, social sign-in). */
+  @Column({ name: 'password_hash', type: 'text', nullable: true, select: false })
+  passwordHash!: string | null;
 
   @Column({ type: 'varchar', length: 100 })
   name!: string;

@@ -1,6 +1,7 @@
 import { ConflictException, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { EntityManager, Repository } from 'typeorm';
+import { returnedRows } from '../../database/returned-rows.js';
 import { User, type UserRole } from './user.entity.js';
 
 const UNIQUE_VIOLATION = '23505';
@@ -105,15 +106,14 @@ export class UsersRepository {
    */
   async replaceEmail(id: string, email: string, manager: EntityManager): Promise<boolean> {
     try {
-      const rows: unknown[] = await manager.query(
+      const rows: unknown[] | [unknown[], number] = await manager.query(
         `UPDATE users
             SET email = $2, email_verified_at = now()
           WHERE id = $1
       RETURNING 1`,
         [id, email],
       );
-      const updated = Array.isArray(rows[0]) ? (rows[0] as unknown[]) : rows;
-      return updated.length > 0;
+      return returnedRows(rows).length > 0;
     } catch (error) {
       if ((error as { code?: string }).code === UNIQUE_VIOLATION) {
         throw new ConflictException('An account with this email already exists');
@@ -135,7 +135,7 @@ export class UsersRepository {
     changes: { role?: UserRole; isActive?: boolean },
     manager: EntityManager = this.users.manager,
   ): Promise<boolean> {
-    const rows: unknown[] = await manager.query(
+    const rows: unknown[] | [unknown[], number] = await manager.query(
       `UPDATE users
           SET token_version = token_version + 1,
               role = COALESCE($2, role),
@@ -144,9 +144,7 @@ export class UsersRepository {
     RETURNING 1`,
       [id, changes.role ?? null, changes.isActive ?? null],
     );
-    // TypeORM's query() answers an UPDATE with [rows, count].
-    const updated = Array.isArray(rows[0]) ? (rows[0] as unknown[]) : rows;
-    return updated.length > 0;
+    return returnedRows(rows).length > 0;
   }
 
   async delete(id: string, manager: EntityManager): Promise<boolean> {

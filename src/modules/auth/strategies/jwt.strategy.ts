@@ -39,6 +39,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     if (!state || !state.isActive || state.tokenVersion !== claims.tv) return false;
     if (state.revokedSessions.includes(claims.sid)) return false;
     const authTime = Number.isInteger(claims.auth_time) ? claims.auth_time : null;
-    return { id: claims.sub, role: state.role, sessionId: claims.sid, authTime };
+    const amr = Array.isArray(claims.amr) ? claims.amr.filter((m) => typeof m === 'string') : [];
+    return { id: claims.sub, role: state.role, sessionId: claims.sid, authTime, amr };
   }
 }
