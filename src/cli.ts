@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { AppModule } from './app.module.js';
 import type { RequestMeta } from './common/events/domain-events.js';
-import { ConfigError, loadConfig, loadDotEnv, type AppConfig } from './config/app-config.js';
+import { AppConfig, ConfigError, loadConfig, loadDotEnv } from './config/app-config.js';
 import { normaliseEmail } from './common/text/identifiers.js';
 import { setUpDatabaseRoles } from './database/database-roles.js';
 import { startEmbeddedPostgres } from './database/embedded-postgres.js';
@@ -121,6 +121,7 @@ async function createAdmin(email: string, promote: boolean): Promise<number> {
         .get(AccessAdministration)
         .update('cli', existing.id, { role: 'admin' }, CLI_META, { endSessions: true });
       process.stdout.write(`Promoted admin ${normalised}; their sessions were ended\n`);
+      process.stdout.write(adminMfaHint(app.get(AppConfig)));
       return 0;
     }
     let password = process.env.ADMIN_PASSWORD;
@@ -137,8 +138,21 @@ async function createAdmin(email: string, promote: boolean): Promise<number> {
       return 1;
     }
     process.stdout.write(`Created admin ${normalised}\n`);
+    process.stdout.write(adminMfaHint(app.get(AppConfig)));
     return 0;
   });
+}
+
+/** What a new admin does before the admin routes answer, when they need a second factor. */
+function adminMfaHint(config: AppConfig): string {
+  const enrol =
+    'sign in, then POST /api/v1/auth/mfa/totp/setup and /api/v1/auth/mfa/totp/confirm ' +
+    '(an authenticator app), or register a passkey (POST /api/v1/auth/passkeys/register/options ' +
+    'and /api/v1/auth/passkeys); then sign in again with the second factor.';
+  return config.auth.mfa.requireForAdmins
+    ? `Admin routes need a second factor (REQUIRE_ADMIN_MFA is on). To enrol: ${enrol}\n`
+    : `Admin routes do not ask for a second factor here (REQUIRE_ADMIN_MFA is off); ` +
+        `production turns it on. To enrol: ${enrol}\n`;
 }
 
 async function reconcileBilling(): Promise<void> {

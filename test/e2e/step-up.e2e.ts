@@ -194,9 +194,9 @@ describe('step-up authentication', () => {
     ['no method', {}, /exactly one of password, code or webauthn/],
     ['two methods', { password: 'x', code: '123456' }, /exactly one of password, code or webauthn/],
     [
-      'a code, before TOTP exists',
+      'a code, from an account without two-step verification',
       { code: '123456' },
-      /TOTP or recovery code is not available yet/,
+      /Two-step verification is not on for this account/,
     ],
     ['a passkey, before passkeys exist', { webauthn: { id: 'x' } }, /passkey is not available yet/],
     ['a password that is not text', { password: 12345678 }, /password must be a string/],

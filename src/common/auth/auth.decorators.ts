@@ -27,6 +27,11 @@ export interface Principal extends AuthenticatedUser {
   amr: readonly string[];
 }
 
+/** Whether a session's methods (a token's amr) include a second factor or a passkey. */
+export function isMultiFactor(amr: readonly string[]): boolean {
+  return amr.includes('mfa');
+}
+
 export const CurrentUser = createParamDecorator(
   (_data: unknown, context: ExecutionContext): Principal =>
     context.switchToHttp().getRequest<FastifyRequest & { user: Principal }>().user,

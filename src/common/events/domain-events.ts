@@ -25,6 +25,12 @@ export const DomainEvents = {
   OtherSessionsEnded: 'auth.other_sessions_ended',
   /** The user proved who they are again within a session (step-up). */
   Reauthenticated: 'auth.reauthenticated',
+  /** A TOTP authenticator was confirmed: sign-in asks for a second factor from now on. */
+  MfaEnabled: 'auth.mfa_enabled',
+  MfaDisabled: 'auth.mfa_disabled',
+  RecoveryCodesRegenerated: 'auth.recovery_codes_regenerated',
+  /** A recovery code was spent (at sign-in or step-up). */
+  RecoveryCodeUsed: 'auth.recovery_code_used',
   RoleChanged: 'user.role_changed',
   ActiveChanged: 'user.active_changed',
   /** Awaited before a user's rows are deleted, so Billing can cancel at the payment provider. */
@@ -58,7 +64,7 @@ export type PlanChangedMetadata = { from: PlanId; to: PlanId } & PlanChangeSourc
 export interface DomainEventPayloads {
   [DomainEvents.Registered]: undefined;
   [DomainEvents.LoggedIn]: undefined;
-  [DomainEvents.LoginFailed]: { reason: 'invalid_credentials' };
+  [DomainEvents.LoginFailed]: { reason: 'invalid_credentials' | 'invalid_second_factor' };
   [DomainEvents.LoggedOut]: undefined;
   [DomainEvents.LoggedOutEverywhere]: undefined;
   [DomainEvents.RefreshTokenReused]: { sessionId: string };
@@ -71,6 +77,10 @@ export interface DomainEventPayloads {
   [DomainEvents.SessionEnded]: { sessionId: string };
   [DomainEvents.OtherSessionsEnded]: undefined;
   [DomainEvents.Reauthenticated]: { method: string };
+  [DomainEvents.MfaEnabled]: undefined;
+  [DomainEvents.MfaDisabled]: undefined;
+  [DomainEvents.RecoveryCodesRegenerated]: undefined;
+  [DomainEvents.RecoveryCodeUsed]: { remaining: number };
   [DomainEvents.RoleChanged]: { by: string; from: UserRole; to: UserRole };
   [DomainEvents.ActiveChanged]: { by: string; isActive: boolean };
   [DomainEvents.Erasing]: undefined;

@@ -31,7 +31,10 @@ const STANDARD: Record<number, ResponseObject> = {
       'The request breaks a rule: invalid JSON, an unknown or invalid field, or a parameter out of its bounds',
   },
   401: { description: 'No valid access token (missing, expired or revoked)' },
-  403: { description: 'The caller lacks the role this route needs' },
+  403: {
+    description:
+      'The caller lacks the role this route needs; or, for an admin with REQUIRE_ADMIN_MFA on, error "mfa_required": the session did not use a second factor or a passkey',
+  },
   413: { description: 'The body is larger than the limit (BODY_LIMIT, 100 KB by default)' },
   415: {
     description:

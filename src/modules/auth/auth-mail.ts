@@ -139,4 +139,44 @@ export class AuthMail {
       manager,
     );
   }
+
+  mfaEnabled(to: string, manager?: EntityManager): Promise<void> {
+    return this.queue.enqueue(
+      {
+        to,
+        subject: 'Two-step verification is on for your InsightSheet account',
+        text:
+          `An authenticator app was added to your InsightSheet account: signing in now asks ` +
+          `for one of its codes after the password. Keep your recovery codes somewhere safe.\n\n` +
+          IGNORE_OR_SECURE,
+      },
+      manager,
+    );
+  }
+
+  mfaDisabled(to: string, manager?: EntityManager): Promise<void> {
+    return this.queue.enqueue(
+      {
+        to,
+        subject: 'Two-step verification was turned off for your InsightSheet account',
+        text:
+          `The authenticator app and the recovery codes of your InsightSheet account were ` +
+          `removed: signing in no longer asks for a code.\n\n${IGNORE_OR_SECURE}`,
+      },
+      manager,
+    );
+  }
+
+  recoveryCodesRegenerated(to: string, manager?: EntityManager): Promise<void> {
+    return this.queue.enqueue(
+      {
+        to,
+        subject: 'New recovery codes for your InsightSheet account',
+        text:
+          `A new set of recovery codes was made for your InsightSheet account; the earlier ` +
+          `codes no longer work.\n\n${IGNORE_OR_SECURE}`,
+      },
+      manager,
+    );
+  }
 }

@@ -3,17 +3,24 @@ import {
   ApiAcceptedResponse,
   ApiBearerAuth,
   ApiCreatedResponse,
+  ApiExtraModels,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import type { RequestMeta } from '../../common/events/domain-events.js';
 import { Meta } from '../../common/http/request-meta.js';
 import { ApiErrorResponse } from '../../common/openapi/api-error-response.decorator.js';
 import { RouteRateLimit } from '../../common/rate-limit/route-rate-limit.js';
 import { CurrentUser, Public, type Principal } from '../../common/auth/auth.decorators.js';
-import { AcceptedDto, AuthResponseDto, TokenPairDto } from './dto/auth-response.dto.js';
+import {
+  AcceptedDto,
+  AuthResponseDto,
+  MfaRequiredDto,
+  TokenPairDto,
+} from './dto/auth-response.dto.js';
 import {
   ForgotPasswordDto,
   LoginDto,
@@ -57,11 +64,23 @@ export class AuthController {
   @Public()
   @Post('login')
   @HttpCode(HttpStatus.OK)
-  @ApiOperation({ summary: 'Sign in with email and password' })
-  @ApiOkResponse({ type: AuthResponseDto })
+  @ApiOperation({
+    summary: 'Sign in with email and password',
+    description:
+      'With two-step verification on, a right password answers {mfaRequired: true, mfaToken, methods} and no tokens: finish with POST /auth/mfa/verify.',
+  })
+  @ApiExtraModels(AuthResponseDto, MfaRequiredDto)
+  @ApiOkResponse({
+    schema: {
+      oneOf: [{ $ref: getSchemaPath(AuthResponseDto) }, { $ref: getSchemaPath(MfaRequiredDto) }],
+    },
+  })
   @ApiErrorResponse(401, 'Invalid email or password (one answer for both)')
   @ApiErrorResponse(429, 'Too many failed attempts for this email or address; see Retry-After')
-  login(@Body() body: LoginDto, @Meta() meta: RequestMeta): Promise<AuthResponseDto> {
+  login(
+    @Body() body: LoginDto,
+    @Meta() meta: RequestMeta,
+  ): Promise<AuthResponseDto | MfaRequiredDto> {
     return this.logins.login(body, meta);
   }
 
@@ -103,16 +122,16 @@ export class AuthController {
   @ApiOperation({
     summary: 'Prove who you are again, for the sensitive routes (step-up)',
     description:
-      'Send exactly one of password, code or webauthn (only password is available yet). The session stays the same: its refresh token is rotated, and the new access token records a fresh authentication (auth_time).',
+      'Send exactly one of password, code (a TOTP code or a recovery code) or webauthn (an assertion for options from POST /auth/passkeys/login/options). The session stays the same: its refresh token is rotated, and the new access token records a fresh authentication (auth_time) and, for a second factor, amr with mfa.',
   })
   @ApiOkResponse({ type: TokenPairDto })
   @ApiErrorResponse(
     400,
-    'Not exactly one of password, code or webauthn; a method that is not available; or an invalid field',
+    'Not exactly one of password, code or webauthn; a method the account does not have; or an invalid field',
   )
   @ApiErrorResponse(
     401,
-    'The password is wrong (counted like a failed sign-in), the session has ended, or the access token is missing or invalid',
+    'The password or code is wrong (counted like a failed sign-in), the session has ended, or the access token is missing or invalid',
   )
   @ApiErrorResponse(429, 'Too many wrong passwords for this account or address; see Retry-After')
   reauthenticate(

@@ -22,6 +22,13 @@ import { EmailController } from './email.controller.js';
 import { EmailVerification } from './email-verification.service.js';
 import { LoginThrottleService } from './login-throttle.service.js';
 import { LoginService } from './login.service.js';
+import { CodeReauthenticator } from './mfa/code-reauthenticator.service.js';
+import { MfaController } from './mfa/mfa.controller.js';
+import { MfaChallenge, RecoveryCode, UserTotp } from './mfa/mfa.entities.js';
+import { MfaRepository } from './mfa/mfa.repository.js';
+import { MfaSignIn } from './mfa/mfa-sign-in.service.js';
+import { SecondFactors } from './mfa/second-factors.service.js';
+import { TotpFactor } from './mfa/totp-factor.service.js';
 import { PasswordResetToken } from './password-reset-token.entity.js';
 import { PasswordResetRequests, PasswordResets } from './password-reset.service.js';
 import { PasswordResetsRepository } from './password-resets.repository.js';
@@ -54,7 +61,15 @@ import { UserSessionsService } from './user-sessions.service.js';
  */
 @Module({
   imports: [
-    TypeOrmModule.forFeature([Session, RefreshToken, PasswordResetToken, EmailCode]),
+    TypeOrmModule.forFeature([
+      Session,
+      RefreshToken,
+      PasswordResetToken,
+      EmailCode,
+      UserTotp,
+      RecoveryCode,
+      MfaChallenge,
+    ]),
     PassportModule,
     JwtModule.registerAsync({
       inject: [AppConfig],
@@ -82,6 +97,7 @@ import { UserSessionsService } from './user-sessions.service.js';
     SessionsController,
     AccountController,
     EmailController,
+    MfaController,
     AdminAccessController,
   ],
   providers: [
@@ -107,12 +123,17 @@ import { UserSessionsService } from './user-sessions.service.js';
     UserDevicesRepository,
     SignInNotices,
     UserSessionsService,
+    MfaRepository,
+    TotpFactor,
+    SecondFactors,
+    MfaSignIn,
     PasswordReauthenticator,
+    CodeReauthenticator,
     // Each way of reauthenticating, by the field it reads (see ReauthenticationService).
     {
       provide: REAUTHENTICATORS,
       useFactory: (...methods: Reauthenticator[]): Reauthenticator[] => methods,
-      inject: [PasswordReauthenticator],
+      inject: [PasswordReauthenticator, CodeReauthenticator],
     },
     ReauthenticationService,
     AccountService,

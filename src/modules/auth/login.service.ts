@@ -2,11 +2,12 @@ import { Injectable, UnauthorizedException } from '@nestjs/common';
 import { DomainEvents, type RequestMeta } from '../../common/events/domain-events.js';
 import { EventPublisher } from '../../common/events/event-publisher.service.js';
 import { UsersService } from '../users/users.service.js';
-import type { AuthResponseDto } from './dto/auth-response.dto.js';
+import type { AuthResponseDto, MfaRequiredDto } from './dto/auth-response.dto.js';
 import type { LoginDto } from './dto/auth.dto.js';
 import { LoginThrottleService } from './login-throttle.service.js';
+import { MfaSignIn } from './mfa/mfa-sign-in.service.js';
 import { PasswordService } from './password.service.js';
-import { SessionsService } from './sessions.service.js';
+import { PASSWORD_ALONE, SessionsService } from './sessions.service.js';
 
 const INVALID_CREDENTIALS = 'Invalid email or password';
 
@@ -18,14 +19,17 @@ export class LoginService {
     private readonly passwords: PasswordService,
     private readonly loginThrottle: LoginThrottleService,
     private readonly sessions: SessionsService,
+    private readonly mfa: MfaSignIn,
     private readonly events: EventPublisher,
   ) {}
 
   /**
    * The same 401, body and work for an unknown email, a wrong password and a deactivated
-   * account: a dummy hash is verified when there is no account.
+   * account: a dummy hash is verified when there is no account. With two-step verification
+   * on, a right password answers a challenge (MfaSignIn) instead of tokens, and the attempt
+   * stays counted toward the lock until the second factor is right.
    */
-  async login(input: LoginDto, meta: RequestMeta): Promise<AuthResponseDto> {
+  async login(input: LoginDto, meta: RequestMeta): Promise<AuthResponseDto | MfaRequiredDto> {
     const ip = meta.ip ?? 'unknown';
     await this.loginThrottle.reserve(input.email, ip);
     const user = await this.users.findWithPasswordHash({ email: input.email });
@@ -36,10 +40,14 @@ export class LoginService {
       });
       throw new UnauthorizedException(INVALID_CREDENTIALS);
     }
-    await this.loginThrottle.succeeded(input.email, ip);
     if (this.passwords.needsRehash(user.passwordHash)) {
       await this.users.updatePasswordHash(user.id, await this.passwords.hash(input.password));
     }
+    const secondFactors = await this.mfa.methods(user.id);
+    if (secondFactors.length > 0) {
+      return this.mfa.challenge(user.id, PASSWORD_ALONE, secondFactors, meta);
+    }
+    await this.loginThrottle.succeeded(input.email, ip);
     await this.users.recordLogin(user.id);
     this.events.publish(DomainEvents.LoggedIn, user.id, meta);
     const tokens = await this.sessions.start(user, meta);

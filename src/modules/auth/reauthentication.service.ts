@@ -13,8 +13,8 @@ const METHODS: readonly ReauthenticationMethod[] = ['password', 'code', 'webauth
 
 /**
  * One way of proving, within a session, that its user is still the one at the keyboard. Each
- * is a provider listed under REAUTHENTICATORS (see auth.module.ts): the password today; a TOTP
- * or recovery code and a passkey add theirs, and report `mfa: true` in their proof.
+ * is a provider listed under REAUTHENTICATORS (see auth.module.ts): the password, a TOTP or
+ * recovery code, a passkey; a second factor's proof carries `mfa` in its amr.
  */
 export interface Reauthenticator {
   readonly method: ReauthenticationMethod;
@@ -26,7 +26,7 @@ export const REAUTHENTICATORS = Symbol('reauthenticators');
 
 const NOT_AVAILABLE: Record<ReauthenticationMethod, string> = {
   password: 'Reauthentication with the password is not available',
-  code: 'Reauthentication with a TOTP or recovery code is not available yet; send the password',
+  code: 'Reauthentication with a TOTP or recovery code is not available',
   webauthn: 'Reauthentication with a passkey is not available yet; send the password',
 };
 

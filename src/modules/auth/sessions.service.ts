@@ -1,5 +1,5 @@
 import { Injectable, UnauthorizedException } from '@nestjs/common';
-import type { Principal, UserRole } from '../../common/auth/auth.decorators.js';
+import { isMultiFactor, type Principal, type UserRole } from '../../common/auth/auth.decorators.js';
 import { DomainEvents, type RequestMeta } from '../../common/events/domain-events.js';
 import { EventPublisher } from '../../common/events/event-publisher.service.js';
 import { Clock } from '../../common/time/clock.js';
@@ -32,11 +32,6 @@ export interface Proof {
 
 export const PASSWORD_ALONE: Proof = { amr: ['pwd'] };
 
-/** Whether a proof (or a token's amr) includes a second factor or a passkey. */
-export function isMultiFactor(amr: readonly string[]): boolean {
-  return amr.includes('mfa');
-}
-
 /**
  * Sessions and their tokens. A session is started once a sign-in method has proven who the
  * user is (the password today; another factor calls `start` the same way and nothing here
@@ -62,7 +57,8 @@ export class SessionsService {
     const refresh = this.tokens.newRefreshToken();
     const authenticatedAt = this.clock.now();
     const expiresAt = new Date(authenticatedAt.getTime() + this.tokens.refreshTtlSeconds * 1000);
-    const amr = [...proof.amr];
+    // One order everywhere (the renewal's SQL sorts too): sessions and tokens compare equal.
+    const amr = [...new Set(proof.amr)].sort();
     const sessionId = await this.sessions.create(user.id, meta, expiresAt, refresh.hash, {
       authenticatedAt,
       mfa: isMultiFactor(amr),

@@ -125,11 +125,7 @@ export class ChangeEmailDto {
   password!: string;
 }
 
-/**
- * One way of proving who the user is again. Only the password exists yet; a TOTP or recovery
- * code and a WebAuthn assertion are accepted here so that clients can be written against the
- * contract, and answered 400 until their methods exist.
- */
+/** One way of proving who the user is again: exactly one field. */
 export class ReauthenticateDto {
   @ApiPropertyOptional({ description: "The user's password", minLength: 1, maxLength: 1024 })
   @IsOptional()
@@ -138,7 +134,7 @@ export class ReauthenticateDto {
   password?: string;
 
   @ApiPropertyOptional({
-    description: 'A TOTP or recovery code (not available yet: answered 400)',
+    description: 'A 6-digit TOTP code, or a recovery code (xxxxx-xxxxx)',
     minLength: 1,
     maxLength: 64,
   })
@@ -148,7 +144,7 @@ export class ReauthenticateDto {
   code?: string;
 
   @ApiPropertyOptional({
-    description: 'A WebAuthn assertion (not available yet: answered 400)',
+    description: 'A WebAuthn assertion for options from POST /auth/passkeys/login/options',
     type: 'object',
     additionalProperties: true,
   })
