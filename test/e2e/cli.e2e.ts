@@ -57,8 +57,17 @@ describe('npm run cli -- create-admin', () => {
     const result = await runCli(['create-admin', '--email', email], {
       ...env,
       ADMIN_PASSWORD: password,
+      REQUIRE_ADMIN_MFA: 'true',
     });
-    expect(result).toEqual({ code: 0, output: `Created admin ${email}\n` });
+    expect(result.code).toBe(0);
+    const [created, hint, ...rest] = result.output.split('\n');
+    expect(created).toBe(`Created admin ${email}`);
+    // How to enrol a second factor, which the admin routes need.
+    expect(hint).toMatch(
+      /^Admin routes need a second factor \(REQUIRE_ADMIN_MFA is on\)\. To enrol:/,
+    );
+    expect(hint).toContain('POST /api/v1/auth/mfa/totp/setup');
+    expect(rest).toEqual(['']);
     const response = await login(api, email, password);
     expect(response.status).toBe(200);
     expect(((await response.json()) as { user: { role: string } }).user).toMatchObject({
@@ -102,10 +111,13 @@ describe('npm run cli -- create-admin', () => {
   it('promotes a verified account with --promote and ends its sessions', async () => {
     const user = await registerVerifiedUser(api);
     const result = await runCli(['create-admin', '--email', user.email, '--promote'], env);
-    expect(result).toEqual({
-      code: 0,
-      output: `Promoted admin ${user.email}; their sessions were ended\n`,
-    });
+    expect(result.code).toBe(0);
+    expect(result.output).toMatch(
+      new RegExp(
+        `^Promoted admin ${user.email}; their sessions were ended\n` +
+          `Admin routes do not ask for a second factor here \\(REQUIRE_ADMIN_MFA is off\\)`,
+      ),
+    );
     const [row] = await api.query<{ role: string }>(`SELECT role FROM users WHERE id = $1`, [
       user.id,
     ]);

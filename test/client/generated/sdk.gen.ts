@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { AccountChangePasswordData, AccountChangePasswordErrors, AccountChangePasswordResponses, AccountEraseData, AccountEraseErrors, AccountEraseResponses, AccountExportData, AccountExportErrors, AccountExportResponses, ActivityAllData, ActivityAllErrors, ActivityAllResponses, ActivityMineData, ActivityMineErrors, ActivityMineResponses, ActivityOverviewData, ActivityOverviewErrors, ActivityOverviewResponses, ActivityRecordBatchData, ActivityRecordBatchErrors, ActivityRecordBatchResponses, ActivityRecordData, ActivityRecordErrors, ActivityRecordResponses, AdminUsersGetData, AdminUsersGetErrors, AdminUsersGetResponses, AdminUsersListData, AdminUsersListErrors, AdminUsersListResponses, AdminUsersUpdateData, AdminUsersUpdateErrors, AdminUsersUpdateResponses, AuthForgotData, AuthForgotErrors, AuthForgotResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutAllData, AuthLogoutAllErrors, AuthLogoutAllResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthReauthenticateData, AuthReauthenticateErrors, AuthReauthenticateResponses, AuthRefreshData, AuthRefreshErrors, AuthRefreshResponses, AuthRegisterData, AuthRegisterErrors, AuthRegisterResponses, AuthResetData, AuthResetErrors, AuthResetResponses, BillingCheckoutData, BillingCheckoutErrors, BillingCheckoutResponses, BillingPortalData, BillingPortalErrors, BillingPortalResponses, BillingWebhookData, BillingWebhookErrors, BillingWebhookResponses, EmailConfirmChangeData, EmailConfirmChangeErrors, EmailConfirmChangeResponses, EmailRequestChangeData, EmailRequestChangeErrors, EmailRequestChangeResponses, EmailResendData, EmailResendErrors, EmailResendResponses, EmailVerifyData, EmailVerifyErrors, EmailVerifyResponses, HealthCheckData, HealthCheckErrors, HealthCheckResponses, HealthLiveData, HealthLiveErrors, HealthLiveResponses, HealthReadyData, HealthReadyErrors, HealthReadyResponses, MetricsScrapeData, MetricsScrapeErrors, MetricsScrapeResponses, PlansListData, PlansListErrors, PlansListResponses, SessionsEndData, SessionsEndErrors, SessionsEndResponses, SessionsListData, SessionsListErrors, SessionsListResponses, SessionsRevokeOthersData, SessionsRevokeOthersErrors, SessionsRevokeOthersResponses, SubscriptionsConsumeData, SubscriptionsConsumeErrors, SubscriptionsConsumeResponses, SubscriptionsGrantData, SubscriptionsGrantErrors, SubscriptionsGrantResponses, SubscriptionsListUsageData, SubscriptionsListUsageErrors, SubscriptionsListUsageResponses, SubscriptionsMeData, SubscriptionsMeErrors, SubscriptionsMeResponses, UsersMeData, UsersMeErrors, UsersMeResponses, UsersUpdateData, UsersUpdateErrors, UsersUpdateResponses } from './types.gen.js';
+import type { AccountChangePasswordData, AccountChangePasswordErrors, AccountChangePasswordResponses, AccountEraseData, AccountEraseErrors, AccountEraseResponses, AccountExportData, AccountExportErrors, AccountExportResponses, ActivityAllData, ActivityAllErrors, ActivityAllResponses, ActivityMineData, ActivityMineErrors, ActivityMineResponses, ActivityOverviewData, ActivityOverviewErrors, ActivityOverviewResponses, ActivityRecordBatchData, ActivityRecordBatchErrors, ActivityRecordBatchResponses, ActivityRecordData, ActivityRecordErrors, ActivityRecordResponses, AdminUsersGetData, AdminUsersGetErrors, AdminUsersGetResponses, AdminUsersListData, AdminUsersListErrors, AdminUsersListResponses, AdminUsersUpdateData, AdminUsersUpdateErrors, AdminUsersUpdateResponses, AuthForgotData, AuthForgotErrors, AuthForgotResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutAllData, AuthLogoutAllErrors, AuthLogoutAllResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthReauthenticateData, AuthReauthenticateErrors, AuthReauthenticateResponses, AuthRefreshData, AuthRefreshErrors, AuthRefreshResponses, AuthRegisterData, AuthRegisterErrors, AuthRegisterResponses, AuthResetData, AuthResetErrors, AuthResetResponses, BillingCheckoutData, BillingCheckoutErrors, BillingCheckoutResponses, BillingPortalData, BillingPortalErrors, BillingPortalResponses, BillingWebhookData, BillingWebhookErrors, BillingWebhookResponses, EmailConfirmChangeData, EmailConfirmChangeErrors, EmailConfirmChangeResponses, EmailRequestChangeData, EmailRequestChangeErrors, EmailRequestChangeResponses, EmailResendData, EmailResendErrors, EmailResendResponses, EmailVerifyData, EmailVerifyErrors, EmailVerifyResponses, HealthCheckData, HealthCheckErrors, HealthCheckResponses, HealthLiveData, HealthLiveErrors, HealthLiveResponses, HealthReadyData, HealthReadyErrors, HealthReadyResponses, MetricsScrapeData, MetricsScrapeErrors, MetricsScrapeResponses, MfaConfirmData, MfaConfirmErrors, MfaConfirmResponses, MfaDisableData, MfaDisableErrors, MfaDisableResponses, MfaRegenerateData, MfaRegenerateErrors, MfaRegenerateResponses, MfaSetupData, MfaSetupErrors, MfaSetupResponses, MfaStatusData, MfaStatusErrors, MfaStatusResponses, MfaVerifyData, MfaVerifyErrors, MfaVerifyResponses, PlansListData, PlansListErrors, PlansListResponses, SessionsEndData, SessionsEndErrors, SessionsEndResponses, SessionsListData, SessionsListErrors, SessionsListResponses, SessionsRevokeOthersData, SessionsRevokeOthersErrors, SessionsRevokeOthersResponses, SubscriptionsConsumeData, SubscriptionsConsumeErrors, SubscriptionsConsumeResponses, SubscriptionsGrantData, SubscriptionsGrantErrors, SubscriptionsGrantResponses, SubscriptionsListUsageData, SubscriptionsListUsageErrors, SubscriptionsListUsageResponses, SubscriptionsMeData, SubscriptionsMeErrors, SubscriptionsMeResponses, UsersMeData, UsersMeErrors, UsersMeResponses, UsersUpdateData, UsersUpdateErrors, UsersUpdateResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -41,6 +41,8 @@ export const authRegister = <ThrowOnError extends boolean = false>(options: Opti
 
 /**
  * Sign in with email and password
+ *
+ * With two-step verification on, a right password answers {mfaRequired: true, mfaToken, methods} and no tokens: finish with POST /auth/mfa/verify.
  */
 export const authLogin = <ThrowOnError extends boolean = false>(options: Options<AuthLoginData, ThrowOnError>) => (options.client ?? client).post<AuthLoginResponses, AuthLoginErrors, ThrowOnError>({
     url: '/api/v1/auth/login',
@@ -87,7 +89,7 @@ export const authLogoutAll = <ThrowOnError extends boolean = false>(options?: Op
 /**
  * Prove who you are again, for the sensitive routes (step-up)
  *
- * Send exactly one of password, code or webauthn (only password is available yet). The session stays the same: its refresh token is rotated, and the new access token records a fresh authentication (auth_time).
+ * Send exactly one of password, code (a TOTP code or a recovery code) or webauthn (an assertion for options from POST /auth/passkeys/login/options). The session stays the same: its refresh token is rotated, and the new access token records a fresh authentication (auth_time) and, for a second factor, amr with mfa.
  */
 export const authReauthenticate = <ThrowOnError extends boolean = false>(options: Options<AuthReauthenticateData, ThrowOnError>) => (options.client ?? client).post<AuthReauthenticateResponses, AuthReauthenticateErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
@@ -250,6 +252,71 @@ export const emailRequestChange = <ThrowOnError extends boolean = false>(options
 export const emailConfirmChange = <ThrowOnError extends boolean = false>(options: Options<EmailConfirmChangeData, ThrowOnError>) => (options.client ?? client).post<EmailConfirmChangeResponses, EmailConfirmChangeErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v1/users/me/email/confirm',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * The caller's two-step verification: on or off, recovery codes left
+ */
+export const mfaStatus = <ThrowOnError extends boolean = false>(options?: Options<MfaStatusData, ThrowOnError>) => (options?.client ?? client).get<MfaStatusResponses, MfaStatusErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/auth/mfa',
+    ...options
+});
+
+/**
+ * Start setting up an authenticator app
+ *
+ * Returns a new secret and its otpauth:// URL; nothing changes for sign-in until a code of it is confirmed. A new setup replaces one not yet confirmed.
+ */
+export const mfaSetup = <ThrowOnError extends boolean = false>(options?: Options<MfaSetupData, ThrowOnError>) => (options?.client ?? client).post<MfaSetupResponses, MfaSetupErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/auth/mfa/totp/setup',
+    ...options
+});
+
+/**
+ * Turn two-step verification on with a code from the new authenticator
+ *
+ * Answers the ten recovery codes: shown this once, stored only hashed.
+ */
+export const mfaConfirm = <ThrowOnError extends boolean = false>(options: Options<MfaConfirmData, ThrowOnError>) => (options.client ?? client).post<MfaConfirmResponses, MfaConfirmErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/auth/mfa/totp/confirm',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Turn two-step verification off (the recovery codes go with it)
+ */
+export const mfaDisable = <ThrowOnError extends boolean = false>(options?: Options<MfaDisableData, ThrowOnError>) => (options?.client ?? client).delete<MfaDisableResponses, MfaDisableErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/auth/mfa/totp',
+    ...options
+});
+
+/**
+ * Make a new set of recovery codes (the old set stops working)
+ */
+export const mfaRegenerate = <ThrowOnError extends boolean = false>(options?: Options<MfaRegenerateData, ThrowOnError>) => (options?.client ?? client).post<MfaRegenerateResponses, MfaRegenerateErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/auth/mfa/recovery-codes',
+    ...options
+});
+
+/**
+ * Finish a sign-in with the second factor: the mfaToken and exactly one of code, recoveryCode or webauthn
+ */
+export const mfaVerify = <ThrowOnError extends boolean = false>(options: Options<MfaVerifyData, ThrowOnError>) => (options.client ?? client).post<MfaVerifyResponses, MfaVerifyErrors, ThrowOnError>({
+    url: '/api/v1/auth/mfa/verify',
     ...options,
     headers: {
         'Content-Type': 'application/json',

@@ -111,6 +111,22 @@ export type AuthResponseDto = {
     user: UserDto;
 };
 
+export type MfaRequiredDto = {
+    mfaRequired: true;
+    /**
+     * For POST /auth/mfa/verify from the same client: single use, 5 minutes, ended by 5 wrong codes
+     */
+    mfaToken: string;
+    /**
+     * The second factors this account can use
+     */
+    methods: Array<'totp' | 'recovery_code' | 'webauthn'>;
+    /**
+     * Seconds until the mfaToken expires
+     */
+    expiresIn: number;
+};
+
 export type LoginDto = {
     email: string;
     password: string;
@@ -144,11 +160,11 @@ export type ReauthenticateDto = {
      */
     password?: string;
     /**
-     * A TOTP or recovery code (not available yet: answered 400)
+     * A 6-digit TOTP code, or a recovery code (xxxxx-xxxxx)
      */
     code?: string;
     /**
-     * A WebAuthn assertion (not available yet: answered 400)
+     * A WebAuthn assertion for options from POST /auth/passkeys/login/options
      */
     webauthn?: {
         [key: string]: unknown;
@@ -280,6 +296,63 @@ export type ChangeEmailDto = {
      * The current password, to confirm
      */
     password: string;
+};
+
+export type MfaStatusDto = {
+    /**
+     * Two-step verification with an authenticator app is on
+     */
+    totp: boolean;
+    /**
+     * Recovery codes not used yet
+     */
+    recoveryCodesRemaining: number;
+};
+
+export type TotpSetupDto = {
+    /**
+     * The base32 secret, for typing into an authenticator app
+     */
+    secret: string;
+    /**
+     * The otpauth:// URL to show as a QR code
+     */
+    otpauthUrl: string;
+};
+
+export type TotpCodeDto = {
+    /**
+     * The 6-digit code the authenticator app shows now
+     */
+    code: string;
+};
+
+export type RecoveryCodesDto = {
+    /**
+     * Ten single-use codes, shown this once: each signs in or confirms once
+     */
+    recoveryCodes: Array<string>;
+};
+
+export type MfaVerifyDto = {
+    /**
+     * The mfaToken from the sign-in answer
+     */
+    mfaToken: string;
+    /**
+     * A 6-digit code from the authenticator app
+     */
+    code?: string;
+    /**
+     * One of the recovery codes (xxxxx-xxxxx); each works once
+     */
+    recoveryCode?: string;
+    /**
+     * A WebAuthn assertion for options from POST /auth/passkeys/login/options
+     */
+    webauthn?: {
+        [key: string]: unknown;
+    };
 };
 
 export type AdminUpdateUserDto = {
@@ -634,7 +707,7 @@ export type AuthLoginErrors = {
 export type AuthLoginError = AuthLoginErrors[keyof AuthLoginErrors];
 
 export type AuthLoginResponses = {
-    200: AuthResponseDto;
+    200: AuthResponseDto | MfaRequiredDto;
 };
 
 export type AuthLoginResponse = AuthLoginResponses[keyof AuthLoginResponses];
@@ -776,11 +849,11 @@ export type AuthReauthenticateData = {
 
 export type AuthReauthenticateErrors = {
     /**
-     * Not exactly one of password, code or webauthn; a method that is not available; or an invalid field
+     * Not exactly one of password, code or webauthn; a method the account does not have; or an invalid field
      */
     400: ErrorBodyDto;
     /**
-     * The password is wrong (counted like a failed sign-in), the session has ended, or the access token is missing or invalid
+     * The password or code is wrong (counted like a failed sign-in), the session has ended, or the access token is missing or invalid
      */
     401: ErrorBodyDto;
     /**
@@ -1417,6 +1490,277 @@ export type EmailConfirmChangeResponses = {
 
 export type EmailConfirmChangeResponse = EmailConfirmChangeResponses[keyof EmailConfirmChangeResponses];
 
+export type MfaStatusData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/auth/mfa';
+};
+
+export type MfaStatusErrors = {
+    /**
+     * No valid access token (missing, expired or revoked)
+     */
+    401: ErrorBodyDto;
+    /**
+     * Too many requests from this address or user; retry after Retry-After seconds
+     */
+    429: ErrorBodyDto;
+    /**
+     * Temporarily unavailable (the database cannot be reached, or the instance is shutting down); retry after Retry-After seconds
+     */
+    503: ErrorBodyDto;
+};
+
+export type MfaStatusError = MfaStatusErrors[keyof MfaStatusErrors];
+
+export type MfaStatusResponses = {
+    200: MfaStatusDto;
+};
+
+export type MfaStatusResponse = MfaStatusResponses[keyof MfaStatusResponses];
+
+export type MfaSetupData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/auth/mfa/totp/setup';
+};
+
+export type MfaSetupErrors = {
+    /**
+     * The request breaks a rule: invalid JSON, an unknown or invalid field, or a parameter out of its bounds
+     */
+    400: ErrorBodyDto;
+    /**
+     * No valid access token (missing, expired or revoked)
+     */
+    401: ErrorBodyDto;
+    /**
+     * error "reauthentication_required": no authentication within the last STEP_UP_MAX_AGE_SECONDS (10 minutes by default); renew it with POST /api/v1/auth/reauthenticate
+     */
+    403: ErrorBodyDto;
+    /**
+     * Two-step verification is already on (turn it off first)
+     */
+    409: ErrorBodyDto;
+    /**
+     * The body is larger than the limit (BODY_LIMIT, 100 KB by default)
+     */
+    413: ErrorBodyDto;
+    /**
+     * The body is not application/json (file content, multipart/form-data and octet-stream are never accepted)
+     */
+    415: ErrorBodyDto;
+    /**
+     * Too many setups for this account; see Retry-After
+     */
+    429: ErrorBodyDto;
+    /**
+     * Temporarily unavailable (the database cannot be reached, or the instance is shutting down); retry after Retry-After seconds
+     */
+    503: ErrorBodyDto;
+};
+
+export type MfaSetupError = MfaSetupErrors[keyof MfaSetupErrors];
+
+export type MfaSetupResponses = {
+    200: TotpSetupDto;
+};
+
+export type MfaSetupResponse = MfaSetupResponses[keyof MfaSetupResponses];
+
+export type MfaConfirmData = {
+    body: TotpCodeDto;
+    path?: never;
+    query?: never;
+    url: '/api/v1/auth/mfa/totp/confirm';
+};
+
+export type MfaConfirmErrors = {
+    /**
+     * A wrong code, or no authenticator being set up (nothing is changed)
+     */
+    400: ErrorBodyDto;
+    /**
+     * No valid access token (missing, expired or revoked)
+     */
+    401: ErrorBodyDto;
+    /**
+     * Two-step verification is already on
+     */
+    409: ErrorBodyDto;
+    /**
+     * The body is larger than the limit (BODY_LIMIT, 100 KB by default)
+     */
+    413: ErrorBodyDto;
+    /**
+     * The body is not application/json (file content, multipart/form-data and octet-stream are never accepted)
+     */
+    415: ErrorBodyDto;
+    /**
+     * Too many codes tried for this account; see Retry-After
+     */
+    429: ErrorBodyDto;
+    /**
+     * Temporarily unavailable (the database cannot be reached, or the instance is shutting down); retry after Retry-After seconds
+     */
+    503: ErrorBodyDto;
+};
+
+export type MfaConfirmError = MfaConfirmErrors[keyof MfaConfirmErrors];
+
+export type MfaConfirmResponses = {
+    200: RecoveryCodesDto;
+};
+
+export type MfaConfirmResponse = MfaConfirmResponses[keyof MfaConfirmResponses];
+
+export type MfaDisableData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/auth/mfa/totp';
+};
+
+export type MfaDisableErrors = {
+    /**
+     * The request breaks a rule: invalid JSON, an unknown or invalid field, or a parameter out of its bounds
+     */
+    400: ErrorBodyDto;
+    /**
+     * No valid access token (missing, expired or revoked)
+     */
+    401: ErrorBodyDto;
+    /**
+     * error "reauthentication_required": no authentication within the last STEP_UP_MAX_AGE_SECONDS (10 minutes by default); renew it with POST /api/v1/auth/reauthenticate
+     */
+    403: ErrorBodyDto;
+    /**
+     * Two-step verification is not on
+     */
+    404: ErrorBodyDto;
+    /**
+     * The body is larger than the limit (BODY_LIMIT, 100 KB by default)
+     */
+    413: ErrorBodyDto;
+    /**
+     * The body is not application/json (file content, multipart/form-data and octet-stream are never accepted)
+     */
+    415: ErrorBodyDto;
+    /**
+     * Too many requests from this address or user; retry after Retry-After seconds
+     */
+    429: ErrorBodyDto;
+    /**
+     * Temporarily unavailable (the database cannot be reached, or the instance is shutting down); retry after Retry-After seconds
+     */
+    503: ErrorBodyDto;
+};
+
+export type MfaDisableError = MfaDisableErrors[keyof MfaDisableErrors];
+
+export type MfaDisableResponses = {
+    /**
+     * Sign-in no longer asks for a code
+     */
+    204: void;
+};
+
+export type MfaDisableResponse = MfaDisableResponses[keyof MfaDisableResponses];
+
+export type MfaRegenerateData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/auth/mfa/recovery-codes';
+};
+
+export type MfaRegenerateErrors = {
+    /**
+     * The request breaks a rule: invalid JSON, an unknown or invalid field, or a parameter out of its bounds
+     */
+    400: ErrorBodyDto;
+    /**
+     * No valid access token (missing, expired or revoked)
+     */
+    401: ErrorBodyDto;
+    /**
+     * error "reauthentication_required": no authentication within the last STEP_UP_MAX_AGE_SECONDS (10 minutes by default); renew it with POST /api/v1/auth/reauthenticate
+     */
+    403: ErrorBodyDto;
+    /**
+     * Two-step verification is not on
+     */
+    409: ErrorBodyDto;
+    /**
+     * The body is larger than the limit (BODY_LIMIT, 100 KB by default)
+     */
+    413: ErrorBodyDto;
+    /**
+     * The body is not application/json (file content, multipart/form-data and octet-stream are never accepted)
+     */
+    415: ErrorBodyDto;
+    /**
+     * Too many requests from this address or user; retry after Retry-After seconds
+     */
+    429: ErrorBodyDto;
+    /**
+     * Temporarily unavailable (the database cannot be reached, or the instance is shutting down); retry after Retry-After seconds
+     */
+    503: ErrorBodyDto;
+};
+
+export type MfaRegenerateError = MfaRegenerateErrors[keyof MfaRegenerateErrors];
+
+export type MfaRegenerateResponses = {
+    200: RecoveryCodesDto;
+};
+
+export type MfaRegenerateResponse = MfaRegenerateResponses[keyof MfaRegenerateResponses];
+
+export type MfaVerifyData = {
+    body: MfaVerifyDto;
+    path?: never;
+    query?: never;
+    url: '/api/v1/auth/mfa/verify';
+};
+
+export type MfaVerifyErrors = {
+    /**
+     * Not exactly one factor, or an invalid field
+     */
+    400: ErrorBodyDto;
+    /**
+     * A wrong code (counted toward the sign-in lock), or an mfaToken that is unknown, used, expired, ended by 5 wrong codes or from another client
+     */
+    401: ErrorBodyDto;
+    /**
+     * The body is larger than the limit (BODY_LIMIT, 100 KB by default)
+     */
+    413: ErrorBodyDto;
+    /**
+     * The body is not application/json (file content, multipart/form-data and octet-stream are never accepted)
+     */
+    415: ErrorBodyDto;
+    /**
+     * Too many failed attempts for this account or address; see Retry-After
+     */
+    429: ErrorBodyDto;
+    /**
+     * Temporarily unavailable (the database cannot be reached, or the instance is shutting down); retry after Retry-After seconds
+     */
+    503: ErrorBodyDto;
+};
+
+export type MfaVerifyError = MfaVerifyErrors[keyof MfaVerifyErrors];
+
+export type MfaVerifyResponses = {
+    200: AuthResponseDto;
+};
+
+export type MfaVerifyResponse = MfaVerifyResponses[keyof MfaVerifyResponses];
+
 export type AdminUsersGetData = {
     body?: never;
     path: {
@@ -1436,7 +1780,7 @@ export type AdminUsersGetErrors = {
      */
     401: ErrorBodyDto;
     /**
-     * The caller lacks the role this route needs
+     * The caller lacks the role this route needs; or, for an admin with REQUIRE_ADMIN_MFA on, error "mfa_required": the session did not use a second factor or a passkey
      */
     403: ErrorBodyDto;
     /**
@@ -1480,7 +1824,7 @@ export type AdminUsersUpdateErrors = {
      */
     401: ErrorBodyDto;
     /**
-     * The caller lacks the role this route needs
+     * The caller lacks the role this route needs; or, for an admin with REQUIRE_ADMIN_MFA on, error "mfa_required": the session did not use a second factor or a passkey
      */
     403: ErrorBodyDto;
     /**
@@ -1539,7 +1883,7 @@ export type AdminUsersListErrors = {
      */
     401: ErrorBodyDto;
     /**
-     * The caller lacks the role this route needs
+     * The caller lacks the role this route needs; or, for an admin with REQUIRE_ADMIN_MFA on, error "mfa_required": the session did not use a second factor or a passkey
      */
     403: ErrorBodyDto;
     /**
@@ -1727,7 +2071,7 @@ export type SubscriptionsGrantErrors = {
      */
     401: ErrorBodyDto;
     /**
-     * The caller lacks the role this route needs
+     * The caller lacks the role this route needs; or, for an admin with REQUIRE_ADMIN_MFA on, error "mfa_required": the session did not use a second factor or a passkey
      */
     403: ErrorBodyDto;
     /**
@@ -2048,7 +2392,7 @@ export type ActivityOverviewErrors = {
      */
     401: ErrorBodyDto;
     /**
-     * The caller lacks the role this route needs
+     * The caller lacks the role this route needs; or, for an admin with REQUIRE_ADMIN_MFA on, error "mfa_required": the session did not use a second factor or a passkey
      */
     403: ErrorBodyDto;
     /**
@@ -2096,7 +2440,7 @@ export type ActivityAllErrors = {
      */
     401: ErrorBodyDto;
     /**
-     * The caller lacks the role this route needs
+     * The caller lacks the role this route needs; or, for an admin with REQUIRE_ADMIN_MFA on, error "mfa_required": the session did not use a second factor or a passkey
      */
     403: ErrorBodyDto;
     /**
