@@ -93,9 +93,9 @@ describe(ReauthenticationService.name, () => {
   });
 
   it.each([
-    ['a TOTP or recovery code', { code: '123456' }, /TOTP or recovery code is not available yet/],
+    ['a TOTP or recovery code', { code: '123456' }, /TOTP or recovery code is not available/],
     ['a passkey', { webauthn: { id: 'credential' } }, /passkey is not available yet/],
-  ])('answers 400 to %s while no such method exists', async (_name, input, message) => {
+  ])('answers 400 to %s when no such method is provided', async (_name, input, message) => {
     const password = new FakeReauthenticator('password', 'right');
     const { service, sessions, principal } = setUp(password);
     const attempt = service.reauthenticate(principal, input as ReauthenticateDto, meta);
