@@ -25,6 +25,13 @@ export const DomainEvents = {
   OtherSessionsEnded: 'auth.other_sessions_ended',
   /** The user proved who they are again within a session (step-up). */
   Reauthenticated: 'auth.reauthenticated',
+  PasskeyAdded: 'auth.passkey_added',
+  PasskeyRemoved: 'auth.passkey_removed',
+  /**
+   * A passkey's signature counter did not move forward: the assertion was refused, as it may
+   * come from a copy of the credential.
+   */
+  PasskeyCounterRegression: 'auth.passkey_counter_regression',
   RoleChanged: 'user.role_changed',
   ActiveChanged: 'user.active_changed',
   /** Awaited before a user's rows are deleted, so Billing can cancel at the payment provider. */
@@ -57,7 +64,8 @@ export type PlanChangedMetadata = { from: PlanId; to: PlanId } & PlanChangeSourc
  */
 export interface DomainEventPayloads {
   [DomainEvents.Registered]: undefined;
-  [DomainEvents.LoggedIn]: undefined;
+  /** A sign-in with the password carries none; other methods name themselves. */
+  [DomainEvents.LoggedIn]: { method: 'passkey' } | undefined;
   [DomainEvents.LoginFailed]: { reason: 'invalid_credentials' };
   [DomainEvents.LoggedOut]: undefined;
   [DomainEvents.LoggedOutEverywhere]: undefined;
@@ -71,6 +79,13 @@ export interface DomainEventPayloads {
   [DomainEvents.SessionEnded]: { sessionId: string };
   [DomainEvents.OtherSessionsEnded]: undefined;
   [DomainEvents.Reauthenticated]: { method: string };
+  [DomainEvents.PasskeyAdded]: { passkeyId: string };
+  [DomainEvents.PasskeyRemoved]: { passkeyId: string };
+  [DomainEvents.PasskeyCounterRegression]: {
+    passkeyId: string;
+    storedCounter: number;
+    receivedCounter: number;
+  };
   [DomainEvents.RoleChanged]: { by: string; from: UserRole; to: UserRole };
   [DomainEvents.ActiveChanged]: { by: string; isActive: boolean };
   [DomainEvents.Erasing]: undefined;
@@ -79,9 +94,16 @@ export interface DomainEventPayloads {
   [DomainEvents.SubscriptionChanged]: undefined;
 }
 
-/** The metadata argument of publishing an event: none, or the event's payload. */
+/**
+ * The metadata argument of publishing an event: none, the event's payload, or (for an event
+ * whose payload may be undefined) an optional one.
+ */
 export type DomainEventMetadataArgs<N extends DomainEventName> =
-  DomainEventPayloads[N] extends undefined ? [] : [metadata: DomainEventPayloads[N]];
+  DomainEventPayloads[N] extends undefined
+    ? []
+    : undefined extends DomainEventPayloads[N]
+      ? [metadata?: DomainEventPayloads[N]]
+      : [metadata: DomainEventPayloads[N]];
 
 interface DomainEventBase<N extends DomainEventName> extends RequestMeta {
   name: N;
