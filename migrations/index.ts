@@ -10,6 +10,7 @@ import { MailQueue1764165600000 } from './1764165600000-MailQueue.js';
 import { SessionDevicesAndStepUp1764310000000 } from './1764310000000-SessionDevicesAndStepUp.js';
 import { EmailVerification1764320000000 } from './1764320000000-EmailVerification.js';
 import { KnownDevices1764330000000 } from './1764330000000-KnownDevices.js';
+import { Passkeys1764350000000 } from './1764350000000-Passkeys.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and jest load the same set. */
 export const migrations = [
@@ -25,4 +26,5 @@ export const migrations = [
   SessionDevicesAndStepUp1764310000000,
   EmailVerification1764320000000,
   KnownDevices1764330000000,
+  Passkeys1764350000000,
 ];

@@ -1,5 +1,7 @@
 import { UserActivity } from './modules/activity/user-activity.entity.js';
 import { EmailCode } from './modules/auth/email-code.entity.js';
+import { Passkey } from './modules/auth/passkeys/passkey.entity.js';
+import { WebAuthnChallenge } from './modules/auth/passkeys/webauthn-challenge.entity.js';
 import { PasswordResetToken } from './modules/auth/password-reset-token.entity.js';
 import { RefreshToken } from './modules/auth/refresh-token.entity.js';
 import { Session } from './modules/auth/session.entity.js';
@@ -20,4 +22,6 @@ export const entities = [
   RefreshToken,
   PasswordResetToken,
   EmailCode,
+  Passkey,
+  WebAuthnChallenge,
 ];

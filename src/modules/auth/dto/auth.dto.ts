@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import {
   IsEmail,
   IsObject,
@@ -8,8 +8,10 @@ import {
   Length,
   Matches,
   MaxLength,
+  ValidateNested,
 } from 'class-validator';
 import { normaliseEmail, PLAIN_EMAIL } from '../../../common/text/identifiers.js';
+import { AuthenticationResponseDto } from '../passkeys/dto/webauthn.dto.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../password.service.js';
 
 const email = ({ value }: { value: unknown }) => normaliseEmail(value);
@@ -126,9 +128,9 @@ export class ChangeEmailDto {
 }
 
 /**
- * One way of proving who the user is again. Only the password exists yet; a TOTP or recovery
- * code and a WebAuthn assertion are accepted here so that clients can be written against the
- * contract, and answered 400 until their methods exist.
+ * One way of proving who the user is again: the password or a passkey. A TOTP or recovery code
+ * is accepted here so that clients can be written against the contract, and answered 400
+ * until that method exists.
  */
 export class ReauthenticateDto {
   @ApiPropertyOptional({ description: "The user's password", minLength: 1, maxLength: 1024 })
@@ -148,11 +150,13 @@ export class ReauthenticateDto {
   code?: string;
 
   @ApiPropertyOptional({
-    description: 'A WebAuthn assertion (not available yet: answered 400)',
-    type: 'object',
-    additionalProperties: true,
+    type: AuthenticationResponseDto,
+    description:
+      'A passkey assertion (PublicKeyCredential.toJSON()) made from the options of POST /api/v1/auth/passkeys/login/options',
   })
   @IsOptional()
   @IsObject()
-  webauthn?: Record<string, unknown>;
+  @ValidateNested()
+  @Type(() => AuthenticationResponseDto)
+  webauthn?: AuthenticationResponseDto;
 }
