@@ -11,6 +11,7 @@ import { SessionDevicesAndStepUp1764310000000 } from './1764310000000-SessionDev
 import { EmailVerification1764320000000 } from './1764320000000-EmailVerification.js';
 import { KnownDevices1764330000000 } from './1764330000000-KnownDevices.js';
 import { MultiFactor1764340000000 } from './1764340000000-MultiFactor.js';
+import { Passkeys1764350000000 } from './1764350000000-Passkeys.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and jest load the same set. */
 export const migrations = [
@@ -27,4 +28,5 @@ export const migrations = [
   EmailVerification1764320000000,
   KnownDevices1764330000000,
   MultiFactor1764340000000,
+  Passkeys1764350000000,
 ];

@@ -1,6 +1,8 @@
 import { UserActivity } from './modules/activity/user-activity.entity.js';
 import { EmailCode } from './modules/auth/email-code.entity.js';
 import { MfaChallenge, RecoveryCode, UserTotp } from './modules/auth/mfa/mfa.entities.js';
+import { Passkey } from './modules/auth/passkeys/passkey.entity.js';
+import { WebAuthnChallenge } from './modules/auth/passkeys/webauthn-challenge.entity.js';
 import { PasswordResetToken } from './modules/auth/password-reset-token.entity.js';
 import { RefreshToken } from './modules/auth/refresh-token.entity.js';
 import { Session } from './modules/auth/session.entity.js';
@@ -24,4 +26,6 @@ export const entities = [
   UserTotp,
   RecoveryCode,
   MfaChallenge,
+  Passkey,
+  WebAuthnChallenge,
 ];

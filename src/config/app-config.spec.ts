@@ -73,6 +73,16 @@ describe('loadConfig', () => {
     [{ NODE_ENV: 'staging' }, 'NODE_ENV'],
     [{ JWT_SECRET: 'short' }, 'JWT_SECRET'],
     [{ STEP_UP_MAX_AGE_SECONDS: '5' }, 'STEP_UP_MAX_AGE_SECONDS'],
+    [{ WEBAUTHN_RP_ID: 'https://app.example.com' }, 'WEBAUTHN_RP_ID'],
+    [{ WEBAUTHN_RP_ID: 'example.com:443' }, 'WEBAUTHN_RP_ID'],
+    [{ WEBAUTHN_ORIGINS: 'https://app.example.com/login' }, 'WEBAUTHN_ORIGINS'],
+    [{ WEBAUTHN_ORIGINS: '*' }, 'WEBAUTHN_ORIGINS'],
+    [
+      { WEBAUTHN_RP_ID: 'example.com', WEBAUTHN_ORIGINS: 'https://example.org' },
+      'WEBAUTHN_ORIGINS',
+    ],
+    [{ FRONTEND_URL: 'https://app.example.com', WEBAUTHN_RP_ID: 'other.com' }, 'WEBAUTHN_RP_ID'],
+    [{ WEBAUTHN_CHALLENGE_TTL_SECONDS: '5' }, 'WEBAUTHN_CHALLENGE_TTL_SECONDS'],
     // Issue 11, item 8: a ping rarer than the socket timeout closes every idle connection.
     [
       { REDIS_PING_INTERVAL_MS: '10000', REDIS_SOCKET_TIMEOUT_MS: '5000' },
@@ -122,6 +132,33 @@ describe('loadConfig', () => {
       '10.0.0.0/8',
       '192.168.1.1',
     ]);
+  });
+
+  it('takes the passkey relying party from FRONTEND_URL unless told otherwise', () => {
+    expect(loadConfig({}).webauthn).toEqual({
+      rpId: 'localhost',
+      rpName: 'InsightSheet',
+      origins: ['http://localhost:5173'],
+      challengeTtlSeconds: 300,
+    });
+    expect(loadConfig({ FRONTEND_URL: 'https://app.example.com/' }).webauthn).toMatchObject({
+      rpId: 'app.example.com',
+      origins: ['https://app.example.com'],
+    });
+    expect(
+      loadConfig({
+        FRONTEND_URL: 'https://app.example.com',
+        WEBAUTHN_RP_ID: 'Example.com',
+        WEBAUTHN_RP_NAME: 'Sheets',
+        WEBAUTHN_ORIGINS: 'https://app.example.com, https://example.com/',
+        WEBAUTHN_CHALLENGE_TTL_SECONDS: '60',
+      }).webauthn,
+    ).toEqual({
+      rpId: 'example.com',
+      rpName: 'Sheets',
+      origins: ['https://app.example.com', 'https://example.com'],
+      challengeTtlSeconds: 60,
+    });
   });
 
   it('normalises ALLOWED_ORIGINS to exact origins', () => {

@@ -62,6 +62,14 @@ export class AppConfig {
   };
   readonly frontendUrl: string;
   readonly allowedOrigins: string[];
+  /** Passkeys (WebAuthn): the relying party that credentials are bound to. */
+  readonly webauthn: {
+    rpId: string;
+    rpName: string;
+    /** Where the browser may run a ceremony (the clientDataJSON origin). */
+    origins: string[];
+    challengeTtlSeconds: number;
+  };
   readonly stripe: {
     secretKey: string | undefined;
     webhookSecret: string | undefined;
@@ -152,6 +160,12 @@ export class AppConfig {
     };
     this.frontendUrl = (env.FRONTEND_URL ?? 'http://localhost:5173').replace(/\/$/, '');
     this.allowedOrigins = env.ALLOWED_ORIGINS ?? [new URL(this.frontendUrl).origin];
+    this.webauthn = {
+      rpId: env.WEBAUTHN_RP_ID ?? new URL(this.frontendUrl).hostname,
+      rpName: env.WEBAUTHN_RP_NAME,
+      origins: env.WEBAUTHN_ORIGINS ?? [new URL(this.frontendUrl).origin],
+      challengeTtlSeconds: env.WEBAUTHN_CHALLENGE_TTL_SECONDS,
+    };
     this.stripe = {
       secretKey: env.STRIPE_SECRET_KEY,
       webhookSecret: env.STRIPE_WEBHOOK_SECRET,

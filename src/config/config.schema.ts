@@ -177,6 +177,33 @@ export const envSchema = z
         return origins.map((item) => origin(item) as string);
       })
       .optional(),
+    // Passkeys: the relying party is the web app (FRONTEND_URL) unless these say otherwise.
+    WEBAUTHN_RP_ID: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .regex(
+        /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/,
+        'must be a domain name such as app.example.com (no scheme, port or path)',
+      )
+      .optional(),
+    WEBAUTHN_RP_NAME: z.string().trim().min(1).max(100).default('InsightSheet'),
+    WEBAUTHN_ORIGINS: z
+      .string()
+      .transform((value, ctx) => {
+        const origins = list(value);
+        const invalid = origins.find((item) => origin(item) === undefined);
+        if (invalid !== undefined || origins.length === 0) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `"${invalid ?? value}" is not an exact origin such as https://app.example.com`,
+          });
+          return z.NEVER;
+        }
+        return origins.map((item) => origin(item) as string);
+      })
+      .optional(),
+    WEBAUTHN_CHALLENGE_TTL_SECONDS: int(10, 3600).default(300),
 
     STRIPE_SECRET_KEY: optionalString,
     STRIPE_WEBHOOK_SECRET: optionalString,
@@ -252,6 +279,21 @@ export const envSchema = z
         code: 'custom',
         path: ['REDIS_SOCKET_TIMEOUT_MS'],
         message: 'must be at least twice REDIS_PING_INTERVAL_MS (an idle connection would close)',
+      });
+    }
+    const frontendUrl = env.FRONTEND_URL ?? 'http://localhost:5173';
+    const rpId = env.WEBAUTHN_RP_ID ?? new URL(frontendUrl).hostname;
+    const webauthnOrigins = env.WEBAUTHN_ORIGINS ?? [new URL(frontendUrl).origin];
+    const outside = webauthnOrigins.find((item) => {
+      const host = new URL(item).hostname;
+      return host !== rpId && !host.endsWith(`.${rpId}`);
+    });
+    if (outside !== undefined) {
+      // A browser refuses a ceremony whose RP id is not the page's host or a parent of it.
+      ctx.addIssue({
+        code: 'custom',
+        path: [env.WEBAUTHN_ORIGINS ? 'WEBAUTHN_ORIGINS' : 'WEBAUTHN_RP_ID'],
+        message: `"${outside}" is not on the relying party's domain ${rpId} (WEBAUTHN_RP_ID)`,
       });
     }
     if (env.NODE_ENV === 'production') {

@@ -31,6 +31,13 @@ export const DomainEvents = {
   RecoveryCodesRegenerated: 'auth.recovery_codes_regenerated',
   /** A recovery code was spent (at sign-in or step-up). */
   RecoveryCodeUsed: 'auth.recovery_code_used',
+  PasskeyAdded: 'auth.passkey_added',
+  PasskeyRemoved: 'auth.passkey_removed',
+  /**
+   * A passkey's signature counter did not move forward: the assertion was refused, as it may
+   * come from a copy of the credential.
+   */
+  PasskeyCounterRegression: 'auth.passkey_counter_regression',
   RoleChanged: 'user.role_changed',
   ActiveChanged: 'user.active_changed',
   /** Awaited before a user's rows are deleted, so Billing can cancel at the payment provider. */
@@ -63,7 +70,8 @@ export type PlanChangedMetadata = { from: PlanId; to: PlanId } & PlanChangeSourc
  */
 export interface DomainEventPayloads {
   [DomainEvents.Registered]: undefined;
-  [DomainEvents.LoggedIn]: undefined;
+  /** A sign-in with the password carries none; other methods name themselves. */
+  [DomainEvents.LoggedIn]: { method: 'passkey' } | undefined;
   [DomainEvents.LoginFailed]: { reason: 'invalid_credentials' | 'invalid_second_factor' };
   [DomainEvents.LoggedOut]: undefined;
   [DomainEvents.LoggedOutEverywhere]: undefined;
@@ -81,6 +89,13 @@ export interface DomainEventPayloads {
   [DomainEvents.MfaDisabled]: undefined;
   [DomainEvents.RecoveryCodesRegenerated]: undefined;
   [DomainEvents.RecoveryCodeUsed]: { remaining: number };
+  [DomainEvents.PasskeyAdded]: { passkeyId: string };
+  [DomainEvents.PasskeyRemoved]: { passkeyId: string };
+  [DomainEvents.PasskeyCounterRegression]: {
+    passkeyId: string;
+    storedCounter: number;
+    receivedCounter: number;
+  };
   [DomainEvents.RoleChanged]: { by: string; from: UserRole; to: UserRole };
   [DomainEvents.ActiveChanged]: { by: string; isActive: boolean };
   [DomainEvents.Erasing]: undefined;
@@ -89,9 +104,16 @@ export interface DomainEventPayloads {
   [DomainEvents.SubscriptionChanged]: undefined;
 }
 
-/** The metadata argument of publishing an event: none, or the event's payload. */
+/**
+ * The metadata argument of publishing an event: none, the event's payload, or (for an event
+ * whose payload may be undefined) an optional one.
+ */
 export type DomainEventMetadataArgs<N extends DomainEventName> =
-  DomainEventPayloads[N] extends undefined ? [] : [metadata: DomainEventPayloads[N]];
+  DomainEventPayloads[N] extends undefined
+    ? []
+    : undefined extends DomainEventPayloads[N]
+      ? [metadata?: DomainEventPayloads[N]]
+      : [metadata: DomainEventPayloads[N]];
 
 interface DomainEventBase<N extends DomainEventName> extends RequestMeta {
   name: N;

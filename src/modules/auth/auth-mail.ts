@@ -179,4 +179,33 @@ export class AuthMail {
       manager,
     );
   }
+
+  /** The passkey's name is not in the mail: whoever added it chose it. */
+  passkeyAdded(to: string, manager?: EntityManager): Promise<void> {
+    return this.queue.enqueue(
+      {
+        to,
+        subject: 'A passkey was added to your InsightSheet account',
+        text:
+          `A passkey was added to your InsightSheet account. It can sign in on its own, ` +
+          `without the password.\n\n` +
+          `If it was not you, remove it (Settings, Security), change your password and end ` +
+          `your other sessions.\n`,
+      },
+      manager,
+    );
+  }
+
+  passkeyRemoved(to: string, manager?: EntityManager): Promise<void> {
+    return this.queue.enqueue(
+      {
+        to,
+        subject: 'A passkey was removed from your InsightSheet account',
+        text:
+          `A passkey was removed from your InsightSheet account and no longer signs in.\n\n` +
+          IGNORE_OR_SECURE,
+      },
+      manager,
+    );
+  }
 }

@@ -122,16 +122,16 @@ export class AuthController {
   @ApiOperation({
     summary: 'Prove who you are again, for the sensitive routes (step-up)',
     description:
-      'Send exactly one of password, code (a TOTP code or a recovery code) or webauthn (an assertion for options from POST /auth/passkeys/login/options). The session stays the same: its refresh token is rotated, and the new access token records a fresh authentication (auth_time) and, for a second factor, amr with mfa.',
+      'Send exactly one of password, code (a TOTP code or a recovery code) or webauthn (a passkey assertion, PublicKeyCredential.toJSON(), made from the options of POST /api/v1/auth/passkeys/login/options). The session stays the same: its refresh token is rotated, and the new access token records a fresh authentication (auth_time) and, for a code or a passkey, amr with mfa.',
   })
   @ApiOkResponse({ type: TokenPairDto })
   @ApiErrorResponse(
     400,
-    'Not exactly one of password, code or webauthn; a method the account does not have; or an invalid field',
+    'Not exactly one of password, code or webauthn; a method the account does not have; an invalid field; or a passkey assertion that is malformed, does not verify, or whose challenge is unknown, used or expired',
   )
   @ApiErrorResponse(
     401,
-    'The password or code is wrong (counted like a failed sign-in), the session has ended, or the access token is missing or invalid',
+    "The password or code is wrong (counted like a failed sign-in), the passkey is not one of the user's (or its signature counter went back), the session has ended, or the access token is missing or invalid",
   )
   @ApiErrorResponse(429, 'Too many wrong passwords for this account or address; see Retry-After')
   reauthenticate(

@@ -35,6 +35,17 @@ import { PasswordResetsRepository } from './password-resets.repository.js';
 import { PasswordConfirmation } from './password-confirmation.service.js';
 import { PasswordReauthenticator } from './password-reauthenticator.service.js';
 import { PasswordService } from './password.service.js';
+import { Passkey } from './passkeys/passkey.entity.js';
+import { PasskeyAssertions } from './passkeys/passkey-assertions.service.js';
+import { PasskeyLogin } from './passkeys/passkey-login.service.js';
+import { PasskeyReauthenticator } from './passkeys/passkey-reauthenticator.service.js';
+import { PasskeyRegistration } from './passkeys/passkey-registration.service.js';
+import { PasskeysController } from './passkeys/passkeys.controller.js';
+import { PasskeysRepository } from './passkeys/passkeys.repository.js';
+import { PasskeysService } from './passkeys/passkeys.service.js';
+import { WebAuthnChallenge } from './passkeys/webauthn-challenge.entity.js';
+import { WebAuthnChallengesRepository } from './passkeys/webauthn-challenges.repository.js';
+import { WebAuthnChallenges } from './passkeys/webauthn-challenges.service.js';
 import {
   REAUTHENTICATORS,
   ReauthenticationService,
@@ -46,6 +57,7 @@ import { Session } from './session.entity.js';
 import { SessionsRepository } from './sessions.repository.js';
 import { SessionsController } from './sessions.controller.js';
 import { SessionsService } from './sessions.service.js';
+import { SignInMethods } from './sign-in-methods.service.js';
 import { SignInNotices } from './sign-in-notices.service.js';
 import { UserDevicesRepository } from './user-devices.repository.js';
 import { JwtStrategy } from './strategies/jwt.strategy.js';
@@ -54,8 +66,8 @@ import { accessTokenKey, TokenService } from './token.service.js';
 import { UserSessionsService } from './user-sessions.service.js';
 
 /**
- * Who the caller is and what they may do: sign-in methods (the password; later factors sit
- * beside LoginService and call SessionsService.start), reauthentication (a Reauthenticator per
+ * Who the caller is and what they may do: sign-in methods (the password, and passkeys in
+ * passkeys/; each calls SessionsService.start), reauthentication (a Reauthenticator per
  * method, listed under REAUTHENTICATORS), sessions and their tokens, the access
  * state every request is checked against, and the one way to cut tokens off (TokenRevocation).
  */
@@ -69,6 +81,8 @@ import { UserSessionsService } from './user-sessions.service.js';
       UserTotp,
       RecoveryCode,
       MfaChallenge,
+      Passkey,
+      WebAuthnChallenge,
     ]),
     PassportModule,
     JwtModule.registerAsync({
@@ -98,6 +112,7 @@ import { UserSessionsService } from './user-sessions.service.js';
     AccountController,
     EmailController,
     MfaController,
+    PasskeysController,
     AdminAccessController,
   ],
   providers: [
@@ -127,13 +142,22 @@ import { UserSessionsService } from './user-sessions.service.js';
     TotpFactor,
     SecondFactors,
     MfaSignIn,
+    WebAuthnChallengesRepository,
+    WebAuthnChallenges,
+    PasskeysRepository,
+    PasskeyAssertions,
+    PasskeyRegistration,
+    PasskeysService,
+    PasskeyLogin,
+    SignInMethods,
     PasswordReauthenticator,
     CodeReauthenticator,
+    PasskeyReauthenticator,
     // Each way of reauthenticating, by the field it reads (see ReauthenticationService).
     {
       provide: REAUTHENTICATORS,
       useFactory: (...methods: Reauthenticator[]): Reauthenticator[] => methods,
-      inject: [PasswordReauthenticator, CodeReauthenticator],
+      inject: [PasswordReauthenticator, CodeReauthenticator, PasskeyReauthenticator],
     },
     ReauthenticationService,
     AccountService,
@@ -141,6 +165,12 @@ import { UserSessionsService } from './user-sessions.service.js';
     AccessAdministration,
     JwtStrategy,
   ],
-  exports: [RegistrationService, SessionsService, AccessAdministration, PasswordService],
+  exports: [
+    RegistrationService,
+    SessionsService,
+    AccessAdministration,
+    PasswordService,
+    PasskeyAssertions,
+  ],
 })
 export class AuthModule {}

@@ -31,6 +31,8 @@ export interface Proof {
 }
 
 export const PASSWORD_ALONE: Proof = { amr: ['pwd'] };
+/** A passkey with user verification: a possession and a PIN or biometric, two factors. */
+export const PASSKEY: Proof = { amr: ['hwk', 'mfa'] };
 
 /**
  * Sessions and their tokens. A session is started once a sign-in method has proven who the

@@ -122,6 +122,22 @@ export class UsersRepository {
     }
   }
 
+  /**
+   * Locks the user's row until the caller's transaction ends and says whether the account has
+   * a password (password_hash may be null for an account that signs in otherwise). Null when
+   * there is no such user.
+   */
+  async lockSignInState(
+    id: string,
+    manager: EntityManager,
+  ): Promise<{ hasPassword: boolean } | null> {
+    const rows = await manager.query<{ has_password: boolean }[]>(
+      `SELECT password_hash IS NOT NULL AS has_password FROM users WHERE id = $1 FOR UPDATE`,
+      [id],
+    );
+    return rows[0] ? { hasPassword: rows[0].has_password } : null;
+  }
+
   async touchLastLogin(id: string): Promise<void> {
     await this.users.update({ id }, { lastLogin: () => 'now()' });
   }

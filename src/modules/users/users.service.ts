@@ -54,6 +54,15 @@ export class UsersService {
     return this.users.updatePasswordHash(id, passwordHash, manager);
   }
 
+  /**
+   * For a change to the ways the user signs in: locks their row in the caller's transaction
+   * (so such changes to one account take turns) and says whether it has a password. Null when
+   * there is no such user.
+   */
+  lockSignInState(id: string, manager: EntityManager): Promise<{ hasPassword: boolean } | null> {
+    return this.users.lockSignInState(id, manager);
+  }
+
   accessOf(id: string): Promise<AccountAccess | null> {
     return this.users.findAccessState(id);
   }

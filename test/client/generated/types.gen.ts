@@ -154,6 +154,36 @@ export type TokenPairDto = {
     expiresIn: number;
 };
 
+export type AuthenticatorAssertionResponseDto = {
+    clientDataJSON: string;
+    authenticatorData: string;
+    signature: string;
+    /**
+     * The user handle of a discoverable credential
+     */
+    userHandle?: string | null;
+};
+
+export type AuthenticationResponseDto = {
+    /**
+     * The credential id (base64url)
+     */
+    id: string;
+    /**
+     * The same id as `id`
+     */
+    rawId: string;
+    type: 'public-key';
+    /**
+     * The client extension outputs (such as credProps); at most 2048 bytes
+     */
+    clientExtensionResults: {
+        [key: string]: unknown;
+    };
+    authenticatorAttachment?: 'platform' | 'cross-platform';
+    response: AuthenticatorAssertionResponseDto;
+};
+
 export type ReauthenticateDto = {
     /**
      * The user's password
@@ -164,11 +194,9 @@ export type ReauthenticateDto = {
      */
     code?: string;
     /**
-     * A WebAuthn assertion for options from POST /auth/passkeys/login/options
+     * A passkey assertion (PublicKeyCredential.toJSON()) made from the options of POST /api/v1/auth/passkeys/login/options
      */
-    webauthn?: {
-        [key: string]: unknown;
-    };
+    webauthn?: AuthenticationResponseDto;
 };
 
 export type ForgotPasswordDto = {
@@ -250,6 +278,16 @@ export type ExportedSessionDto = {
     revokedAt: string | null;
 };
 
+export type PasskeyDto = {
+    id: string;
+    name: string;
+    createdAt: string;
+    /**
+     * The last sign-in or reauthentication with it; null when never used
+     */
+    lastUsedAt: string | null;
+};
+
 export type ExportedActivityDto = {
     action: string;
     resource: string | null;
@@ -273,6 +311,10 @@ export type AccountExportDto = {
      * Ended ones included
      */
     sessions: Array<ExportedSessionDto>;
+    /**
+     * Without their public keys
+     */
+    passkeys: Array<PasskeyDto>;
     activity: Array<ExportedActivityDto>;
 };
 
@@ -353,6 +395,155 @@ export type MfaVerifyDto = {
     webauthn?: {
         [key: string]: unknown;
     };
+};
+
+export type RelyingPartyDto = {
+    /**
+     * The RP id (WEBAUTHN_RP_ID)
+     */
+    id?: string;
+    name: string;
+};
+
+export type WebAuthnUserDto = {
+    /**
+     * The user handle (base64url); the same for all of a user's passkeys
+     */
+    id: string;
+    name: string;
+    displayName: string;
+};
+
+export type CredentialParameterDto = {
+    type: 'public-key';
+    /**
+     * COSE algorithm identifier
+     */
+    alg: number;
+};
+
+export type CredentialDescriptorDto = {
+    /**
+     * A credential id (base64url)
+     */
+    id: string;
+    type: string;
+    transports?: Array<string>;
+};
+
+export type AuthenticatorSelectionDto = {
+    authenticatorAttachment?: 'platform' | 'cross-platform';
+    residentKey?: 'discouraged' | 'preferred' | 'required';
+    requireResidentKey?: boolean;
+    userVerification?: 'discouraged' | 'preferred' | 'required';
+};
+
+export type PasskeyCreationOptionsDto = {
+    /**
+     * Single use, valid WEBAUTHN_CHALLENGE_TTL_SECONDS (base64url)
+     */
+    challenge: string;
+    rp: RelyingPartyDto;
+    user: WebAuthnUserDto;
+    pubKeyCredParams: Array<CredentialParameterDto>;
+    /**
+     * Milliseconds
+     */
+    timeout?: number;
+    /**
+     * The caller's passkeys, so that an authenticator is not registered twice
+     */
+    excludeCredentials?: Array<CredentialDescriptorDto>;
+    authenticatorSelection?: AuthenticatorSelectionDto;
+    attestation?: 'none' | 'indirect' | 'direct' | 'enterprise';
+    hints?: Array<string>;
+    extensions?: {
+        [key: string]: unknown;
+    };
+};
+
+export type AuthenticatorAttestationResponseDto = {
+    clientDataJSON: string;
+    attestationObject: string;
+    authenticatorData?: string;
+    transports?: Array<string>;
+    /**
+     * COSE algorithm identifier
+     */
+    publicKeyAlgorithm?: number;
+    /**
+     * SubjectPublicKeyInfo (base64url)
+     */
+    publicKey?: string;
+};
+
+export type RegistrationResponseDto = {
+    /**
+     * The credential id (base64url)
+     */
+    id: string;
+    /**
+     * The same id as `id`
+     */
+    rawId: string;
+    type: 'public-key';
+    /**
+     * The client extension outputs (such as credProps); at most 2048 bytes
+     */
+    clientExtensionResults: {
+        [key: string]: unknown;
+    };
+    authenticatorAttachment?: 'platform' | 'cross-platform';
+    response: AuthenticatorAttestationResponseDto;
+};
+
+export type RegisterPasskeyDto = {
+    /**
+     * The new credential, as PublicKeyCredential.toJSON() gives it, made from the options of POST /auth/passkeys/register/options
+     */
+    response: RegistrationResponseDto;
+    /**
+     * Defaults to one naming the browser and system it was added from
+     */
+    name?: string;
+};
+
+export type PasskeyCreatedDto = {
+    id: string;
+    name: string;
+    createdAt: string;
+};
+
+export type RenamePasskeyDto = {
+    name: string;
+};
+
+export type PasskeyRequestOptionsDto = {
+    /**
+     * Single use, valid WEBAUTHN_CHALLENGE_TTL_SECONDS (base64url)
+     */
+    challenge: string;
+    /**
+     * Milliseconds
+     */
+    timeout?: number;
+    rpId?: string;
+    /**
+     * Absent: any discoverable credential of this site may answer
+     */
+    allowCredentials?: Array<CredentialDescriptorDto>;
+    userVerification?: 'discouraged' | 'preferred' | 'required';
+    hints?: Array<string>;
+    extensions?: {
+        [key: string]: unknown;
+    };
+};
+
+export type PasskeyLoginDto = {
+    /**
+     * The assertion, as PublicKeyCredential.toJSON() gives it, made from the options of POST /auth/passkeys/login/options
+     */
+    response: AuthenticationResponseDto;
 };
 
 export type AdminUpdateUserDto = {
@@ -849,11 +1040,11 @@ export type AuthReauthenticateData = {
 
 export type AuthReauthenticateErrors = {
     /**
-     * Not exactly one of password, code or webauthn; a method the account does not have; or an invalid field
+     * Not exactly one of password, code or webauthn; a method the account does not have; an invalid field; or a passkey assertion that is malformed, does not verify, or whose challenge is unknown, used or expired
      */
     400: ErrorBodyDto;
     /**
-     * The password or code is wrong (counted like a failed sign-in), the session has ended, or the access token is missing or invalid
+     * The password or code is wrong (counted like a failed sign-in), the passkey is not one of the user's (or its signature counter went back), the session has ended, or the access token is missing or invalid
      */
     401: ErrorBodyDto;
     /**
@@ -1760,6 +1951,315 @@ export type MfaVerifyResponses = {
 };
 
 export type MfaVerifyResponse = MfaVerifyResponses[keyof MfaVerifyResponses];
+
+export type PasskeysCreationOptionsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/auth/passkeys/register/options';
+};
+
+export type PasskeysCreationOptionsErrors = {
+    /**
+     * The request breaks a rule: invalid JSON, an unknown or invalid field, or a parameter out of its bounds
+     */
+    400: ErrorBodyDto;
+    /**
+     * No valid access token (missing, expired or revoked)
+     */
+    401: ErrorBodyDto;
+    /**
+     * error "reauthentication_required": no authentication within the last STEP_UP_MAX_AGE_SECONDS (10 minutes by default); renew it with POST /api/v1/auth/reauthenticate
+     */
+    403: ErrorBodyDto;
+    /**
+     * The body is larger than the limit (BODY_LIMIT, 100 KB by default)
+     */
+    413: ErrorBodyDto;
+    /**
+     * The body is not application/json (file content, multipart/form-data and octet-stream are never accepted)
+     */
+    415: ErrorBodyDto;
+    /**
+     * Too many requests from this address or user; retry after Retry-After seconds
+     */
+    429: ErrorBodyDto;
+    /**
+     * Temporarily unavailable (the database cannot be reached, or the instance is shutting down); retry after Retry-After seconds
+     */
+    503: ErrorBodyDto;
+};
+
+export type PasskeysCreationOptionsError = PasskeysCreationOptionsErrors[keyof PasskeysCreationOptionsErrors];
+
+export type PasskeysCreationOptionsResponses = {
+    200: PasskeyCreationOptionsDto;
+};
+
+export type PasskeysCreationOptionsResponse = PasskeysCreationOptionsResponses[keyof PasskeysCreationOptionsResponses];
+
+export type PasskeysListData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/auth/passkeys';
+};
+
+export type PasskeysListErrors = {
+    /**
+     * No valid access token (missing, expired or revoked)
+     */
+    401: ErrorBodyDto;
+    /**
+     * Too many requests from this address or user; retry after Retry-After seconds
+     */
+    429: ErrorBodyDto;
+    /**
+     * Temporarily unavailable (the database cannot be reached, or the instance is shutting down); retry after Retry-After seconds
+     */
+    503: ErrorBodyDto;
+};
+
+export type PasskeysListError = PasskeysListErrors[keyof PasskeysListErrors];
+
+export type PasskeysListResponses = {
+    200: Array<PasskeyDto>;
+};
+
+export type PasskeysListResponse = PasskeysListResponses[keyof PasskeysListResponses];
+
+export type PasskeysRegisterData = {
+    body: RegisterPasskeyDto;
+    path?: never;
+    query?: never;
+    url: '/api/v1/auth/passkeys';
+};
+
+export type PasskeysRegisterErrors = {
+    /**
+     * An invalid field, or A malformed WebAuthn response; a challenge that is unknown, used already or expired (WEBAUTHN_CHALLENGE_TTL_SECONDS); or a response that does not verify (origin not in WEBAUTHN_ORIGINS, another RP id, bad signature, no user verification)
+     */
+    400: ErrorBodyDto;
+    /**
+     * No valid access token (missing, expired or revoked)
+     */
+    401: ErrorBodyDto;
+    /**
+     * This credential is registered already, or the account holds 20 passkeys
+     */
+    409: ErrorBodyDto;
+    /**
+     * The body is larger than the limit (BODY_LIMIT, 100 KB by default)
+     */
+    413: ErrorBodyDto;
+    /**
+     * The body is not application/json (file content, multipart/form-data and octet-stream are never accepted)
+     */
+    415: ErrorBodyDto;
+    /**
+     * Too many requests from this address or user; retry after Retry-After seconds
+     */
+    429: ErrorBodyDto;
+    /**
+     * Temporarily unavailable (the database cannot be reached, or the instance is shutting down); retry after Retry-After seconds
+     */
+    503: ErrorBodyDto;
+};
+
+export type PasskeysRegisterError = PasskeysRegisterErrors[keyof PasskeysRegisterErrors];
+
+export type PasskeysRegisterResponses = {
+    201: PasskeyCreatedDto;
+};
+
+export type PasskeysRegisterResponse = PasskeysRegisterResponses[keyof PasskeysRegisterResponses];
+
+export type PasskeysRemoveData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/auth/passkeys/{id}';
+};
+
+export type PasskeysRemoveErrors = {
+    /**
+     * The request breaks a rule: invalid JSON, an unknown or invalid field, or a parameter out of its bounds
+     */
+    400: ErrorBodyDto;
+    /**
+     * No valid access token (missing, expired or revoked)
+     */
+    401: ErrorBodyDto;
+    /**
+     * error "reauthentication_required": no authentication within the last STEP_UP_MAX_AGE_SECONDS (10 minutes by default); renew it with POST /api/v1/auth/reauthenticate
+     */
+    403: ErrorBodyDto;
+    /**
+     * The caller has no passkey with this id
+     */
+    404: ErrorBodyDto;
+    /**
+     * It is the last way to sign in to the account (no password and no other passkey)
+     */
+    409: ErrorBodyDto;
+    /**
+     * The body is larger than the limit (BODY_LIMIT, 100 KB by default)
+     */
+    413: ErrorBodyDto;
+    /**
+     * The body is not application/json (file content, multipart/form-data and octet-stream are never accepted)
+     */
+    415: ErrorBodyDto;
+    /**
+     * Too many requests from this address or user; retry after Retry-After seconds
+     */
+    429: ErrorBodyDto;
+    /**
+     * Temporarily unavailable (the database cannot be reached, or the instance is shutting down); retry after Retry-After seconds
+     */
+    503: ErrorBodyDto;
+};
+
+export type PasskeysRemoveError = PasskeysRemoveErrors[keyof PasskeysRemoveErrors];
+
+export type PasskeysRemoveResponses = {
+    /**
+     * The passkey no longer signs in
+     */
+    204: void;
+};
+
+export type PasskeysRemoveResponse = PasskeysRemoveResponses[keyof PasskeysRemoveResponses];
+
+export type PasskeysRenameData = {
+    body: RenamePasskeyDto;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/auth/passkeys/{id}';
+};
+
+export type PasskeysRenameErrors = {
+    /**
+     * The request breaks a rule: invalid JSON, an unknown or invalid field, or a parameter out of its bounds
+     */
+    400: ErrorBodyDto;
+    /**
+     * No valid access token (missing, expired or revoked)
+     */
+    401: ErrorBodyDto;
+    /**
+     * The caller has no passkey with this id
+     */
+    404: ErrorBodyDto;
+    /**
+     * The body is larger than the limit (BODY_LIMIT, 100 KB by default)
+     */
+    413: ErrorBodyDto;
+    /**
+     * The body is not application/json (file content, multipart/form-data and octet-stream are never accepted)
+     */
+    415: ErrorBodyDto;
+    /**
+     * Too many requests from this address or user; retry after Retry-After seconds
+     */
+    429: ErrorBodyDto;
+    /**
+     * Temporarily unavailable (the database cannot be reached, or the instance is shutting down); retry after Retry-After seconds
+     */
+    503: ErrorBodyDto;
+};
+
+export type PasskeysRenameError = PasskeysRenameErrors[keyof PasskeysRenameErrors];
+
+export type PasskeysRenameResponses = {
+    200: PasskeyDto;
+};
+
+export type PasskeysRenameResponse = PasskeysRenameResponses[keyof PasskeysRenameResponses];
+
+export type PasskeysLoginOptionsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/auth/passkeys/login/options';
+};
+
+export type PasskeysLoginOptionsErrors = {
+    /**
+     * The request breaks a rule: invalid JSON, an unknown or invalid field, or a parameter out of its bounds
+     */
+    400: ErrorBodyDto;
+    /**
+     * The body is larger than the limit (BODY_LIMIT, 100 KB by default)
+     */
+    413: ErrorBodyDto;
+    /**
+     * The body is not application/json (file content, multipart/form-data and octet-stream are never accepted)
+     */
+    415: ErrorBodyDto;
+    /**
+     * Too many requests from this address; see Retry-After
+     */
+    429: ErrorBodyDto;
+    /**
+     * Temporarily unavailable (the database cannot be reached, or the instance is shutting down); retry after Retry-After seconds
+     */
+    503: ErrorBodyDto;
+};
+
+export type PasskeysLoginOptionsError = PasskeysLoginOptionsErrors[keyof PasskeysLoginOptionsErrors];
+
+export type PasskeysLoginOptionsResponses = {
+    200: PasskeyRequestOptionsDto;
+};
+
+export type PasskeysLoginOptionsResponse = PasskeysLoginOptionsResponses[keyof PasskeysLoginOptionsResponses];
+
+export type PasskeysLoginData = {
+    body: PasskeyLoginDto;
+    path?: never;
+    query?: never;
+    url: '/api/v1/auth/passkeys/login';
+};
+
+export type PasskeysLoginErrors = {
+    /**
+     * An invalid field, or A malformed WebAuthn response; a challenge that is unknown, used already or expired (WEBAUTHN_CHALLENGE_TTL_SECONDS); or a response that does not verify (origin not in WEBAUTHN_ORIGINS, another RP id, bad signature, no user verification)
+     */
+    400: ErrorBodyDto;
+    /**
+     * An unknown passkey, a deactivated account, or a signature counter that did not advance (one answer for all)
+     */
+    401: ErrorBodyDto;
+    /**
+     * The body is larger than the limit (BODY_LIMIT, 100 KB by default)
+     */
+    413: ErrorBodyDto;
+    /**
+     * The body is not application/json (file content, multipart/form-data and octet-stream are never accepted)
+     */
+    415: ErrorBodyDto;
+    /**
+     * Too many attempts from this address; see Retry-After
+     */
+    429: ErrorBodyDto;
+    /**
+     * Temporarily unavailable (the database cannot be reached, or the instance is shutting down); retry after Retry-After seconds
+     */
+    503: ErrorBodyDto;
+};
+
+export type PasskeysLoginError = PasskeysLoginErrors[keyof PasskeysLoginErrors];
+
+export type PasskeysLoginResponses = {
+    200: AuthResponseDto;
+};
+
+export type PasskeysLoginResponse = PasskeysLoginResponses[keyof PasskeysLoginResponses];
 
 export type AdminUsersGetData = {
     body?: never;

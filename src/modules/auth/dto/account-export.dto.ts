@@ -2,6 +2,7 @@ import { ApiProperty, OmitType } from '@nestjs/swagger';
 import { ActivityItemDto } from '../../activity/dto/activity.dto.js';
 import { UserDto } from '../../users/dto/user.dto.js';
 import type { AccountExport } from '../account-export.service.js';
+import { PasskeyDto } from '../passkeys/dto/passkey.dto.js';
 import type { SessionView } from '../sessions.repository.js';
 
 export class ExportedSessionDto implements SessionView {
@@ -48,6 +49,9 @@ export class AccountExportDto implements AccountExport {
 
   @ApiProperty({ type: ExportedSessionDto, isArray: true, description: 'Ended ones included' })
   sessions!: ExportedSessionDto[];
+
+  @ApiProperty({ type: PasskeyDto, isArray: true, description: 'Without their public keys' })
+  passkeys!: PasskeyDto[];
 
   @ApiProperty({ type: ExportedActivityDto, isArray: true })
   activity!: ExportedActivityDto[];

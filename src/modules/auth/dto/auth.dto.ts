@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import {
   IsEmail,
   IsObject,
@@ -8,8 +8,10 @@ import {
   Length,
   Matches,
   MaxLength,
+  ValidateNested,
 } from 'class-validator';
 import { normaliseEmail, PLAIN_EMAIL } from '../../../common/text/identifiers.js';
+import { AuthenticationResponseDto } from '../passkeys/dto/webauthn.dto.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../password.service.js';
 
 const email = ({ value }: { value: unknown }) => normaliseEmail(value);
@@ -144,11 +146,13 @@ export class ReauthenticateDto {
   code?: string;
 
   @ApiPropertyOptional({
-    description: 'A WebAuthn assertion for options from POST /auth/passkeys/login/options',
-    type: 'object',
-    additionalProperties: true,
+    type: AuthenticationResponseDto,
+    description:
+      'A passkey assertion (PublicKeyCredential.toJSON()) made from the options of POST /api/v1/auth/passkeys/login/options',
   })
   @IsOptional()
   @IsObject()
-  webauthn?: Record<string, unknown>;
+  @ValidateNested()
+  @Type(() => AuthenticationResponseDto)
+  webauthn?: AuthenticationResponseDto;
 }

@@ -1,6 +1,8 @@
 import { BadRequestException, Injectable, UnauthorizedException } from '@nestjs/common';
 import type { RequestMeta } from '../../../common/events/domain-events.js';
 import { LoginThrottleService } from '../login-throttle.service.js';
+import { PasskeyAssertions } from '../passkeys/passkey-assertions.service.js';
+import { PasskeysRepository } from '../passkeys/passkeys.repository.js';
 import type { AuthMethod } from '../sessions.service.js';
 import { TotpFactor } from './totp-factor.service.js';
 
@@ -18,19 +20,27 @@ const INVALID_CODE = 'The code is not valid';
 
 /**
  * Checking a second factor, at sign-in (after the password) and at step-up: a TOTP code, a
- * recovery code (later a passkey). Every check counts like a sign-in attempt toward the
+ * recovery code or a passkey assertion. Every check counts like a sign-in attempt toward the
  * account's and the address's lock (429 once locked), and a success gives its place back.
  */
 @Injectable()
 export class SecondFactors {
   constructor(
     private readonly totp: TotpFactor,
+    private readonly passkeys: PasskeysRepository,
+    private readonly passkeyAssertions: PasskeyAssertions,
     private readonly loginThrottle: LoginThrottleService,
   ) {}
 
-  /** What sign-in asks for after the password; empty when two-step verification is off. */
+  /**
+   * What sign-in asks for after the password; empty when two-step verification (TOTP) is off.
+   * A passkey is offered beside the codes once the account has one (on its own, a passkey signs
+   * in without the password: POST /auth/passkeys/login).
+   */
   async methods(userId: string): Promise<SecondFactorMethod[]> {
-    return (await this.totp.isEnabled(userId)) ? ['totp', 'recovery_code'] : [];
+    if (!(await this.totp.isEnabled(userId))) return [];
+    const passkeys = await this.passkeys.countForUser(userId);
+    return passkeys > 0 ? ['totp', 'recovery_code', 'webauthn'] : ['totp', 'recovery_code'];
   }
 
   /**
@@ -61,6 +71,10 @@ export class SecondFactors {
     if (input.recoveryCode !== undefined) {
       return (await this.totp.useRecoveryCode(userId, input.recoveryCode, meta)) ? ['otp'] : null;
     }
-    throw new BadRequestException('Sign-in with a passkey as the second factor is not available');
+    if (input.webauthn !== undefined) {
+      await this.passkeyAssertions.verify(input.webauthn, userId, meta);
+      return ['hwk'];
+    }
+    throw new BadRequestException('Send a code, a recovery code or a passkey assertion');
   }
 }

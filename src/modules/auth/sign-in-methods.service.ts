@@ -1,0 +1,35 @@
+import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { UsersService } from '../users/users.service.js';
+import { PasskeysRepository } from './passkeys/passkeys.repository.js';
+
+export const LAST_WAY_TO_SIGN_IN =
+  'This is the last way to sign in to this account: add a passkey or set a password before removing it';
+
+/**
+ * The ways a user can sign in on their own: the password (when the account has one) and each
+ * passkey. Removing one of them must leave at least one, checked with the user's row locked
+ * so that two removals on the same account take turns and cannot both remove "the other one".
+ */
+@Injectable()
+export class SignInMethods {
+  constructor(
+    private readonly users: UsersService,
+    private readonly passkeys: PasskeysRepository,
+  ) {}
+
+  /** How many ways the user has, with their row locked until the caller's transaction ends. */
+  async countLocked(userId: string, manager: EntityManager): Promise<number> {
+    // The lock comes first: the count below then sees every removal committed before it.
+    const state = await this.users.lockSignInState(userId, manager);
+    if (!state) throw new NotFoundException('User not found');
+    const passkeys = await this.passkeys.countForUser(userId, manager);
+    return (state.hasPassword ? 1 : 0) + passkeys;
+  }
+
+  /** 409 when removing one way would leave the user none; call within the removal's transaction. */
+  async assertAnotherRemains(userId: string, manager: EntityManager): Promise<void> {
+    if ((await this.countLocked(userId, manager)) <= 1)
+      throw new ConflictException(LAST_WAY_TO_SIGN_IN);
+  }
+}
