@@ -17,7 +17,9 @@ import {
   subscriptionsMe,
   usersMe,
   type ActivityItemDto,
+  type AuthResponseDto,
   type ErrorBodyDto,
+  type MfaRequiredDto,
 } from './generated/index.js';
 
 /**
@@ -25,6 +27,12 @@ import {
  * document's types are wrong, this file stops compiling (npm run typecheck) or these
  * assertions fail.
  */
+/** Without two-step verification, sign-in answers the token pair rather than a challenge. */
+function tokensOf(answer: AuthResponseDto | MfaRequiredDto): AuthResponseDto {
+  if ('mfaRequired' in answer) throw new Error('unexpected second-factor challenge');
+  return answer;
+}
+
 describe('the generated client against the real app', () => {
   let api: TestApp;
   let client: Client;
@@ -46,7 +54,7 @@ describe('the generated client against the real app', () => {
 
     const signedIn = await authLogin({ client, body: { email, password } });
     expect(signedIn.response.status).toBe(200);
-    const session = signedIn.data!;
+    const session = tokensOf(signedIn.data!);
     let auth = session.accessToken;
     const as = () => ({ client, auth: () => auth });
 
@@ -72,10 +80,7 @@ describe('the generated client against the real app', () => {
     expect(refusal).toMatchObject({ statusCode: 401, requestId: expect.any(String) });
 
     // The replay revoked that login; sign in again and keep its tokens.
-    const signedIn = (await authLogin({ client, body: { email, password } })).data!;
-    // Without two-step verification the answer is the token pair, not a challenge.
-    if ('mfaRequired' in signedIn) throw new Error('unexpected second-factor challenge');
-    const again = signedIn;
+    const again = tokensOf((await authLogin({ client, body: { email, password } })).data!);
     auth = again.accessToken;
 
     const single = await activityRecord({
