@@ -40,6 +40,7 @@ export class MultiFactor1764340000000 implements MigrationInterface {
         amr text[] NOT NULL,
         user_agent varchar(512),
         failed_attempts integer NOT NULL DEFAULT 0,
+        attempt_until timestamptz,
         expires_at timestamptz NOT NULL,
         used_at timestamptz,
         created_at timestamptz NOT NULL DEFAULT now()

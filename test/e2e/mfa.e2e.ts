@@ -284,10 +284,12 @@ describe('two-step verification (TOTP and recovery codes)', () => {
       ).toBe(200);
     });
 
-    it('refuses a request with no factor or two factors with 400', async () => {
+    it('refuses a request with no factor, a null factor or two factors with 400', async () => {
       const user = await enrolledUser();
       const challenge = await challengeFor(user);
       expect((await verify({ mfaToken: challenge.mfaToken })).status).toBe(400);
+      expect((await verify({ mfaToken: challenge.mfaToken, recoveryCode: null })).status).toBe(400);
+      expect((await verify({ mfaToken: challenge.mfaToken, code: null })).status).toBe(400);
       expect(
         (
           await verify({
@@ -306,7 +308,12 @@ describe('two-step verification (TOTP and recovery codes)', () => {
 
     it('turns off with a recent authentication: sign-in answers tokens again, and a notice goes out', async () => {
       const user = await enrolledUser();
-      expect((await remove('/api/v1/auth/mfa/totp', user.accessToken)).status).toBe(204);
+      // The enrolling session proved the code: its next tokens carry it.
+      const refreshed = (await (
+        await api.fetch('/api/v1/auth/refresh', json({ refreshToken: user.refreshToken }))
+      ).json()) as Pair;
+      expect(claimsOf(refreshed.accessToken).amr).toEqual(['mfa', 'otp', 'pwd']);
+      expect((await remove('/api/v1/auth/mfa/totp', refreshed.accessToken)).status).toBe(204);
       await smtp.waitForSubject(user.email, /turned off/);
       const signIn = (await (await login(api, user.email, user.password)).json()) as Pair;
       expect(claimsOf(signIn.accessToken).amr).toEqual(['pwd']);
@@ -317,6 +324,81 @@ describe('two-step verification (TOTP and recovery codes)', () => {
       );
       expect(n).toBe(0);
     });
+  });
+
+  describe('taking the factor over', () => {
+    it("ends the account's other sessions when TOTP turns on, and keeps the enrolling one", async () => {
+      const user = await registerUser(api);
+      const other = (await (await login(api, user.email, user.password)).json()) as Pair;
+      expect((await api.fetch('/api/v1/users/me', bearer(other.accessToken))).status).toBe(200);
+
+      const { secret } = (await (
+        await post('/api/v1/auth/mfa/totp/setup', user.accessToken)
+      ).json()) as { secret: string };
+      const confirmed = await post('/api/v1/auth/mfa/totp/confirm', user.accessToken, {
+        code: codeAt(secret),
+      });
+      expect(confirmed.status).toBe(200);
+
+      expect((await api.fetch('/api/v1/users/me', bearer(other.accessToken))).status).toBe(401);
+      expect(
+        (await api.fetch('/api/v1/auth/refresh', json({ refreshToken: other.refreshToken })))
+          .status,
+      ).toBe(401);
+      expect((await api.fetch('/api/v1/users/me', bearer(user.accessToken))).status).toBe(200);
+    });
+
+    it("counts the confirming code as the enrolling session's second factor", async () => {
+      const user = await enrolledUser();
+      clock.advance(11 * MINUTE);
+      const byPassword = (await (
+        await post('/api/v1/auth/reauthenticate', user.accessToken, { password: user.password })
+      ).json()) as Pair;
+      expect(claimsOf(byPassword.accessToken).amr).toEqual(['mfa', 'otp', 'pwd']);
+      expect((await post('/api/v1/auth/mfa/recovery-codes', byPassword.accessToken)).status).toBe(
+        200,
+      );
+    });
+
+    it('asks a password-only session for a code before the factors change', async () => {
+      const user = await registerUser(api);
+      // TOTP turned on directly in the database for a session that never proved it.
+      const secret = await enrolBehindTheSessionsBack(user);
+      const stepped = (await (
+        await post('/api/v1/auth/reauthenticate', user.accessToken, { password: user.password })
+      ).json()) as Pair;
+      expect(claimsOf(stepped.accessToken).amr).toEqual(['pwd']);
+      for (const response of [
+        await remove('/api/v1/auth/mfa/totp', stepped.accessToken),
+        await post('/api/v1/auth/mfa/recovery-codes', stepped.accessToken),
+        await post('/api/v1/auth/passkeys/register/options', stepped.accessToken),
+      ]) {
+        expect(response.status).toBe(403);
+        const body = (await response.json()) as { error: string; message: string };
+        expect(body.error).toBe('reauthentication_required');
+        expect(body.message).toMatch(/a code or a passkey/);
+      }
+      const [{ n }] = await api.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM user_totp WHERE user_id = $1 AND confirmed_at IS NOT NULL`,
+        [user.id],
+      );
+      expect(n).toBe(1);
+
+      const byCode = (await (
+        await post('/api/v1/auth/reauthenticate', stepped.accessToken, { code: codeAt(secret) })
+      ).json()) as Pair;
+      expect((await post('/api/v1/auth/mfa/recovery-codes', byCode.accessToken)).status).toBe(200);
+    });
+
+    /** TOTP on, written as confirming would, but leaving the user's sessions as they are. */
+    async function enrolBehindTheSessionsBack(user: RegisteredUser): Promise<string> {
+      const other = (await (await login(api, user.email, user.password)).json()) as Pair;
+      const { secret } = (await (
+        await post('/api/v1/auth/mfa/totp/setup', other.accessToken)
+      ).json()) as { secret: string };
+      await api.query(`UPDATE user_totp SET confirmed_at = now() WHERE user_id = $1`, [user.id]);
+      return secret;
+    }
   });
 
   describe('step-up', () => {
@@ -359,7 +441,10 @@ describe('the mfaToken', () => {
 
   beforeAll(async () => {
     // A lock that comes later than the token's own limit, to see the token's limit alone.
-    api = await startTestApp({ clock, env: { LOGIN_MAX_FAILURES_PER_EMAIL: '50' } });
+    api = await startTestApp({
+      clock,
+      env: { LOGIN_MAX_FAILURES_PER_EMAIL: '50', LOGIN_MAX_FAILURES_PER_IP: '3' },
+    });
   });
   afterAll(() => api.close());
 
@@ -401,6 +486,60 @@ describe('the mfaToken', () => {
     expect((await verify({ mfaToken: challenge.mfaToken, code: codeAt(user.secret) })).status).toBe(
       200,
     );
+  });
+
+  it('spends one factor for one sign-in when right answers race', async () => {
+    const user = await enrolledUser();
+    const challenge = await challengeFor(user);
+    const code = codeAt(user.secret);
+    const answers = await Promise.all([
+      verify({ mfaToken: challenge.mfaToken, code }),
+      verify({ mfaToken: challenge.mfaToken, recoveryCode: user.recovery[0] }),
+      verify({ mfaToken: challenge.mfaToken, recoveryCode: user.recovery[1] }),
+    ]);
+    expect(answers.map((answer) => answer.status).filter((status) => status === 200)).toHaveLength(
+      1,
+    );
+    const [{ used }] = await api.query<{ used: number }>(
+      `SELECT count(*)::int AS used FROM mfa_recovery_codes WHERE user_id = $1 AND used_at IS NOT NULL`,
+      [user.id],
+    );
+    const [{ step }] = await api.query<{ step: string }>(
+      `SELECT last_used_step::text AS step FROM user_totp WHERE user_id = $1`,
+      [user.id],
+    );
+    const codeSpent = Number(step) === Math.floor(clock.nowMs() / 30_000) ? 1 : 0;
+    expect(used + codeSpent).toBe(1);
+  });
+
+  it('does not count sign-ins that pass both steps against their address', async () => {
+    const user = await enrolledUser();
+    const address = clientAddress();
+    // LOGIN_MAX_FAILURES_PER_IP is 3 here: four good sign-ins from one address all pass.
+    for (let i = 0; i < 4; i++) {
+      const challenge = await challengeFor(user, address);
+      const done = await verify(
+        { mfaToken: challenge.mfaToken, code: codeAt(user.secret) },
+        address,
+      );
+      expect(done.status).toBe(200);
+      clock.advance(30_000);
+    }
+  });
+
+  it('answers 401, not 500, when a secret no longer decrypts (the key changed)', async () => {
+    const user = await enrolledUser();
+    await api.query(
+      `UPDATE user_totp SET secret_ciphertext = decode(repeat('00', 60), 'hex') WHERE user_id = $1`,
+      [user.id],
+    );
+    const challenge = await challengeFor(user);
+    expect((await verify({ mfaToken: challenge.mfaToken, code: codeAt(user.secret) })).status).toBe(
+      401,
+    );
+    expect(
+      (await verify({ mfaToken: challenge.mfaToken, recoveryCode: user.recovery[0] })).status,
+    ).toBe(200);
   });
 
   it('answers 401 to an unknown token, without a session', async () => {

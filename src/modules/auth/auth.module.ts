@@ -27,6 +27,7 @@ import { MfaController } from './mfa/mfa.controller.js';
 import { MfaChallenge, RecoveryCode, UserTotp } from './mfa/mfa.entities.js';
 import { MfaRepository } from './mfa/mfa.repository.js';
 import { MfaSignIn } from './mfa/mfa-sign-in.service.js';
+import { SecondFactorSessionGuard } from './mfa/second-factor-session.guard.js';
 import { SecondFactors } from './mfa/second-factors.service.js';
 import { TotpFactor } from './mfa/totp-factor.service.js';
 import { PasswordResetToken } from './password-reset-token.entity.js';
@@ -141,6 +142,7 @@ import { UserSessionsService } from './user-sessions.service.js';
     MfaRepository,
     TotpFactor,
     SecondFactors,
+    SecondFactorSessionGuard,
     MfaSignIn,
     WebAuthnChallengesRepository,
     WebAuthnChallenges,

@@ -46,6 +46,14 @@ export class LoginThrottleService {
     await Promise.all([this.storage.reset(email, BY_EMAIL), this.storage.release(ip, BY_IP)]);
   }
 
+  /**
+   * The password was right but a second factor is still to come: the address gets its place
+   * back (a success is no failure of the address), the account's stays counted until then.
+   */
+  async passwordAccepted(ip: string): Promise<void> {
+    await this.storage.release(ip, BY_IP);
+  }
+
   /** After a password reset, the account's count starts over. */
   async clear(email: string): Promise<void> {
     await this.storage.reset(email, BY_EMAIL);

@@ -45,6 +45,7 @@ export class LoginService {
     }
     const secondFactors = await this.mfa.methods(user.id);
     if (secondFactors.length > 0) {
+      await this.loginThrottle.passwordAccepted(ip);
       return this.mfa.challenge(user.id, PASSWORD_ALONE, secondFactors, meta);
     }
     await this.loginThrottle.succeeded(input.email, ip);

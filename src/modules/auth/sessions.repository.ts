@@ -299,6 +299,21 @@ export class SessionsRepository {
     );
   }
 
+  /** The session proved more (a factor set up in it): its methods grow, its tokens follow. */
+  async addMethods(
+    sessionId: string,
+    amr: readonly string[],
+    manager: EntityManager,
+  ): Promise<void> {
+    await manager.query(
+      `UPDATE user_sessions
+          SET amr = ARRAY(SELECT DISTINCT unnest(amr || $2::text[]) ORDER BY 1),
+              mfa = mfa OR 'mfa' = ANY($2::text[])
+        WHERE id = $1`,
+      [sessionId, amr],
+    );
+  }
+
   listForUser(userId: string): Promise<SessionView[]> {
     return this.dataSource.getRepository(Session).find({
       where: { userId },

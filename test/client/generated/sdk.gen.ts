@@ -282,7 +282,7 @@ export const mfaSetup = <ThrowOnError extends boolean = false>(options?: Options
 /**
  * Turn two-step verification on with a code from the new authenticator
  *
- * Answers the ten recovery codes: shown this once, stored only hashed.
+ * Answers the ten recovery codes: shown this once, stored only hashed. The account's other sessions are ended (they never used the new factor).
  */
 export const mfaConfirm = <ThrowOnError extends boolean = false>(options: Options<MfaConfirmData, ThrowOnError>) => (options.client ?? client).post<MfaConfirmResponses, MfaConfirmErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],

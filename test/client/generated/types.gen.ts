@@ -1824,6 +1824,8 @@ export type MfaDisableErrors = {
      */
     401: ErrorBodyDto;
     /**
+     * error "reauthentication_required": no recent authentication, or two-step verification is on and this session never used a second factor; renew it with POST /api/v1/auth/reauthenticate (a code or a passkey)
+     *
      * error "reauthentication_required": no authentication within the last STEP_UP_MAX_AGE_SECONDS (10 minutes by default); renew it with POST /api/v1/auth/reauthenticate
      */
     403: ErrorBodyDto;
@@ -1877,6 +1879,8 @@ export type MfaRegenerateErrors = {
      */
     401: ErrorBodyDto;
     /**
+     * error "reauthentication_required": no recent authentication, or two-step verification is on and this session never used a second factor; renew it with POST /api/v1/auth/reauthenticate (a code or a passkey)
+     *
      * error "reauthentication_required": no authentication within the last STEP_UP_MAX_AGE_SECONDS (10 minutes by default); renew it with POST /api/v1/auth/reauthenticate
      */
     403: ErrorBodyDto;
@@ -1969,6 +1973,8 @@ export type PasskeysCreationOptionsErrors = {
      */
     401: ErrorBodyDto;
     /**
+     * error "reauthentication_required": no recent authentication, or two-step verification is on and this session never used a second factor; renew it with POST /api/v1/auth/reauthenticate (a code or a passkey)
+     *
      * error "reauthentication_required": no authentication within the last STEP_UP_MAX_AGE_SECONDS (10 minutes by default); renew it with POST /api/v1/auth/reauthenticate
      */
     403: ErrorBodyDto;
@@ -2045,6 +2051,10 @@ export type PasskeysRegisterErrors = {
      */
     401: ErrorBodyDto;
     /**
+     * error "reauthentication_required": no recent authentication, or two-step verification is on and this session never used a second factor; renew it with POST /api/v1/auth/reauthenticate (a code or a passkey)
+     */
+    403: ErrorBodyDto;
+    /**
      * This credential is registered already, or the account holds 20 passkeys
      */
     409: ErrorBodyDto;
@@ -2093,6 +2103,8 @@ export type PasskeysRemoveErrors = {
      */
     401: ErrorBodyDto;
     /**
+     * error "reauthentication_required": no recent authentication, or two-step verification is on and this session never used a second factor; renew it with POST /api/v1/auth/reauthenticate (a code or a passkey)
+     *
      * error "reauthentication_required": no authentication within the last STEP_UP_MAX_AGE_SECONDS (10 minutes by default); renew it with POST /api/v1/auth/reauthenticate
      */
     403: ErrorBodyDto;

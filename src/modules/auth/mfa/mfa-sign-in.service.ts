@@ -14,6 +14,8 @@ import { SecondFactors, type SecondFactorMethod } from './second-factors.service
 export const MFA_TOKEN_TTL_SECONDS = 300;
 /** Tries per mfaToken: the fifth wrong code ends it. */
 export const MFA_TOKEN_MAX_ATTEMPTS = 5;
+/** How long an attempt holds its challenge at most (a crash mid-attempt frees it then). */
+const ATTEMPT_HOLD_MS = 15_000;
 const EXPIRED = 'This sign-in has expired or is not valid: sign in again';
 const FACTORS = ['code', 'recoveryCode', 'webauthn'] as const;
 
@@ -60,24 +62,28 @@ export class MfaSignIn {
   }
 
   async verify(input: MfaVerifyDto, meta: RequestMeta): Promise<AuthResponseDto> {
-    if (FACTORS.filter((field) => input[field] !== undefined).length !== 1) {
+    if (FACTORS.filter((field) => input[field] != null).length !== 1) {
       throw new BadRequestException('Send exactly one of code, recoveryCode or webauthn');
     }
+    const now = this.clock.now();
     const challenge = await this.mfa.claimChallengeAttempt(
       hashToken(input.mfaToken),
-      this.clock.now(),
+      now,
       MFA_TOKEN_MAX_ATTEMPTS,
+      new Date(now.getTime() + ATTEMPT_HOLD_MS),
     );
-    if (!challenge || challenge.userAgent !== meta.userAgent)
-      throw new UnauthorizedException(EXPIRED);
+    if (!challenge) throw new UnauthorizedException(EXPIRED);
     const user = await this.users.findById(challenge.userId);
-    if (!user?.isActive) throw new UnauthorizedException(EXPIRED);
     let proven: AuthMethod[];
     try {
+      if (challenge.userAgent !== meta.userAgent || !user?.isActive) {
+        throw new UnauthorizedException(EXPIRED);
+      }
       proven = await this.secondFactors.verify(user, input, meta);
     } catch (error) {
-      if (error instanceof UnauthorizedException) {
-        this.events.publish(DomainEvents.LoginFailed, user.id, meta, {
+      await this.mfa.releaseChallenge(challenge.id);
+      if (error instanceof UnauthorizedException && error.message !== EXPIRED) {
+        this.events.publish(DomainEvents.LoginFailed, challenge.userId, meta, {
           reason: 'invalid_second_factor',
         });
       }

@@ -21,6 +21,7 @@ import {
   TotpSetupDto,
 } from '../dto/mfa.dto.js';
 import { MfaSignIn } from './mfa-sign-in.service.js';
+import { RequiresSecondFactorWhenEnrolled } from './second-factor-session.guard.js';
 import { TotpFactor } from './totp-factor.service.js';
 
 const QUARTER_HOUR = 900;
@@ -65,7 +66,8 @@ export class MfaController {
   @RouteRateLimit({ name: 'totp-confirm', limit: 10, windowSeconds: QUARTER_HOUR, by: 'user' })
   @ApiOperation({
     summary: 'Turn two-step verification on with a code from the new authenticator',
-    description: 'Answers the ten recovery codes: shown this once, stored only hashed.',
+    description:
+      "Answers the ten recovery codes: shown this once, stored only hashed. The account's other sessions are ended (they never used the new factor).",
   })
   @ApiOkResponse({ type: RecoveryCodesDto })
   @ApiErrorResponse(400, 'A wrong code, or no authenticator being set up (nothing is changed)')
@@ -76,13 +78,14 @@ export class MfaController {
     @Body() body: TotpCodeDto,
     @Meta() meta: RequestMeta,
   ): Promise<RecoveryCodesDto> {
-    return { recoveryCodes: await this.totp.confirm(principal.id, body.code, meta) };
+    return { recoveryCodes: await this.totp.confirm(principal, body.code, meta) };
   }
 
   @Delete('totp')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiBearerAuth()
   @RequiresRecentAuthentication()
+  @RequiresSecondFactorWhenEnrolled()
   @ApiOperation({ summary: 'Turn two-step verification off (the recovery codes go with it)' })
   @ApiNoContentResponse({ description: 'Sign-in no longer asks for a code' })
   @ApiErrorResponse(404, 'Two-step verification is not on')
@@ -94,6 +97,7 @@ export class MfaController {
   @HttpCode(HttpStatus.OK)
   @ApiBearerAuth()
   @RequiresRecentAuthentication()
+  @RequiresSecondFactorWhenEnrolled()
   @ApiOperation({ summary: 'Make a new set of recovery codes (the old set stops working)' })
   @ApiOkResponse({ type: RecoveryCodesDto })
   @ApiErrorResponse(409, 'Two-step verification is not on')

@@ -63,6 +63,10 @@ export class MfaChallenge {
   @Column({ name: 'failed_attempts', type: 'integer', default: 0 })
   failedAttempts!: number;
 
+  /** While an attempt is being checked: another attempt waits its turn (is refused) until then. */
+  @Column({ name: 'attempt_until', type: 'timestamptz', nullable: true })
+  attemptUntil!: Date | null;
+
   @Column({ name: 'expires_at', type: 'timestamptz' })
   expiresAt!: Date;
 

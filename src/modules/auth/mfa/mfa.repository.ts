@@ -158,20 +158,22 @@ export class MfaRepository {
 
   /**
    * Counts one attempt on a live challenge before its code is checked (so parallel guesses
-   * never get more than `maxAttempts`); null when the challenge is unknown, used, expired or
-   * out of attempts.
+   * never get more than `maxAttempts`), and holds the challenge for it until `holdUntil`: one
+   * attempt at a time, so parallel right answers cannot spend two factors for one sign-in.
+   * Null when the challenge is unknown, used, expired, out of attempts or held.
    */
   async claimChallengeAttempt(
     tokenHash: Buffer,
     now: Date,
     maxAttempts: number,
+    holdUntil: Date,
   ): Promise<ClaimedChallenge | null> {
     const rows: ClaimedRow[] | [ClaimedRow[], number] = await this.dataSource.query(
-      `UPDATE mfa_challenges SET failed_attempts = failed_attempts + 1
+      `UPDATE mfa_challenges SET failed_attempts = failed_attempts + 1, attempt_until = $4
           WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2
-            AND failed_attempts < $3
+            AND failed_attempts < $3 AND (attempt_until IS NULL OR attempt_until <= $2)
          RETURNING id, user_id, amr, user_agent`,
-      [tokenHash, now, maxAttempts],
+      [tokenHash, now, maxAttempts, holdUntil],
     );
     const [row] = returnedRows<ClaimedRow>(rows);
     return row
@@ -182,11 +184,19 @@ export class MfaRepository {
   /** The attempt succeeded: the challenge is used up. False when another attempt won. */
   async completeChallenge(id: string): Promise<boolean> {
     const rows: unknown[] | [unknown[], number] = await this.dataSource.query(
-      `UPDATE mfa_challenges SET used_at = now(), failed_attempts = failed_attempts - 1
+      `UPDATE mfa_challenges
+          SET used_at = now(), failed_attempts = failed_attempts - 1, attempt_until = NULL
         WHERE id = $1 AND used_at IS NULL
        RETURNING id`,
       [id],
     );
     return returnedRows(rows).length === 1;
+  }
+
+  /** The attempt failed: the next one may start (the failure stays counted). */
+  async releaseChallenge(id: string): Promise<void> {
+    await this.dataSource.query(`UPDATE mfa_challenges SET attempt_until = NULL WHERE id = $1`, [
+      id,
+    ]);
   }
 }

@@ -18,7 +18,8 @@ export class RecoveryCodeHasher {
   }
 
   /** The hash of a code as typed: case, spaces and dashes do not matter. Null when malformed. */
-  hashTyped(typed: string): Buffer | null {
+  hashTyped(typed: unknown): Buffer | null {
+    if (typeof typed !== 'string') return null;
     const code = typed.toLowerCase().replace(/[\s-]/g, '');
     return /^[a-z2-7]{10}$/.test(code) ? this.hash(code) : null;
   }

@@ -65,13 +65,13 @@ export class SecondFactors {
     input: SecondFactorInput,
     meta: RequestMeta,
   ): Promise<AuthMethod[] | null> {
-    if (input.code !== undefined) {
+    if (typeof input.code === 'string') {
       return (await this.totp.useCode(userId, input.code)) ? ['otp'] : null;
     }
-    if (input.recoveryCode !== undefined) {
+    if (typeof input.recoveryCode === 'string') {
       return (await this.totp.useRecoveryCode(userId, input.recoveryCode, meta)) ? ['otp'] : null;
     }
-    if (input.webauthn !== undefined) {
+    if (input.webauthn != null) {
       await this.passkeyAssertions.verify(input.webauthn, userId, meta);
       return ['hwk'];
     }

@@ -2,6 +2,7 @@ import {
   BadRequestException,
   ConflictException,
   Injectable,
+  Logger,
   NotFoundException,
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -13,7 +14,10 @@ import { EventPublisher } from '../../../common/events/event-publisher.service.j
 import { Clock } from '../../../common/time/clock.js';
 import { AppConfig } from '../../../config/app-config.js';
 import { UsersService } from '../../users/users.service.js';
+import type { Principal } from '../../../common/auth/auth.decorators.js';
 import { AuthMail } from '../auth-mail.js';
+import { SessionsRepository } from '../sessions.repository.js';
+import { TokenRevocation } from '../token-revocation.service.js';
 import { MfaRepository, type StoredTotp } from './mfa.repository.js';
 import { RecoveryCodeHasher } from './recovery-codes.js';
 import { newTotpSecret, totpStep, totpUrl } from './totp.js';
@@ -31,6 +35,7 @@ export interface TotpSetup {
  */
 @Injectable()
 export class TotpFactor {
+  private readonly logger = new Logger(TotpFactor.name);
   private readonly box: SecretBox;
   private readonly recoveryCodes: RecoveryCodeHasher;
   private readonly issuer: string;
@@ -39,6 +44,8 @@ export class TotpFactor {
     private readonly mfa: MfaRepository,
     private readonly users: UsersService,
     private readonly mail: AuthMail,
+    private readonly sessions: SessionsRepository,
+    private readonly revocation: TokenRevocation,
     private readonly events: EventPublisher,
     private readonly clock: Clock,
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -76,9 +83,11 @@ export class TotpFactor {
 
   /**
    * A correct code from the pending authenticator turns TOTP on and returns the recovery
-   * codes (the only time they are shown). A wrong code is a 400 and changes nothing.
+   * codes (the only time they are shown). The user's other sessions end: none of them used
+   * the new factor, and one may be an intruder's. A wrong code is a 400 and changes nothing.
    */
-  async confirm(userId: string, code: string, meta: RequestMeta): Promise<string[]> {
+  async confirm(principal: Principal, code: string, meta: RequestMeta): Promise<string[]> {
+    const userId = principal.id;
     const stored = await this.mfa.findTotp(userId);
     if (stored?.confirmed) throw new ConflictException('Two-step verification is already on');
     if (!stored) {
@@ -86,7 +95,8 @@ export class TotpFactor {
         'No authenticator is being set up: start with /auth/mfa/totp/setup',
       );
     }
-    const step = totpStep(this.secretOf(userId, stored), code, this.nowSeconds());
+    const secret = this.secretOf(userId, stored);
+    const step = secret === null ? null : totpStep(secret, code, this.nowSeconds());
     if (step === null) {
       throw new BadRequestException(
         'The code does not match the authenticator: check that the device clock is right and enter a new code',
@@ -102,8 +112,13 @@ export class TotpFactor {
         );
       }
       await this.mfa.replaceRecoveryCodes(userId, hashes, manager);
+      // The code just proven is this session's second factor (its next tokens say so); the
+      // other sessions end.
+      await this.sessions.addMethods(principal.sessionId, ['otp', 'mfa'], manager);
+      await this.sessions.revokeAllForUser(userId, 'mfa_enabled', principal.sessionId, manager);
       await this.mail.mfaEnabled(user.email, manager);
     });
+    await this.revocation.sessionEnded(userId);
     this.mail.wake();
     this.events.publish(DomainEvents.MfaEnabled, userId, meta);
     return codes;
@@ -146,12 +161,9 @@ export class TotpFactor {
   async useCode(userId: string, code: string): Promise<boolean> {
     const stored = await this.mfa.findTotp(userId);
     if (!stored?.confirmed) return false;
-    const step = totpStep(
-      this.secretOf(userId, stored),
-      code,
-      this.nowSeconds(),
-      stored.lastUsedStep,
-    );
+    const secret = this.secretOf(userId, stored);
+    const step =
+      secret === null ? null : totpStep(secret, code, this.nowSeconds(), stored.lastUsedStep);
     return step !== null && (await this.mfa.useTotpStep(userId, step));
   }
 
@@ -164,8 +176,20 @@ export class TotpFactor {
     return true;
   }
 
-  private secretOf(userId: string, stored: StoredTotp): string {
-    return this.box.open(stored.secretCiphertext, userId).toString('utf8');
+  /**
+   * The plain secret; null (no code matches) when it does not open: the key changed
+   * (MFA_ENCRYPTION_KEY, or JWT_SECRET when that is unset), which only an operator can mend.
+   */
+  private secretOf(userId: string, stored: StoredTotp): string | null {
+    try {
+      return this.box.open(stored.secretCiphertext, userId).toString('utf8');
+    } catch {
+      this.logger.error(
+        { userId },
+        'A TOTP secret does not decrypt: MFA_ENCRYPTION_KEY (or JWT_SECRET, when it is unset) is not the key it was stored with',
+      );
+      return null;
+    }
   }
 
   private nowSeconds(): number {

@@ -38,6 +38,7 @@ import { PasskeyAssertions } from './passkey-assertions.service.js';
 import { PasskeyLogin } from './passkey-login.service.js';
 import { MAX_PASSKEYS_PER_USER, PasskeyRegistration } from './passkey-registration.service.js';
 import { PasskeysService } from './passkeys.service.js';
+import { RequiresSecondFactorWhenEnrolled } from '../mfa/second-factor-session.guard.js';
 
 const BAD_RESPONSE =
   'A malformed WebAuthn response; a challenge that is unknown, used already or expired (WEBAUTHN_CHALLENGE_TTL_SECONDS); or a response that does not verify (origin not in WEBAUTHN_ORIGINS, another RP id, bad signature, no user verification)';
@@ -56,6 +57,7 @@ export class PasskeysController {
   @HttpCode(HttpStatus.OK)
   @ApiBearerAuth()
   @RequiresRecentAuthentication()
+  @RequiresSecondFactorWhenEnrolled()
   @ApiOperation({
     summary: 'Options for navigator.credentials.create(), to add a passkey',
     description:
@@ -68,6 +70,7 @@ export class PasskeysController {
 
   @Post()
   @ApiBearerAuth()
+  @RequiresSecondFactorWhenEnrolled()
   @ApiOperation({
     summary: 'Add a passkey: the new credential made from the registration options',
     description: 'A security notice is mailed to the account.',
@@ -112,6 +115,7 @@ export class PasskeysController {
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiBearerAuth()
   @RequiresRecentAuthentication()
+  @RequiresSecondFactorWhenEnrolled()
   @ApiOperation({
     summary: "Remove one of the caller's passkeys",
     description: 'A security notice is mailed to the account.',
