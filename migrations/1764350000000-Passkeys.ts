@@ -42,9 +42,17 @@ export class Passkeys1764350000000 implements MigrationInterface {
     await queryRunner.query(
       `CREATE INDEX webauthn_challenges_expires_at_idx ON webauthn_challenges (expires_at)`,
     );
+    // The passkey a session was started with: removing the passkey ends those sessions.
+    await queryRunner.query(
+      `ALTER TABLE user_sessions ADD COLUMN passkey_id uuid REFERENCES passkeys(id) ON DELETE SET NULL`,
+    );
+    await queryRunner.query(
+      `CREATE INDEX user_sessions_passkey_id_idx ON user_sessions (passkey_id) WHERE passkey_id IS NOT NULL`,
+    );
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`ALTER TABLE user_sessions DROP COLUMN passkey_id`);
     await queryRunner.query(`DROP TABLE webauthn_challenges`);
     await queryRunner.query(`DROP TABLE passkeys`);
   }

@@ -290,6 +290,20 @@ describe('two-step verification (TOTP and recovery codes)', () => {
       expect((await verify({ mfaToken: challenge.mfaToken })).status).toBe(400);
       expect((await verify({ mfaToken: challenge.mfaToken, recoveryCode: null })).status).toBe(400);
       expect((await verify({ mfaToken: challenge.mfaToken, code: null })).status).toBe(400);
+      const assertion = {
+        id: 'AQID',
+        rawId: 'AQID',
+        type: 'public-key',
+        response: { clientDataJSON: 'e30', authenticatorData: 'AA', signature: 'AA' },
+        clientExtensionResults: {},
+      };
+      for (const webauthn of [
+        { ...assertion, smuggled: true },
+        { ...assertion, response: { ...assertion.response, smuggled: true } },
+      ]) {
+        const refused = await verify({ mfaToken: challenge.mfaToken, webauthn });
+        expect(refused.status).toBe(400);
+      }
       expect(
         (
           await verify({

@@ -311,7 +311,9 @@ if (!chromiumInstalled() && !process.env.CI) {
         expect({ body, status: (await post(body)).status }).toEqual({ body, status: 400 });
       // A wrong signature used up its challenge: nothing else was written.
       expect((await rowsOf(user.id))[0].last_used_at).toBeNull();
-      const registrationAttempt = await send('POST', '/api/v1/auth/passkeys', user.accessToken, {
+      // (An account with no passkey yet, so the body is what is judged.)
+      const fresh = await registerUser(api);
+      const registrationAttempt = await send('POST', '/api/v1/auth/passkeys', fresh.accessToken, {
         response: { id: 'AAAA', rawId: 'AAAA', type: 'public-key', response: {} },
       });
       expect(registrationAttempt.status).toBe(400);
@@ -386,9 +388,11 @@ if (!chromiumInstalled() && !process.env.CI) {
       const laptop = await device();
       const phone = await device();
       const { user, tokens, passkey } = await userWithPasskey(laptop, 'Laptop');
+      // Adding a second passkey takes a session that used the first.
+      const byPasskey = await laptop.run<ApiAnswer<SignedIn>>('signInWithPasskey');
       const second = await phone.run<ApiAnswer<Passkey>>(
         'registerPasskey',
-        tokens.accessToken,
+        byPasskey.body.accessToken,
         'Phone',
       );
       expect(second.status).toBe(201);
@@ -405,13 +409,12 @@ if (!chromiumInstalled() && !process.env.CI) {
       );
       expect((await laptop.run<ApiAnswer>('signInWithPasskey')).status).toBe(401);
 
-      // An account without a password (as social sign-in will make them). The migration that
-      // makes password_hash nullable comes with that work; this database gets it here.
-      await api.query(`ALTER TABLE users ALTER COLUMN password_hash DROP NOT NULL`);
+      // An account without a password (as passkey-only and social sign-in accounts are).
       await api.query(`UPDATE users SET password_hash = NULL WHERE id = $1`, [user.id]);
+      const byPhone = await phone.run<ApiAnswer<SignedIn>>('signInWithPasskey');
       const third = await laptop.run<ApiAnswer<Passkey>>(
         'registerPasskey',
-        tokens.accessToken,
+        byPhone.body.accessToken,
         'Laptop again',
       );
       expect(third.status).toBe(201);
@@ -547,6 +550,87 @@ if (!chromiumInstalled() && !process.env.CI) {
       const alone = await laptop.run<ApiAnswer<SignedIn>>('signInWithPasskey');
       expect(alone.status).toBe(200);
       expect(claimsOf(alone.body.accessToken).amr).toEqual(['hwk', 'mfa']);
+    });
+
+    it('asks a password session of an account holding a passkey to use it before adding another', async () => {
+      const laptop = await device();
+      const { user } = await userWithPasskey(laptop);
+      const byPassword = await laptop.run<ApiAnswer<SignedIn>>('signIn', user.email, user.password);
+      expect(claimsOf(byPassword.body.accessToken).amr).toEqual(['pwd']);
+      const refused = await send(
+        'POST',
+        '/api/v1/auth/passkeys/register/options',
+        byPassword.body.accessToken,
+      );
+      expect(refused.status).toBe(403);
+      expect(await refused.json()).toMatchObject({ error: 'reauthentication_required' });
+
+      const stepped = await send(
+        'POST',
+        '/api/v1/auth/reauthenticate',
+        byPassword.body.accessToken,
+        {
+          webauthn: await laptop.run<AssertionJson>('assertion'),
+        },
+      );
+      expect(stepped.status).toBe(200);
+      const { accessToken } = (await stepped.json()) as Pair;
+      expect(
+        (await send('POST', '/api/v1/auth/passkeys/register/options', accessToken)).status,
+      ).toBe(200);
+    });
+
+    it('ends the sessions a passkey signed in when it is removed', async () => {
+      const laptop = await device();
+      const { tokens, passkey } = await userWithPasskey(laptop);
+      const byPasskey = await laptop.run<ApiAnswer<SignedIn>>('signInWithPasskey');
+      expect(byPasskey.status).toBe(200);
+
+      expect(
+        (await send('DELETE', `/api/v1/auth/passkeys/${passkey.id}`, tokens.accessToken)).status,
+      ).toBe(204);
+      expect((await api.fetch('/api/v1/users/me', bearer(byPasskey.body.accessToken))).status).toBe(
+        401,
+      );
+      expect(
+        (
+          await api.fetch(
+            '/api/v1/auth/refresh',
+            json({ refreshToken: byPasskey.body.refreshToken }),
+          )
+        ).status,
+      ).toBe(401);
+      // The password's session goes on.
+      expect((await api.fetch('/api/v1/users/me', bearer(tokens.accessToken))).status).toBe(200);
+    });
+
+    it('holds the 20-passkey cap when registrations race', async () => {
+      const laptop = await device();
+      const { user } = await userWithPasskey(laptop);
+      const signedIn = await laptop.run<ApiAnswer<SignedIn>>('signInWithPasskey');
+      const token = signedIn.body.accessToken;
+      // 19 held: room for one more.
+      await api.query(
+        `INSERT INTO passkeys (user_id, credential_id, public_key, device_type, aaguid, name)
+         SELECT $1::uuid, translate(encode(uuid_send(gen_random_uuid()), 'base64'), '+/=', '-_'), '\\x00', 'singleDevice',
+                '00000000-0000-0000-0000-000000000000', 'Filler ' || n
+           FROM generate_series(1, 18) AS n`,
+        [user.id],
+      );
+      const [first, second] = await Promise.all([device(), device()]);
+      const responses = await Promise.all([
+        first.run<Record<string, unknown>>('createCredential', token),
+        second.run<Record<string, unknown>>('createCredential', token),
+      ]);
+      const answers = await Promise.all(
+        responses.map((response) => send('POST', '/api/v1/auth/passkeys', token, { response })),
+      );
+      expect(answers.map((answer) => answer.status).sort()).toEqual([201, 409]);
+      const [{ n }] = await api.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM passkeys WHERE user_id = $1`,
+        [user.id],
+      );
+      expect(n).toBe(20);
     });
   });
 }

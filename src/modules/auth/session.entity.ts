@@ -37,6 +37,10 @@ export class Session {
   @Column({ type: 'text', array: true, default: () => "'{pwd}'" })
   amr!: string[];
 
+  /** The passkey the session was started with, if any: removing it ends the session. */
+  @Column({ name: 'passkey_id', type: 'uuid', nullable: true })
+  passkeyId!: string | null;
+
   @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
   revokedAt!: Date | null;
 

@@ -28,6 +28,8 @@ export interface SessionAuthentication {
   mfa: boolean;
   /** The methods used (RFC 8176 names): a renewal adds its own to the session's. */
   amr: readonly string[];
+  /** The passkey a sign-in used (only at the session's start). */
+  passkeyId?: string | null;
 }
 
 /** A refresh token about to be issued: its hash, and its encryption for the grace window. */
@@ -95,8 +97,9 @@ export class SessionsRepository {
             AND (expires_at < now() - interval '1 day' OR revoked_at < now() - interval '1 day')
        ), session AS (
          INSERT INTO user_sessions
-                (user_id, user_agent, ip_address, expires_at, last_used_at, authenticated_at, mfa, amr)
-         VALUES ($1, $2, $3, $4, now(), $6, $7, $8) RETURNING id
+                (user_id, user_agent, ip_address, expires_at, last_used_at, authenticated_at, mfa, amr,
+                 passkey_id)
+         VALUES ($1, $2, $3, $4, now(), $6, $7, $8, $9) RETURNING id
        )
        INSERT INTO refresh_tokens (session_id, token_hash)
        SELECT id, $5 FROM session RETURNING session_id AS id`,
@@ -109,6 +112,7 @@ export class SessionsRepository {
         authentication.authenticatedAt,
         authentication.mfa,
         authentication.amr,
+        authentication.passkeyId ?? null,
       ],
     )) as { id: string }[];
     return id;
@@ -297,6 +301,21 @@ export class SessionsRepository {
         WHERE user_id = $1 AND revoked_at IS NULL AND ($3::uuid IS NULL OR id <> $3::uuid)`,
       [userId, reason, exceptSessionId],
     );
+  }
+
+  /** Ends the live sessions that were started with the passkey, in the caller's transaction. */
+  async revokeStartedWith(
+    passkeyId: string,
+    reason: string,
+    manager: EntityManager,
+  ): Promise<number> {
+    const rows: unknown[] | [unknown[], number] = await manager.query(
+      `UPDATE user_sessions SET revoked_at = now(), revoked_reason = $2
+        WHERE passkey_id = $1 AND revoked_at IS NULL
+    RETURNING id`,
+      [passkeyId, reason],
+    );
+    return returnedRows(rows).length;
   }
 
   /** The session proved more (a factor set up in it): its methods grow, its tokens follow. */

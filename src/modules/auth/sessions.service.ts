@@ -28,6 +28,8 @@ export type AuthMethod = 'pwd' | 'otp' | 'hwk' | 'mfa';
 /** How the user proved who they are, as far as the session needs to know. */
 export interface Proof {
   amr: readonly AuthMethod[];
+  /** The passkey that signed in: the session ends when it is removed. */
+  passkeyId?: string;
 }
 
 export const PASSWORD_ALONE: Proof = { amr: ['pwd'] };
@@ -65,6 +67,7 @@ export class SessionsService {
       authenticatedAt,
       mfa: isMultiFactor(amr),
       amr,
+      passkeyId: proof.passkeyId ?? null,
     });
     return this.pair(user, { id: sessionId, authenticatedAt, amr }, refresh.token);
   }

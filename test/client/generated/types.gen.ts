@@ -390,11 +390,9 @@ export type MfaVerifyDto = {
      */
     recoveryCode?: string;
     /**
-     * A WebAuthn assertion for options from POST /auth/passkeys/login/options
+     * A passkey assertion (PublicKeyCredential.toJSON()) of one of the account's passkeys, made from the options of POST /api/v1/auth/passkeys/login/options
      */
-    webauthn?: {
-        [key: string]: unknown;
-    };
+    webauthn?: AuthenticationResponseDto;
 };
 
 export type RelyingPartyDto = {

@@ -1,5 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsObject, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsObject, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
+import { AuthenticationResponseDto } from '../passkeys/dto/webauthn.dto.js';
 
 export class TotpCodeDto {
   @ApiProperty({
@@ -43,13 +45,15 @@ export class MfaVerifyDto {
   recoveryCode?: string;
 
   @ApiPropertyOptional({
-    description: 'A WebAuthn assertion for options from POST /auth/passkeys/login/options',
-    type: 'object',
-    additionalProperties: true,
+    type: AuthenticationResponseDto,
+    description:
+      "A passkey assertion (PublicKeyCredential.toJSON()) of one of the account's passkeys, made from the options of POST /api/v1/auth/passkeys/login/options",
   })
   @IsOptional()
   @IsObject()
-  webauthn?: Record<string, unknown>;
+  @ValidateNested()
+  @Type(() => AuthenticationResponseDto)
+  webauthn?: AuthenticationResponseDto;
 }
 
 export class TotpSetupDto {

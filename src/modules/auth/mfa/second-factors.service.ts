@@ -13,7 +13,7 @@ export type SecondFactorMethod = 'totp' | 'recovery_code' | 'webauthn';
 export interface SecondFactorInput {
   code?: string;
   recoveryCode?: string;
-  webauthn?: Record<string, unknown>;
+  webauthn?: object;
 }
 
 const INVALID_CODE = 'The code is not valid';

@@ -22,8 +22,9 @@ export class PasskeyLogin {
   /** A deactivated account gets the same 401 as an unknown passkey. */
   async login(response: unknown, meta: RequestMeta): Promise<AuthResponseDto> {
     let userId: string;
+    let passkeyId: string;
     try {
-      ({ userId } = await this.assertions.verify(response, undefined, meta));
+      ({ userId, passkeyId } = await this.assertions.verify(response, undefined, meta));
     } catch (error) {
       if (error instanceof UnauthorizedException)
         this.events.publish(DomainEvents.LoginFailed, null, meta, {
@@ -40,7 +41,10 @@ export class PasskeyLogin {
     }
     await this.users.recordLogin(userId);
     this.events.publish(DomainEvents.LoggedIn, userId, meta, { method: 'passkey' });
-    const tokens = await this.sessions.start({ id: userId, ...access }, meta, PASSKEY);
+    const tokens = await this.sessions.start({ id: userId, ...access }, meta, {
+      ...PASSKEY,
+      passkeyId,
+    });
     return { user: await this.users.profile(userId), ...tokens };
   }
 }

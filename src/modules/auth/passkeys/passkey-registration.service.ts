@@ -99,6 +99,8 @@ export class PasskeyRegistration {
     const user = await this.users.findById(principal.id);
     if (!user) throw new UnauthorizedException('This account no longer exists');
     const created = await this.dataSource.transaction(async (manager) => {
+      // Registrations of one account take turns, so the cap holds under concurrency.
+      await this.users.lockSignInState(user.id, manager);
       if ((await this.passkeys.countForUser(user.id, manager)) >= MAX_PASSKEYS_PER_USER)
         throw new ConflictException(
           `An account can hold at most ${MAX_PASSKEYS_PER_USER} passkeys: remove one first`,

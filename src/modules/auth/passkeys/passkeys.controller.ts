@@ -57,7 +57,7 @@ export class PasskeysController {
   @HttpCode(HttpStatus.OK)
   @ApiBearerAuth()
   @RequiresRecentAuthentication()
-  @RequiresSecondFactorWhenEnrolled()
+  @RequiresSecondFactorWhenEnrolled({ passkeysCount: true })
   @ApiOperation({
     summary: 'Options for navigator.credentials.create(), to add a passkey',
     description:
@@ -70,7 +70,7 @@ export class PasskeysController {
 
   @Post()
   @ApiBearerAuth()
-  @RequiresSecondFactorWhenEnrolled()
+  @RequiresSecondFactorWhenEnrolled({ passkeysCount: true })
   @ApiOperation({
     summary: 'Add a passkey: the new credential made from the registration options',
     description: 'A security notice is mailed to the account.',

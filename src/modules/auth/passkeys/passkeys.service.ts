@@ -5,7 +5,9 @@ import { DomainEvents, type RequestMeta } from '../../../common/events/domain-ev
 import { EventPublisher } from '../../../common/events/event-publisher.service.js';
 import { UsersService } from '../../users/users.service.js';
 import { AuthMail } from '../auth-mail.js';
+import { SessionsRepository } from '../sessions.repository.js';
 import { SignInMethods } from '../sign-in-methods.service.js';
+import { TokenRevocation } from '../token-revocation.service.js';
 import type { PasskeyDto } from './dto/passkey.dto.js';
 import { PasskeysRepository } from './passkeys.repository.js';
 
@@ -18,6 +20,8 @@ export class PasskeysService {
   constructor(
     private readonly passkeys: PasskeysRepository,
     private readonly signInMethods: SignInMethods,
+    private readonly sessions: SessionsRepository,
+    private readonly revocation: TokenRevocation,
     private readonly users: UsersService,
     private readonly mail: AuthMail,
     private readonly events: EventPublisher,
@@ -36,7 +40,8 @@ export class PasskeysService {
 
   /**
    * 404 for a passkey that is not the caller's; 409 when it is the account's last way to sign
-   * in (see SignInMethods). The notice is queued in the same transaction as the removal.
+   * in (see SignInMethods). The sessions the passkey signed in end with it (on every
+   * instance), and the notice is queued in the same transaction as the removal.
    */
   async remove(userId: string, id: string, meta: RequestMeta): Promise<void> {
     const user = await this.users.findById(userId);
@@ -45,10 +50,12 @@ export class PasskeysService {
       const passkey = await this.passkeys.findOwned(id, userId, manager);
       if (!passkey) throw new NotFoundException(NOT_FOUND);
       await this.signInMethods.assertAnotherRemains(userId, manager);
+      await this.sessions.revokeStartedWith(id, 'passkey_removed', manager);
       if (!(await this.passkeys.delete(id, userId, manager)))
         throw new NotFoundException(NOT_FOUND);
       await this.mail.passkeyRemoved(user.email, manager);
     });
+    await this.revocation.sessionEnded(userId);
     this.mail.wake();
     this.events.publish(DomainEvents.PasskeyRemoved, userId, meta, { passkeyId: id });
   }
