@@ -12,6 +12,7 @@ import { EmailVerification1764320000000 } from './1764320000000-EmailVerificatio
 import { KnownDevices1764330000000 } from './1764330000000-KnownDevices.js';
 import { MultiFactor1764340000000 } from './1764340000000-MultiFactor.js';
 import { Passkeys1764350000000 } from './1764350000000-Passkeys.js';
+import { SocialSignIn1764360000000 } from './1764360000000-SocialSignIn.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and jest load the same set. */
 export const migrations = [
@@ -29,4 +30,5 @@ export const migrations = [
   KnownDevices1764330000000,
   MultiFactor1764340000000,
   Passkeys1764350000000,
+  SocialSignIn1764360000000,
 ];

@@ -1,6 +1,7 @@
 import { UserActivity } from './modules/activity/user-activity.entity.js';
 import { EmailCode } from './modules/auth/email-code.entity.js';
 import { MfaChallenge, RecoveryCode, UserTotp } from './modules/auth/mfa/mfa.entities.js';
+import { OidcState, UserIdentity } from './modules/auth/oidc/oidc.entities.js';
 import { Passkey } from './modules/auth/passkeys/passkey.entity.js';
 import { WebAuthnChallenge } from './modules/auth/passkeys/webauthn-challenge.entity.js';
 import { PasswordResetToken } from './modules/auth/password-reset-token.entity.js';
@@ -26,6 +27,8 @@ export const entities = [
   UserTotp,
   RecoveryCode,
   MfaChallenge,
+  UserIdentity,
+  OidcState,
   Passkey,
   WebAuthnChallenge,
 ];

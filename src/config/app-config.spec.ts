@@ -32,6 +32,69 @@ describe('loadConfig', () => {
     expect(config.auth.mfa.encryptionSecret).toBe(config.jwt.secret);
   });
 
+  it('reads each OpenID provider of OIDC_PROVIDERS from its own variables', () => {
+    const config = loadConfig({
+      OIDC_PROVIDERS: 'google, acme',
+      OIDC_GOOGLE_ISSUER: 'https://accounts.google.com',
+      OIDC_GOOGLE_CLIENT_ID: 'google-client',
+      OIDC_GOOGLE_CLIENT_SECRET: 'google-secret',
+      OIDC_ACME_ISSUER: 'http://127.0.0.1:4000',
+      OIDC_ACME_CLIENT_ID: 'acme-client',
+      OIDC_ACME_CLIENT_SECRET: 'acme-secret',
+      OIDC_ACME_NAME: 'Acme SSO',
+    });
+    expect(config.oidc).toEqual([
+      {
+        id: 'google',
+        name: 'Google',
+        issuer: 'https://accounts.google.com',
+        clientId: 'google-client',
+        clientSecret: 'google-secret',
+      },
+      {
+        id: 'acme',
+        name: 'Acme SSO',
+        issuer: 'http://127.0.0.1:4000',
+        clientId: 'acme-client',
+        clientSecret: 'acme-secret',
+      },
+    ]);
+    expect(loadConfig({}).oidc).toEqual([]);
+  });
+
+  it.each([
+    [{ OIDC_PROVIDERS: 'Google' }, 'OIDC_PROVIDERS'],
+    [{ OIDC_PROVIDERS: 'google' }, 'OIDC_GOOGLE_ISSUER'],
+    [
+      { OIDC_PROVIDERS: 'google', OIDC_GOOGLE_ISSUER: 'https://accounts.google.com' },
+      'OIDC_GOOGLE_CLIENT_ID',
+    ],
+    [
+      {
+        OIDC_PROVIDERS: 'google',
+        OIDC_GOOGLE_ISSUER: 'not a url',
+        OIDC_GOOGLE_CLIENT_ID: 'id',
+        OIDC_GOOGLE_CLIENT_SECRET: 'secret',
+      },
+      'OIDC_GOOGLE_ISSUER',
+    ],
+    [
+      {
+        NODE_ENV: 'production',
+        DATABASE_URL: 'postgres://db/app',
+        JWT_SECRET: 'x'.repeat(64),
+        FRONTEND_URL: 'https://app.example.com',
+        OIDC_PROVIDERS: 'acme',
+        OIDC_ACME_ISSUER: 'http://idp.example.com',
+        OIDC_ACME_CLIENT_ID: 'id',
+        OIDC_ACME_CLIENT_SECRET: 'secret',
+      },
+      'OIDC_ACME_ISSUER',
+    ],
+  ])('stops on a bad or missing provider variable (%j)', (env, name) => {
+    expect(() => loadConfig(env)).toThrow(name);
+  });
+
   it('requires a second factor of admins in production unless told otherwise', () => {
     const production = {
       NODE_ENV: 'production',

@@ -63,6 +63,8 @@ export class AppConfig {
   readonly frontendUrl: string;
   readonly allowedOrigins: string[];
   /** Passkeys (WebAuthn): the relying party that credentials are bound to. */
+  /** OpenID Connect providers for social sign-in, by id (OIDC_PROVIDERS). */
+  readonly oidc: OidcProviderConfig[];
   readonly webauthn: {
     rpId: string;
     rpName: string;
@@ -104,7 +106,8 @@ export class AppConfig {
   readonly shutdownDrainMs: number;
   readonly healthCheckTimeoutMs: number;
 
-  constructor(env: Env) {
+  constructor(env: Env, oidc: OidcProviderConfig[] = []) {
+    this.oidc = oidc;
     this.env = env.NODE_ENV;
     this.isProduction = env.NODE_ENV === 'production';
     this.host = env.HOST;
@@ -230,7 +233,57 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
         : issue.message;
     throw new ConfigError(`Invalid configuration: ${name} ${message}`);
   }
-  return new AppConfig(result.data);
+  return new AppConfig(result.data, oidcProviders(result.data, env));
+}
+
+/** One social sign-in provider: an OpenID Connect issuer and this service's client there. */
+export interface OidcProviderConfig {
+  /** The name in OIDC_PROVIDERS, and in the routes (/auth/oidc/:provider). */
+  id: string;
+  /** What the sign-in button says. */
+  name: string;
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+}
+
+const KNOWN_PROVIDER_NAMES: Record<string, string> = { google: 'Google', microsoft: 'Microsoft' };
+
+/**
+ * The variables of each provider in OIDC_PROVIDERS: OIDC_<NAME>_ISSUER (an https URL; http
+ * only outside production, for a provider on loopback), _CLIENT_ID and _CLIENT_SECRET, and an
+ * optional _NAME for the button.
+ */
+function oidcProviders(env: Env, source: Record<string, string | undefined>): OidcProviderConfig[] {
+  return env.OIDC_PROVIDERS.map((id) => {
+    const prefix = `OIDC_${id.toUpperCase()}_`;
+    const read = (suffix: string): string => {
+      const value = source[prefix + suffix]?.trim();
+      if (!value) {
+        throw new ConfigError(
+          `Invalid configuration: ${prefix}${suffix} is required for the provider "${id}" in OIDC_PROVIDERS`,
+        );
+      }
+      return value;
+    };
+    const issuer = read('ISSUER');
+    const secure = /^https:\/\//.test(issuer);
+    if (
+      !URL.canParse(issuer) ||
+      !(secure || (/^http:\/\//.test(issuer) && env.NODE_ENV !== 'production'))
+    ) {
+      throw new ConfigError(
+        `Invalid configuration: ${prefix}ISSUER must be an https URL (http only outside production)`,
+      );
+    }
+    return {
+      id,
+      name: source[prefix + 'NAME']?.trim() || KNOWN_PROVIDER_NAMES[id] || id,
+      issuer,
+      clientId: read('CLIENT_ID'),
+      clientSecret: read('CLIENT_SECRET'),
+    };
+  });
 }
 
 /**

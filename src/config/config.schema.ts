@@ -204,6 +204,17 @@ export const envSchema = z
       })
       .optional(),
     WEBAUTHN_CHALLENGE_TTL_SECONDS: int(10, 3600).default(300),
+    // Each named provider reads OIDC_<NAME>_ISSUER, _CLIENT_ID, _CLIENT_SECRET and an optional
+    // _NAME (checked in app-config.ts, as their names depend on this list).
+    OIDC_PROVIDERS: z
+      .string()
+      .transform(list)
+      .pipe(
+        z.array(
+          z.string().regex(/^[a-z][a-z0-9]{0,30}$/, 'must list lower-case names such as google'),
+        ),
+      )
+      .default([]),
 
     STRIPE_SECRET_KEY: optionalString,
     STRIPE_WEBHOOK_SECRET: optionalString,

@@ -31,6 +31,9 @@ export const DomainEvents = {
   RecoveryCodesRegenerated: 'auth.recovery_codes_regenerated',
   /** A recovery code was spent (at sign-in or step-up). */
   RecoveryCodeUsed: 'auth.recovery_code_used',
+  /** A social identity (OpenID provider account) was linked to the user, or unlinked. */
+  IdentityLinked: 'auth.identity_linked',
+  IdentityUnlinked: 'auth.identity_unlinked',
   PasskeyAdded: 'auth.passkey_added',
   PasskeyRemoved: 'auth.passkey_removed',
   /**
@@ -71,7 +74,7 @@ export type PlanChangedMetadata = { from: PlanId; to: PlanId } & PlanChangeSourc
 export interface DomainEventPayloads {
   [DomainEvents.Registered]: undefined;
   /** A sign-in with the password carries none; other methods name themselves. */
-  [DomainEvents.LoggedIn]: { method: 'passkey' } | undefined;
+  [DomainEvents.LoggedIn]: { method: 'passkey' | 'oidc' } | undefined;
   [DomainEvents.LoginFailed]: { reason: 'invalid_credentials' | 'invalid_second_factor' };
   [DomainEvents.LoggedOut]: undefined;
   [DomainEvents.LoggedOutEverywhere]: undefined;
@@ -89,6 +92,8 @@ export interface DomainEventPayloads {
   [DomainEvents.MfaDisabled]: undefined;
   [DomainEvents.RecoveryCodesRegenerated]: undefined;
   [DomainEvents.RecoveryCodeUsed]: { remaining: number };
+  [DomainEvents.IdentityLinked]: { identityId: string; provider: string };
+  [DomainEvents.IdentityUnlinked]: { identityId: string; provider: string };
   [DomainEvents.PasskeyAdded]: { passkeyId: string };
   [DomainEvents.PasskeyRemoved]: { passkeyId: string };
   [DomainEvents.PasskeyCounterRegression]: {

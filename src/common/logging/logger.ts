@@ -67,40 +67,50 @@ export function createLogger(config: AppConfig, destination?: DestinationStream)
   return createLoggers(config, destination).logger;
 }
 
-/** Nest's logger interface over the same pino instance, so framework lines are JSON too. */
+/**
+ * Nest's logger interface over the same pino instance, so framework lines are JSON too. A
+ * `new Logger(Context)` passes its context last; before it may come the line's message, when
+ * the first argument is an object of fields (`logger.warn({ userId }, 'Not found')`), or, for
+ * an error, a stack.
+ */
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
 
-  log(message: unknown, context?: string): void {
-    this.write('info', message, context);
+  log(message: unknown, ...params: unknown[]): void {
+    this.write('info', message, params);
   }
-  error(message: unknown, stackOrContext?: string, context?: string): void {
-    const stack = context === undefined ? undefined : stackOrContext;
-    this.write('error', message, context ?? stackOrContext, stack);
+  error(message: unknown, ...params: unknown[]): void {
+    this.write('error', message, params);
   }
-  warn(message: unknown, context?: string): void {
-    this.write('warn', message, context);
+  warn(message: unknown, ...params: unknown[]): void {
+    this.write('warn', message, params);
   }
-  debug(message: unknown, context?: string): void {
-    this.write('debug', message, context);
+  debug(message: unknown, ...params: unknown[]): void {
+    this.write('debug', message, params);
   }
-  verbose(message: unknown, context?: string): void {
-    this.write('trace', message, context);
+  verbose(message: unknown, ...params: unknown[]): void {
+    this.write('trace', message, params);
   }
-  fatal(message: unknown, context?: string): void {
-    this.write('fatal', message, context);
+  fatal(message: unknown, ...params: unknown[]): void {
+    this.write('fatal', message, params);
   }
 
   private write(
     level: 'info' | 'error' | 'warn' | 'debug' | 'trace' | 'fatal',
     message: unknown,
-    context?: string,
-    stack?: string,
+    params: unknown[],
   ): void {
+    const texts = params.filter((param): param is string => typeof param === 'string');
+    const context = texts.length > 0 ? texts[texts.length - 1] : undefined;
+    const [before] = texts.slice(0, -1);
+    const stack = before !== undefined && /\n\s+at /.test(before) ? before : undefined;
+    const text = stack === undefined ? before : undefined;
     if (message instanceof Error) {
-      this.logger[level]({ context, err: message }, message.message);
+      this.logger[level]({ context, err: message }, text ?? message.message);
     } else if (typeof message === 'object' && message !== null) {
-      this.logger[level]({ context, ...message, ...(stack ? { stack } : {}) });
+      const fields = { context, ...message, ...(stack ? { stack } : {}) };
+      if (text === undefined) this.logger[level](fields);
+      else this.logger[level](fields, text);
     } else {
       this.logger[level]({ context, ...(stack ? { stack } : {}) }, String(message));
     }

@@ -92,6 +92,8 @@ export class ActivityService {
   @OnEvent(DomainEvents.MfaDisabled)
   @OnEvent(DomainEvents.RecoveryCodesRegenerated)
   @OnEvent(DomainEvents.RecoveryCodeUsed)
+  @OnEvent(DomainEvents.IdentityLinked)
+  @OnEvent(DomainEvents.IdentityUnlinked)
   @OnEvent(DomainEvents.PasskeyAdded)
   @OnEvent(DomainEvents.PasskeyRemoved)
   @OnEvent(DomainEvents.PasskeyCounterRegression)

@@ -2,8 +2,20 @@ import { Injectable } from '@nestjs/common';
 import { ActivityService, type ExportedActivity } from '../activity/activity.service.js';
 import type { UserDto } from '../users/dto/user.dto.js';
 import { UsersService } from '../users/users.service.js';
+import { OidcRepository } from './oidc/oidc.repository.js';
 import { PasskeysRepository, type PasskeyView } from './passkeys/passkeys.repository.js';
 import { SessionsRepository, type SessionView } from './sessions.repository.js';
+
+export interface ExportedIdentity {
+  id: string;
+  provider: string;
+  issuer: string;
+  subject: string;
+  email: string | null;
+  emailVerified: boolean;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+}
 
 export interface AccountExport {
   exportedAt: Date;
@@ -11,6 +23,8 @@ export interface AccountExport {
   sessions: SessionView[];
   /** Without their public keys: not secret, but nothing the user can use. */
   passkeys: PasskeyView[];
+  /** Linked social sign-ins: provider, issuer, subject and the address it gave. */
+  identities: ExportedIdentity[];
   activity: ExportedActivity[];
 }
 
@@ -21,16 +35,36 @@ export class AccountExportService {
     private readonly users: UsersService,
     private readonly sessions: SessionsRepository,
     private readonly passkeys: PasskeysRepository,
+    private readonly identities: OidcRepository,
     private readonly activity: ActivityService,
   ) {}
 
   async export(userId: string): Promise<AccountExport> {
     const profile = await this.users.profile(userId);
-    const [sessions, passkeys, activity] = await Promise.all([
+    const [sessions, passkeys, identities, activity] = await Promise.all([
       this.sessions.listForUser(userId),
       this.passkeys.listForUser(userId),
+      this.identities.listForUser(userId),
       this.activity.exportFor(userId),
     ]);
-    return { exportedAt: new Date(), profile, sessions, passkeys, activity };
+    return {
+      exportedAt: new Date(),
+      profile,
+      sessions,
+      passkeys,
+      identities: identities.map(
+        ({ id, provider, issuer, subject, email, emailVerified, createdAt, lastUsedAt }) => ({
+          id,
+          provider,
+          issuer,
+          subject,
+          email,
+          emailVerified,
+          createdAt,
+          lastUsedAt,
+        }),
+      ),
+      activity,
+    };
   }
 }

@@ -52,13 +52,16 @@ export class AccountService {
    * Erasure: Billing is asked first (and may refuse by failing), then the user and every
    * row tied to them (sessions, tokens, subscription, activity) go in one transaction.
    */
-  async erase(userId: string, password: string, meta: RequestMeta): Promise<void> {
-    await this.confirmation.confirm(
-      userId,
-      password,
-      meta,
-      () => new BadRequestException('Password is incorrect'),
-    );
+  async erase(userId: string, password: string | undefined, meta: RequestMeta): Promise<void> {
+    // Without a password, RecentAuthenticationGuard has required a recent authentication.
+    if (password !== undefined) {
+      await this.confirmation.confirm(
+        userId,
+        password,
+        meta,
+        () => new BadRequestException('Password is incorrect'),
+      );
+    }
     await this.events.publishAndWait(DomainEvents.Erasing, userId, meta);
     await this.revocation.revokeTokens(userId, {
       reason: 'erased',

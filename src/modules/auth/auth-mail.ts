@@ -208,4 +208,32 @@ export class AuthMail {
       manager,
     );
   }
+
+  /** `provider` is the configured provider's id (google), never text from the provider. */
+  identityLinked(to: string, provider: string, manager?: EntityManager): Promise<void> {
+    return this.queue.enqueue(
+      {
+        to,
+        subject: 'A sign-in was linked to your InsightSheet account',
+        text:
+          `Your InsightSheet account can now be signed in to with your ${provider} account.\n\n` +
+          `If it was not you, remove it (Settings, Security), change your password and end ` +
+          `your other sessions.\n`,
+      },
+      manager,
+    );
+  }
+
+  identityUnlinked(to: string, provider: string, manager?: EntityManager): Promise<void> {
+    return this.queue.enqueue(
+      {
+        to,
+        subject: 'A sign-in was removed from your InsightSheet account',
+        text:
+          `Your ${provider} account no longer signs in to your InsightSheet account.\n\n` +
+          IGNORE_OR_SECURE,
+      },
+      manager,
+    );
+  }
 }

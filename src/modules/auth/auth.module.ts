@@ -24,6 +24,13 @@ import { LoginThrottleService } from './login-throttle.service.js';
 import { LoginService } from './login.service.js';
 import { CodeReauthenticator } from './mfa/code-reauthenticator.service.js';
 import { MfaController } from './mfa/mfa.controller.js';
+import { Identities } from './oidc/identities.service.js';
+import { OidcClients } from './oidc/oidc-clients.service.js';
+import { OidcFlow } from './oidc/oidc-flow.service.js';
+import { IdentitiesController, OidcController } from './oidc/oidc.controller.js';
+import { OidcState, UserIdentity } from './oidc/oidc.entities.js';
+import { OidcRepository } from './oidc/oidc.repository.js';
+import { SocialSignIn } from './oidc/social-sign-in.service.js';
 import { MfaChallenge, RecoveryCode, UserTotp } from './mfa/mfa.entities.js';
 import { MfaRepository } from './mfa/mfa.repository.js';
 import { MfaSignIn } from './mfa/mfa-sign-in.service.js';
@@ -82,6 +89,8 @@ import { UserSessionsService } from './user-sessions.service.js';
       UserTotp,
       RecoveryCode,
       MfaChallenge,
+      UserIdentity,
+      OidcState,
       Passkey,
       WebAuthnChallenge,
     ]),
@@ -113,6 +122,8 @@ import { UserSessionsService } from './user-sessions.service.js';
     AccountController,
     EmailController,
     MfaController,
+    OidcController,
+    IdentitiesController,
     PasskeysController,
     AdminAccessController,
   ],
@@ -143,6 +154,11 @@ import { UserSessionsService } from './user-sessions.service.js';
     TotpFactor,
     SecondFactors,
     SecondFactorSessionGuard,
+    OidcRepository,
+    OidcClients,
+    OidcFlow,
+    SocialSignIn,
+    Identities,
     MfaSignIn,
     WebAuthnChallengesRepository,
     WebAuthnChallenges,

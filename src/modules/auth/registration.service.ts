@@ -1,6 +1,6 @@
 import { BadRequestException, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { DomainEvents, type RequestMeta } from '../../common/events/domain-events.js';
 import { EventPublisher } from '../../common/events/event-publisher.service.js';
 import { SubscriptionsService } from '../subscriptions/subscriptions.service.js';
@@ -24,11 +24,18 @@ export class AccountCreation {
     private readonly verification: EmailVerification,
   ) {}
 
-  /** A taken email is a 409 (ConflictException); the code's mail is queued with the rest. */
-  async create(fields: NewUser): Promise<Account> {
+  /**
+   * A taken email is a 409 (ConflictException); the code's mail is queued with the rest, and
+   * `within` (a linked identity) writes in the same transaction.
+   */
+  async create(
+    fields: NewUser,
+    within?: (manager: EntityManager, user: Account) => Promise<void>,
+  ): Promise<Account> {
     const user = await this.dataSource.transaction(async (manager) => {
       const created = await this.users.create(manager, fields);
       await this.subscriptions.createFree(manager, created.id);
+      await within?.(manager, created);
       if (!fields.emailVerified) await this.verification.issue(created.id, created.email, manager);
       return created;
     });

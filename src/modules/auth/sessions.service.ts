@@ -21,9 +21,10 @@ export interface SessionOwner {
 /**
  * How a user proved who they are, as RFC 8176 names the methods (access tokens carry them as
  * `amr`): `pwd` a password, `otp` a TOTP or recovery code, `hwk` a passkey (a key bound to a
- * device, with user verification), `mfa` more than one factor.
+ * device, with user verification), `fed` an OpenID provider (social sign-in), `mfa` more
+ * than one factor.
  */
-export type AuthMethod = 'pwd' | 'otp' | 'hwk' | 'mfa';
+export type AuthMethod = 'pwd' | 'otp' | 'hwk' | 'fed' | 'mfa';
 
 /** How the user proved who they are, as far as the session needs to know. */
 export interface Proof {
@@ -35,6 +36,8 @@ export interface Proof {
 export const PASSWORD_ALONE: Proof = { amr: ['pwd'] };
 /** A passkey with user verification: a possession and a PIN or biometric, two factors. */
 export const PASSKEY: Proof = { amr: ['hwk', 'mfa'] };
+/** A sign-in through an OpenID provider: what the provider checked is its own affair. */
+export const FEDERATED: Proof = { amr: ['fed'] };
 
 /**
  * Sessions and their tokens. A session is started once a sign-in method has proven who the

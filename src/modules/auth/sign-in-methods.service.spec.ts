@@ -3,11 +3,12 @@ import { ConflictException, NotFoundException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import type { UsersService } from '../users/users.service.js';
+import type { OidcRepository } from './oidc/oidc.repository.js';
 import type { PasskeysRepository } from './passkeys/passkeys.repository.js';
 import { SignInMethods } from './sign-in-methods.service.js';
 
 /** One account's sign-in state, and the order in which it was read. */
-function setUp(account: { hasPassword: boolean; passkeys: number } | null) {
+function setUp(account: { hasPassword: boolean; passkeys: number; identities?: number } | null) {
   const calls: string[] = [];
   const manager = {} as EntityManager;
   const users: Pick<UsersService, 'lockSignInState'> = {
@@ -24,9 +25,17 @@ function setUp(account: { hasPassword: boolean; passkeys: number } | null) {
       return account?.passkeys ?? 0;
     },
   };
+  const identities: Pick<OidcRepository, 'countForUser'> = {
+    async countForUser(_id, given) {
+      expect(given).toBe(manager);
+      calls.push('identities');
+      return account?.identities ?? 0;
+    },
+  };
   const methods = new SignInMethods(
     users as UsersService,
     passkeys as unknown as PasskeysRepository,
+    identities as unknown as OidcRepository,
   );
   return { methods, manager, calls };
 }
@@ -35,7 +44,13 @@ describe(SignInMethods.name, () => {
   it('counts the password and each passkey, locking the user before counting', async () => {
     const { methods, manager, calls } = setUp({ hasPassword: true, passkeys: 2 });
     expect(await methods.countLocked(randomUUID(), manager)).toBe(3);
-    expect(calls).toEqual(['lock', 'count']);
+    expect(calls).toEqual(['lock', 'count', 'identities']);
+  });
+
+  it('counts each linked social identity', async () => {
+    const { methods, manager } = setUp({ hasPassword: false, passkeys: 0, identities: 2 });
+    expect(await methods.countLocked(randomUUID(), manager)).toBe(2);
+    await expect(methods.assertAnotherRemains(randomUUID(), manager)).resolves.toBeUndefined();
   });
 
   it('does not count a password the account does not have (password_hash null)', async () => {
@@ -55,6 +70,7 @@ describe(SignInMethods.name, () => {
     [{ hasPassword: false, passkeys: 1 }],
     [{ hasPassword: true, passkeys: 0 }],
     [{ hasPassword: false, passkeys: 0 }],
+    [{ hasPassword: false, passkeys: 0, identities: 1 }],
   ])('refuses with 409 to remove the last way (%j)', async (account) => {
     const { methods, manager } = setUp(account);
     await expect(methods.assertAnotherRemains(randomUUID(), manager)).rejects.toBeInstanceOf(

@@ -1,14 +1,15 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { UsersService } from '../users/users.service.js';
+import { OidcRepository } from './oidc/oidc.repository.js';
 import { PasskeysRepository } from './passkeys/passkeys.repository.js';
 
 export const LAST_WAY_TO_SIGN_IN =
-  'This is the last way to sign in to this account: add a passkey or set a password before removing it';
+  'This is the last way to sign in to this account: add a passkey, link another sign-in or set a password (through a reset) before removing it';
 
 /**
- * The ways a user can sign in on their own: the password (when the account has one) and each
- * passkey. Removing one of them must leave at least one, checked with the user's row locked
+ * The ways a user can sign in on their own: the password (when the account has one), each
+ * passkey and each linked social identity. Removing one of them must leave at least one, checked with the user's row locked
  * so that two removals on the same account take turns and cannot both remove "the other one".
  */
 @Injectable()
@@ -16,6 +17,7 @@ export class SignInMethods {
   constructor(
     private readonly users: UsersService,
     private readonly passkeys: PasskeysRepository,
+    private readonly identities: OidcRepository,
   ) {}
 
   /** How many ways the user has, with their row locked until the caller's transaction ends. */
@@ -24,7 +26,8 @@ export class SignInMethods {
     const state = await this.users.lockSignInState(userId, manager);
     if (!state) throw new NotFoundException('User not found');
     const passkeys = await this.passkeys.countForUser(userId, manager);
-    return (state.hasPassword ? 1 : 0) + passkeys;
+    const identities = await this.identities.countForUser(userId, manager);
+    return (state.hasPassword ? 1 : 0) + passkeys + identities;
   }
 
   /** 409 when removing one way would leave the user none; call within the removal's transaction. */

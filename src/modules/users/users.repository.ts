@@ -21,7 +21,8 @@ export interface UserCondition {
 
 export interface NewUser {
   email: string;
-  passwordHash: string;
+  /** Null for an account that signs in another way (a social identity). */
+  passwordHash: string | null;
   name: string;
   role?: UserRole;
   /** Only for an address proven by other means (an operator creating an admin). */

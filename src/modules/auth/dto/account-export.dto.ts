@@ -1,7 +1,7 @@
 import { ApiProperty, OmitType } from '@nestjs/swagger';
 import { ActivityItemDto } from '../../activity/dto/activity.dto.js';
 import { UserDto } from '../../users/dto/user.dto.js';
-import type { AccountExport } from '../account-export.service.js';
+import type { AccountExport, ExportedIdentity } from '../account-export.service.js';
 import { PasskeyDto } from '../passkeys/dto/passkey.dto.js';
 import type { SessionView } from '../sessions.repository.js';
 
@@ -40,6 +40,32 @@ export class ExportedSessionDto implements SessionView {
 
 export class ExportedActivityDto extends OmitType(ActivityItemDto, ['id', 'userId'] as const) {}
 
+export class ExportedIdentityDto implements ExportedIdentity {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+
+  @ApiProperty({ example: 'google' })
+  provider!: string;
+
+  @ApiProperty({ example: 'https://accounts.google.com' })
+  issuer!: string;
+
+  @ApiProperty({ description: "The provider's id for the user" })
+  subject!: string;
+
+  @ApiProperty({ type: String, nullable: true })
+  email!: string | null;
+
+  @ApiProperty()
+  emailVerified!: boolean;
+
+  @ApiProperty({ type: String, format: 'date-time' })
+  createdAt!: Date;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  lastUsedAt!: Date | null;
+}
+
 export class AccountExportDto implements AccountExport {
   @ApiProperty({ type: String, format: 'date-time' })
   exportedAt!: Date;
@@ -52,6 +78,9 @@ export class AccountExportDto implements AccountExport {
 
   @ApiProperty({ type: PasskeyDto, isArray: true, description: 'Without their public keys' })
   passkeys!: PasskeyDto[];
+
+  @ApiProperty({ type: ExportedIdentityDto, isArray: true, description: 'Linked social sign-ins' })
+  identities!: ExportedIdentityDto[];
 
   @ApiProperty({ type: ExportedActivityDto, isArray: true })
   activity!: ExportedActivityDto[];

@@ -96,10 +96,16 @@ export class ChangePasswordDto {
 }
 
 export class ErasureDto {
-  @ApiProperty({ description: 'The current password, to confirm', minLength: 1, maxLength: 1024 })
+  @ApiPropertyOptional({
+    description:
+      'The current password, to confirm; without it (an account without a password, say) a sign-in within STEP_UP_MAX_AGE_SECONDS is needed',
+    minLength: 1,
+    maxLength: 1024,
+  })
+  @IsOptional()
   @IsString()
   @Length(1, 1024)
-  password!: string;
+  password?: string;
 }
 
 export class EmailCodeDto {
