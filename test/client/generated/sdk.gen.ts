@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { AccountChangePasswordData, AccountChangePasswordErrors, AccountChangePasswordResponses, AccountEraseData, AccountEraseErrors, AccountEraseResponses, AccountExportData, AccountExportErrors, AccountExportResponses, ActivityAllData, ActivityAllErrors, ActivityAllResponses, ActivityMineData, ActivityMineErrors, ActivityMineResponses, ActivityOverviewData, ActivityOverviewErrors, ActivityOverviewResponses, ActivityRecordBatchData, ActivityRecordBatchErrors, ActivityRecordBatchResponses, ActivityRecordData, ActivityRecordErrors, ActivityRecordResponses, AdminUsersGetData, AdminUsersGetErrors, AdminUsersGetResponses, AdminUsersListData, AdminUsersListErrors, AdminUsersListResponses, AdminUsersUpdateData, AdminUsersUpdateErrors, AdminUsersUpdateResponses, AuthForgotData, AuthForgotErrors, AuthForgotResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutAllData, AuthLogoutAllErrors, AuthLogoutAllResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthReauthenticateData, AuthReauthenticateErrors, AuthReauthenticateResponses, AuthRefreshData, AuthRefreshErrors, AuthRefreshResponses, AuthRegisterData, AuthRegisterErrors, AuthRegisterResponses, AuthResetData, AuthResetErrors, AuthResetResponses, BillingCheckoutData, BillingCheckoutErrors, BillingCheckoutResponses, BillingPortalData, BillingPortalErrors, BillingPortalResponses, BillingWebhookData, BillingWebhookErrors, BillingWebhookResponses, EmailConfirmChangeData, EmailConfirmChangeErrors, EmailConfirmChangeResponses, EmailRequestChangeData, EmailRequestChangeErrors, EmailRequestChangeResponses, EmailResendData, EmailResendErrors, EmailResendResponses, EmailVerifyData, EmailVerifyErrors, EmailVerifyResponses, HealthCheckData, HealthCheckErrors, HealthCheckResponses, HealthLiveData, HealthLiveErrors, HealthLiveResponses, HealthReadyData, HealthReadyErrors, HealthReadyResponses, MetricsScrapeData, MetricsScrapeErrors, MetricsScrapeResponses, MfaConfirmData, MfaConfirmErrors, MfaConfirmResponses, MfaDisableData, MfaDisableErrors, MfaDisableResponses, MfaRegenerateData, MfaRegenerateErrors, MfaRegenerateResponses, MfaSetupData, MfaSetupErrors, MfaSetupResponses, MfaStatusData, MfaStatusErrors, MfaStatusResponses, MfaVerifyData, MfaVerifyErrors, MfaVerifyResponses, PasskeysCreationOptionsData, PasskeysCreationOptionsErrors, PasskeysCreationOptionsResponses, PasskeysListData, PasskeysListErrors, PasskeysListResponses, PasskeysLoginData, PasskeysLoginErrors, PasskeysLoginOptionsData, PasskeysLoginOptionsErrors, PasskeysLoginOptionsResponses, PasskeysLoginResponses, PasskeysRegisterData, PasskeysRegisterErrors, PasskeysRegisterResponses, PasskeysRemoveData, PasskeysRemoveErrors, PasskeysRemoveResponses, PasskeysRenameData, PasskeysRenameErrors, PasskeysRenameResponses, PlansListData, PlansListErrors, PlansListResponses, SessionsEndData, SessionsEndErrors, SessionsEndResponses, SessionsListData, SessionsListErrors, SessionsListResponses, SessionsRevokeOthersData, SessionsRevokeOthersErrors, SessionsRevokeOthersResponses, SubscriptionsConsumeData, SubscriptionsConsumeErrors, SubscriptionsConsumeResponses, SubscriptionsGrantData, SubscriptionsGrantErrors, SubscriptionsGrantResponses, SubscriptionsListUsageData, SubscriptionsListUsageErrors, SubscriptionsListUsageResponses, SubscriptionsMeData, SubscriptionsMeErrors, SubscriptionsMeResponses, UsersMeData, UsersMeErrors, UsersMeResponses, UsersUpdateData, UsersUpdateErrors, UsersUpdateResponses } from './types.gen.js';
+import type { AccountChangePasswordData, AccountChangePasswordErrors, AccountChangePasswordResponses, AccountEraseData, AccountEraseErrors, AccountEraseResponses, AccountExportData, AccountExportErrors, AccountExportResponses, ActivityAllData, ActivityAllErrors, ActivityAllResponses, ActivityMineData, ActivityMineErrors, ActivityMineResponses, ActivityOverviewData, ActivityOverviewErrors, ActivityOverviewResponses, ActivityRecordBatchData, ActivityRecordBatchErrors, ActivityRecordBatchResponses, ActivityRecordData, ActivityRecordErrors, ActivityRecordResponses, AdminUsersGetData, AdminUsersGetErrors, AdminUsersGetResponses, AdminUsersListData, AdminUsersListErrors, AdminUsersListResponses, AdminUsersUpdateData, AdminUsersUpdateErrors, AdminUsersUpdateResponses, AuthForgotData, AuthForgotErrors, AuthForgotResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutAllData, AuthLogoutAllErrors, AuthLogoutAllResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthReauthenticateData, AuthReauthenticateErrors, AuthReauthenticateResponses, AuthRefreshData, AuthRefreshErrors, AuthRefreshResponses, AuthRegisterData, AuthRegisterErrors, AuthRegisterResponses, AuthResetData, AuthResetErrors, AuthResetResponses, BillingCheckoutData, BillingCheckoutErrors, BillingCheckoutResponses, BillingPortalData, BillingPortalErrors, BillingPortalResponses, BillingWebhookData, BillingWebhookErrors, BillingWebhookResponses, EmailConfirmChangeData, EmailConfirmChangeErrors, EmailConfirmChangeResponses, EmailRequestChangeData, EmailRequestChangeErrors, EmailRequestChangeResponses, EmailResendData, EmailResendErrors, EmailResendResponses, EmailVerifyData, EmailVerifyErrors, EmailVerifyResponses, HealthCheckData, HealthCheckErrors, HealthCheckResponses, HealthLiveData, HealthLiveErrors, HealthLiveResponses, HealthReadyData, HealthReadyErrors, HealthReadyResponses, IdentitiesListData, IdentitiesListErrors, IdentitiesListResponses, IdentitiesUnlinkData, IdentitiesUnlinkErrors, IdentitiesUnlinkResponses, MetricsScrapeData, MetricsScrapeErrors, MetricsScrapeResponses, MfaConfirmData, MfaConfirmErrors, MfaConfirmResponses, MfaDisableData, MfaDisableErrors, MfaDisableResponses, MfaRegenerateData, MfaRegenerateErrors, MfaRegenerateResponses, MfaSetupData, MfaSetupErrors, MfaSetupResponses, MfaStatusData, MfaStatusErrors, MfaStatusResponses, MfaVerifyData, MfaVerifyErrors, MfaVerifyResponses, OidcCallbackData, OidcCallbackErrors, OidcCallbackResponses, OidcLinkData, OidcLinkErrors, OidcLinkResponses, OidcProvidersData, OidcProvidersErrors, OidcProvidersResponses, OidcStartData, OidcStartErrors, OidcStartLinkData, OidcStartLinkErrors, OidcStartLinkResponses, OidcStartResponses, PasskeysCreationOptionsData, PasskeysCreationOptionsErrors, PasskeysCreationOptionsResponses, PasskeysListData, PasskeysListErrors, PasskeysListResponses, PasskeysLoginData, PasskeysLoginErrors, PasskeysLoginOptionsData, PasskeysLoginOptionsErrors, PasskeysLoginOptionsResponses, PasskeysLoginResponses, PasskeysRegisterData, PasskeysRegisterErrors, PasskeysRegisterResponses, PasskeysRemoveData, PasskeysRemoveErrors, PasskeysRemoveResponses, PasskeysRenameData, PasskeysRenameErrors, PasskeysRenameResponses, PlansListData, PlansListErrors, PlansListResponses, SessionsEndData, SessionsEndErrors, SessionsEndResponses, SessionsListData, SessionsListErrors, SessionsListResponses, SessionsRevokeOthersData, SessionsRevokeOthersErrors, SessionsRevokeOthersResponses, SubscriptionsConsumeData, SubscriptionsConsumeErrors, SubscriptionsConsumeResponses, SubscriptionsGrantData, SubscriptionsGrantErrors, SubscriptionsGrantResponses, SubscriptionsListUsageData, SubscriptionsListUsageErrors, SubscriptionsListUsageResponses, SubscriptionsMeData, SubscriptionsMeErrors, SubscriptionsMeResponses, UsersMeData, UsersMeErrors, UsersMeResponses, UsersUpdateData, UsersUpdateErrors, UsersUpdateResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -322,6 +322,83 @@ export const mfaVerify = <ThrowOnError extends boolean = false>(options: Options
         'Content-Type': 'application/json',
         ...options.headers
     }
+});
+
+/**
+ * The social sign-in providers configured (OIDC_PROVIDERS)
+ */
+export const oidcProviders = <ThrowOnError extends boolean = false>(options?: Options<OidcProvidersData, ThrowOnError>) => (options?.client ?? client).get<OidcProvidersResponses, OidcProvidersErrors, ThrowOnError>({ url: '/api/v1/auth/oidc/providers', ...options });
+
+/**
+ * Start a social sign-in: the provider URL to send the browser to
+ *
+ * PKCE (S256), state and nonce are made and kept server-side for 10 minutes. The provider returns to redirectUri with code and state, which the web app posts to /auth/oidc/:provider/callback.
+ */
+export const oidcStart = <ThrowOnError extends boolean = false>(options: Options<OidcStartData, ThrowOnError>) => (options.client ?? client).post<OidcStartResponses, OidcStartErrors, ThrowOnError>({
+    url: '/api/v1/auth/oidc/{provider}/start',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Finish a social sign-in: tokens (or a second-factor challenge); an unknown identity makes an account
+ */
+export const oidcCallback = <ThrowOnError extends boolean = false>(options: Options<OidcCallbackData, ThrowOnError>) => (options.client ?? client).post<OidcCallbackResponses, OidcCallbackErrors, ThrowOnError>({
+    url: '/api/v1/auth/oidc/{provider}/callback',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Start linking a provider to the caller's account: the provider URL
+ *
+ * The request is bound to the caller: only they can finish it, with POST /auth/oidc/:provider/link.
+ */
+export const oidcStartLink = <ThrowOnError extends boolean = false>(options: Options<OidcStartLinkData, ThrowOnError>) => (options.client ?? client).post<OidcStartLinkResponses, OidcStartLinkErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/auth/oidc/{provider}/link/start',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Finish linking a provider to the caller's account
+ */
+export const oidcLink = <ThrowOnError extends boolean = false>(options: Options<OidcLinkData, ThrowOnError>) => (options.client ?? client).post<OidcLinkResponses, OidcLinkErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/auth/oidc/{provider}/link',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * The social sign-ins linked to the caller's account
+ */
+export const identitiesList = <ThrowOnError extends boolean = false>(options?: Options<IdentitiesListData, ThrowOnError>) => (options?.client ?? client).get<IdentitiesListResponses, IdentitiesListErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/users/me/identities',
+    ...options
+});
+
+/**
+ * Unlink a social sign-in (a notice is mailed)
+ */
+export const identitiesUnlink = <ThrowOnError extends boolean = false>(options: Options<IdentitiesUnlinkData, ThrowOnError>) => (options.client ?? client).delete<IdentitiesUnlinkResponses, IdentitiesUnlinkErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/users/me/identities/{id}',
+    ...options
 });
 
 /**

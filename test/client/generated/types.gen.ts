@@ -288,6 +288,20 @@ export type PasskeyDto = {
     lastUsedAt: string | null;
 };
 
+export type ExportedIdentityDto = {
+    id: string;
+    provider: string;
+    issuer: string;
+    /**
+     * The provider's id for the user
+     */
+    subject: string;
+    email: string | null;
+    emailVerified: boolean;
+    createdAt: string;
+    lastUsedAt: string | null;
+};
+
 export type ExportedActivityDto = {
     action: string;
     resource: string | null;
@@ -315,14 +329,18 @@ export type AccountExportDto = {
      * Without their public keys
      */
     passkeys: Array<PasskeyDto>;
+    /**
+     * Linked social sign-ins
+     */
+    identities: Array<ExportedIdentityDto>;
     activity: Array<ExportedActivityDto>;
 };
 
 export type ErasureDto = {
     /**
-     * The current password, to confirm
+     * The current password, to confirm; without it (an account without a password, say) a sign-in within STEP_UP_MAX_AGE_SECONDS is needed
      */
-    password: string;
+    password?: string;
 };
 
 export type EmailCodeDto = {
@@ -393,6 +411,52 @@ export type MfaVerifyDto = {
      * A passkey assertion (PublicKeyCredential.toJSON()) of one of the account's passkeys, made from the options of POST /api/v1/auth/passkeys/login/options
      */
     webauthn?: AuthenticationResponseDto;
+};
+
+export type OidcProviderDto = {
+    /**
+     * The id used in /auth/oidc/:provider routes
+     */
+    id: string;
+    /**
+     * What the sign-in button says
+     */
+    name: string;
+};
+
+export type OidcStartDto = {
+    /**
+     * The web app's page the provider returns to (registered at the provider); must be under FRONTEND_URL
+     */
+    redirectUri: string;
+};
+
+export type OidcStartResponseDto = {
+    /**
+     * The provider's page to send the browser to
+     */
+    authorizationUrl: string;
+};
+
+export type OidcCallbackDto = {
+    code: string;
+    state: string;
+    /**
+     * The iss parameter of the redirect, when the provider sends one (RFC 9207)
+     */
+    iss?: string;
+};
+
+export type IdentityDto = {
+    id: string;
+    provider: string;
+    providerName: string;
+    /**
+     * The address the provider gave at the last sign-in
+     */
+    email: string | null;
+    createdAt: string;
+    lastUsedAt: string | null;
 };
 
 export type RelyingPartyDto = {
@@ -1953,6 +2017,341 @@ export type MfaVerifyResponses = {
 };
 
 export type MfaVerifyResponse = MfaVerifyResponses[keyof MfaVerifyResponses];
+
+export type OidcProvidersData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/auth/oidc/providers';
+};
+
+export type OidcProvidersErrors = {
+    /**
+     * Too many requests from this address or user; retry after Retry-After seconds
+     */
+    429: ErrorBodyDto;
+    /**
+     * Temporarily unavailable (the database cannot be reached, or the instance is shutting down); retry after Retry-After seconds
+     */
+    503: ErrorBodyDto;
+};
+
+export type OidcProvidersError = OidcProvidersErrors[keyof OidcProvidersErrors];
+
+export type OidcProvidersResponses = {
+    200: Array<OidcProviderDto>;
+};
+
+export type OidcProvidersResponse = OidcProvidersResponses[keyof OidcProvidersResponses];
+
+export type OidcStartData = {
+    body: OidcStartDto;
+    path: {
+        /**
+         * A provider id from GET /auth/oidc/providers
+         */
+        provider: string;
+    };
+    query?: never;
+    url: '/api/v1/auth/oidc/{provider}/start';
+};
+
+export type OidcStartErrors = {
+    /**
+     * redirectUri is not under FRONTEND_URL, or an invalid field
+     */
+    400: ErrorBodyDto;
+    /**
+     * No such provider is configured
+     */
+    404: ErrorBodyDto;
+    /**
+     * The body is larger than the limit (BODY_LIMIT, 100 KB by default)
+     */
+    413: ErrorBodyDto;
+    /**
+     * The body is not application/json (file content, multipart/form-data and octet-stream are never accepted)
+     */
+    415: ErrorBodyDto;
+    /**
+     * Too many sign-ins started from this address; see Retry-After
+     */
+    429: ErrorBodyDto;
+    /**
+     * The provider's discovery document cannot be read; retry later
+     */
+    503: ErrorBodyDto;
+};
+
+export type OidcStartError = OidcStartErrors[keyof OidcStartErrors];
+
+export type OidcStartResponses = {
+    200: OidcStartResponseDto;
+};
+
+export type OidcStartResponse = OidcStartResponses[keyof OidcStartResponses];
+
+export type OidcCallbackData = {
+    body: OidcCallbackDto;
+    path: {
+        /**
+         * A provider id from GET /auth/oidc/providers
+         */
+        provider: string;
+    };
+    query?: never;
+    url: '/api/v1/auth/oidc/{provider}/callback';
+};
+
+export type OidcCallbackErrors = {
+    /**
+     * A state that is unknown, used, expired or not this route's; a code the provider refuses (replayed, or not for this PKCE verifier); an ID token that fails verification (signature, issuer, audience, expiry, nonce); or an invalid field
+     */
+    400: ErrorBodyDto;
+    /**
+     * The account is deactivated
+     */
+    401: ErrorBodyDto;
+    /**
+     * No such provider is configured
+     */
+    404: ErrorBodyDto;
+    /**
+     * error "account_exists": an account has this email but the link cannot be proven safe (one side has not verified it); sign in to it and link the provider
+     */
+    409: ErrorBodyDto;
+    /**
+     * The body is larger than the limit (BODY_LIMIT, 100 KB by default)
+     */
+    413: ErrorBodyDto;
+    /**
+     * The body is not application/json (file content, multipart/form-data and octet-stream are never accepted)
+     */
+    415: ErrorBodyDto;
+    /**
+     * Too many sign-ins from this address; see Retry-After
+     */
+    429: ErrorBodyDto;
+    /**
+     * The provider cannot be reached; retry later
+     */
+    503: ErrorBodyDto;
+};
+
+export type OidcCallbackError = OidcCallbackErrors[keyof OidcCallbackErrors];
+
+export type OidcCallbackResponses = {
+    200: AuthResponseDto | MfaRequiredDto;
+};
+
+export type OidcCallbackResponse = OidcCallbackResponses[keyof OidcCallbackResponses];
+
+export type OidcStartLinkData = {
+    body: OidcStartDto;
+    path: {
+        /**
+         * A provider id from GET /auth/oidc/providers
+         */
+        provider: string;
+    };
+    query?: never;
+    url: '/api/v1/auth/oidc/{provider}/link/start';
+};
+
+export type OidcStartLinkErrors = {
+    /**
+     * redirectUri is not under FRONTEND_URL, or an invalid field
+     */
+    400: ErrorBodyDto;
+    /**
+     * No valid access token (missing, expired or revoked)
+     */
+    401: ErrorBodyDto;
+    /**
+     * error "reauthentication_required": no recent authentication, or two-step verification is on and this session never used a second factor; renew it with POST /api/v1/auth/reauthenticate (a code or a passkey)
+     *
+     * error "reauthentication_required": no authentication within the last STEP_UP_MAX_AGE_SECONDS (10 minutes by default); renew it with POST /api/v1/auth/reauthenticate
+     */
+    403: ErrorBodyDto;
+    /**
+     * No such provider is configured
+     */
+    404: ErrorBodyDto;
+    /**
+     * The body is larger than the limit (BODY_LIMIT, 100 KB by default)
+     */
+    413: ErrorBodyDto;
+    /**
+     * The body is not application/json (file content, multipart/form-data and octet-stream are never accepted)
+     */
+    415: ErrorBodyDto;
+    /**
+     * Too many requests from this address or user; retry after Retry-After seconds
+     */
+    429: ErrorBodyDto;
+    /**
+     * The provider's discovery document cannot be read; retry later
+     */
+    503: ErrorBodyDto;
+};
+
+export type OidcStartLinkError = OidcStartLinkErrors[keyof OidcStartLinkErrors];
+
+export type OidcStartLinkResponses = {
+    200: OidcStartResponseDto;
+};
+
+export type OidcStartLinkResponse = OidcStartLinkResponses[keyof OidcStartLinkResponses];
+
+export type OidcLinkData = {
+    body: OidcCallbackDto;
+    path: {
+        /**
+         * A provider id from GET /auth/oidc/providers
+         */
+        provider: string;
+    };
+    query?: never;
+    url: '/api/v1/auth/oidc/{provider}/link';
+};
+
+export type OidcLinkErrors = {
+    /**
+     * A state that is unknown, used, expired or not this route's; a code the provider refuses (replayed, or not for this PKCE verifier); an ID token that fails verification (signature, issuer, audience, expiry, nonce); or an invalid field; or a request that this caller did not start
+     */
+    400: ErrorBodyDto;
+    /**
+     * No valid access token (missing, expired or revoked)
+     */
+    401: ErrorBodyDto;
+    /**
+     * error "reauthentication_required": no recent authentication, or two-step verification is on and this session never used a second factor; renew it with POST /api/v1/auth/reauthenticate (a code or a passkey)
+     *
+     * error "reauthentication_required": no authentication within the last STEP_UP_MAX_AGE_SECONDS (10 minutes by default); renew it with POST /api/v1/auth/reauthenticate
+     */
+    403: ErrorBodyDto;
+    /**
+     * No such provider is configured
+     */
+    404: ErrorBodyDto;
+    /**
+     * The identity is linked to another account
+     */
+    409: ErrorBodyDto;
+    /**
+     * The body is larger than the limit (BODY_LIMIT, 100 KB by default)
+     */
+    413: ErrorBodyDto;
+    /**
+     * The body is not application/json (file content, multipart/form-data and octet-stream are never accepted)
+     */
+    415: ErrorBodyDto;
+    /**
+     * Too many requests from this address or user; retry after Retry-After seconds
+     */
+    429: ErrorBodyDto;
+    /**
+     * The provider cannot be reached; retry later
+     */
+    503: ErrorBodyDto;
+};
+
+export type OidcLinkError = OidcLinkErrors[keyof OidcLinkErrors];
+
+export type OidcLinkResponses = {
+    201: IdentityDto;
+};
+
+export type OidcLinkResponse = OidcLinkResponses[keyof OidcLinkResponses];
+
+export type IdentitiesListData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/users/me/identities';
+};
+
+export type IdentitiesListErrors = {
+    /**
+     * No valid access token (missing, expired or revoked)
+     */
+    401: ErrorBodyDto;
+    /**
+     * Too many requests from this address or user; retry after Retry-After seconds
+     */
+    429: ErrorBodyDto;
+    /**
+     * Temporarily unavailable (the database cannot be reached, or the instance is shutting down); retry after Retry-After seconds
+     */
+    503: ErrorBodyDto;
+};
+
+export type IdentitiesListError = IdentitiesListErrors[keyof IdentitiesListErrors];
+
+export type IdentitiesListResponses = {
+    200: Array<IdentityDto>;
+};
+
+export type IdentitiesListResponse = IdentitiesListResponses[keyof IdentitiesListResponses];
+
+export type IdentitiesUnlinkData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/users/me/identities/{id}';
+};
+
+export type IdentitiesUnlinkErrors = {
+    /**
+     * The request breaks a rule: invalid JSON, an unknown or invalid field, or a parameter out of its bounds
+     */
+    400: ErrorBodyDto;
+    /**
+     * No valid access token (missing, expired or revoked)
+     */
+    401: ErrorBodyDto;
+    /**
+     * error "reauthentication_required": no authentication within the last STEP_UP_MAX_AGE_SECONDS (10 minutes by default); renew it with POST /api/v1/auth/reauthenticate
+     */
+    403: ErrorBodyDto;
+    /**
+     * The caller has no identity with this id
+     */
+    404: ErrorBodyDto;
+    /**
+     * It is the last way to sign in to the account (no password, passkey or other identity)
+     */
+    409: ErrorBodyDto;
+    /**
+     * The body is larger than the limit (BODY_LIMIT, 100 KB by default)
+     */
+    413: ErrorBodyDto;
+    /**
+     * The body is not application/json (file content, multipart/form-data and octet-stream are never accepted)
+     */
+    415: ErrorBodyDto;
+    /**
+     * Too many requests from this address or user; retry after Retry-After seconds
+     */
+    429: ErrorBodyDto;
+    /**
+     * Temporarily unavailable (the database cannot be reached, or the instance is shutting down); retry after Retry-After seconds
+     */
+    503: ErrorBodyDto;
+};
+
+export type IdentitiesUnlinkError = IdentitiesUnlinkErrors[keyof IdentitiesUnlinkErrors];
+
+export type IdentitiesUnlinkResponses = {
+    /**
+     * The identity no longer signs in
+     */
+    204: void;
+};
+
+export type IdentitiesUnlinkResponse = IdentitiesUnlinkResponses[keyof IdentitiesUnlinkResponses];
 
 export type PasskeysCreationOptionsData = {
     body?: never;
