@@ -184,13 +184,13 @@ describe('social sign-in (OpenID Connect)', () => {
   });
 
   it('links from a signed-in session, bound to that user, then signs in with it', async () => {
-    const local = await registerUser(api);
+    const local = await registerVerifiedUser(api);
     const someone = providerUser();
     const url = await startUrl('/api/v1/auth/oidc/acme/link/start', local.accessToken);
     const { redirect } = await provider.authorize(url, { sub: someone.sub });
 
     // Another user cannot finish it with the code and state.
-    const stranger = await registerUser(api);
+    const stranger = await registerVerifiedUser(api);
     expect(
       (await post('/api/v1/auth/oidc/acme/link', callbackOf(redirect), stranger.accessToken))
         .status,
@@ -294,6 +294,10 @@ describe('social sign-in (OpenID Connect)', () => {
       'http://app.insightsheet.test/auth/callback',
       'javascript:alert(1)',
       `${CALLBACK}#fragment`,
+      `${FRONTEND}/auth/../evil`,
+      `${FRONTEND}/auth/%2e%2e/evil`,
+      `${FRONTEND}\\auth\\callback`,
+      ` ${CALLBACK}`,
     ]) {
       const response = await post('/api/v1/auth/oidc/acme/start', { redirectUri });
       expect({ redirectUri, status: response.status }).toEqual({ redirectUri, status: 400 });
@@ -378,8 +382,74 @@ describe('social sign-in (OpenID Connect)', () => {
     expect(claimsOf(((await done.json()) as Pair).accessToken).amr).toEqual(['fed', 'mfa', 'otp']);
   });
 
+  it("gives the mailbox's owner a clean account: a reset removes the ways in added before the address was proven", async () => {
+    // An intruder's provider account claims the victim's address without verifying it.
+    const victimEmail = `victim-${randomBytes(6).toString('hex')}@example.com`;
+    const intruder = providerUser({ email: victimEmail, emailVerified: false });
+    const taken = (await (await signIn(intruder)).json()) as Pair;
+    expect(taken.user.emailVerified).toBe(false);
+    // While unverified it cannot link more ways in.
+    expect(
+      (
+        await post(
+          '/api/v1/auth/oidc/acme/link/start',
+          { redirectUri: CALLBACK },
+          taken.accessToken,
+        )
+      ).status,
+    ).toBe(403);
+
+    // The owner takes the account over through the reset link in their mailbox.
+    await post('/api/v1/auth/password/forgot', { email: victimEmail });
+    const token = resetTokenFrom(await smtp.waitForSubject(victimEmail, /Reset your/));
+    expect(
+      (await post('/api/v1/auth/password/reset', { token, password: strongPassword() })).status,
+    ).toBe(204);
+    expect(await identitiesOf(intruder.sub)).toEqual([]);
+    const [row] = await api.query<{ verified: boolean }>(
+      `SELECT email_verified_at IS NOT NULL AS verified FROM users WHERE email = $1`,
+      [victimEmail],
+    );
+    expect(row.verified).toBe(true);
+    // The intruder's provider account is no way back in.
+    expect((await signIn(intruder)).status).toBe(409);
+  });
+
+  it('makes one account when first sign-ins of one identity race', async () => {
+    const someone = providerUser();
+    const callbacks = await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        const { redirect } = await provider.authorize(await startUrl(), { sub: someone.sub });
+        return callbackOf(redirect);
+      }),
+    );
+    const answers = await Promise.all(
+      callbacks.map((callback) => post('/api/v1/auth/oidc/acme/callback', callback)),
+    );
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200]);
+    const ids = await Promise.all(
+      answers.map(async (answer) => ((await answer.json()) as Pair).user.id),
+    );
+    expect(new Set(ids).size).toBe(1);
+    expect(await usersWithEmail(someone.email)).toBe(1);
+    expect(await identitiesOf(someone.sub)).toHaveLength(1);
+  });
+
+  it('uses no address that folds onto another (compatibility characters)', async () => {
+    const local = await registerVerifiedUser(api, {
+      email: `kim-${randomBytes(4).toString('hex')}@example.com`,
+    });
+    const lookalike = providerUser({
+      email: local.email.replace(/^k/, '\u212a'),
+      emailVerified: true,
+    });
+    const response = await signIn(lookalike);
+    expect(response.status).toBe(400);
+    expect(await identitiesOf(lookalike.sub)).toEqual([]);
+  });
+
   it('exports identities and erases them with the account', async () => {
-    const local: RegisteredUser = await registerUser(api);
+    const local: RegisteredUser = await registerVerifiedUser(api);
     const someone = providerUser();
     const url = await startUrl('/api/v1/auth/oidc/acme/link/start', local.accessToken);
     const { redirect } = await provider.authorize(url, { sub: someone.sub });

@@ -11,6 +11,7 @@ import { LoginThrottleService } from './login-throttle.service.js';
 import { PasswordResetsRepository } from './password-resets.repository.js';
 import { PasswordService } from './password.service.js';
 import { TokenRevocation } from './token-revocation.service.js';
+import { SignInMethods } from './sign-in-methods.service.js';
 import { hashToken } from './token.service.js';
 
 const INVALID_TOKEN = 'Invalid or expired reset token';
@@ -91,10 +92,15 @@ export class PasswordResets {
     private readonly passwords: PasswordService,
     private readonly revocation: TokenRevocation,
     private readonly loginThrottle: LoginThrottleService,
+    private readonly signInMethods: SignInMethods,
     private readonly events: EventPublisher,
   ) {}
 
   /**
+   * A reset proves the mailbox. On an account whose address was not verified yet, it also
+   * marks the address verified and removes the ways in that whoever held the account before
+   * added (SignInMethods.clearForMailboxOwner).
+   *
    * The token is used once: it is consumed under its row lock in the revocation's
    * transaction, so of two concurrent resets with one token, one sets the password and the
    * other is refused with nothing changed.
@@ -113,6 +119,10 @@ export class PasswordResets {
         if ((await this.resets.consume(manager, tokenHash)) !== user.id)
           throw new BadRequestException(INVALID_TOKEN);
         await this.users.updatePasswordHash(user.id, passwordHash, manager);
+        if (!user.emailVerifiedAt) {
+          await this.signInMethods.clearForMailboxOwner(user.id, manager);
+          await this.users.markEmailVerified(user.id, user.email, manager);
+        }
       },
     });
     if (!reset) throw new BadRequestException(INVALID_TOKEN);

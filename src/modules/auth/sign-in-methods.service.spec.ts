@@ -3,6 +3,7 @@ import { ConflictException, NotFoundException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import type { UsersService } from '../users/users.service.js';
+import type { MfaRepository } from './mfa/mfa.repository.js';
 import type { OidcRepository } from './oidc/oidc.repository.js';
 import type { PasskeysRepository } from './passkeys/passkeys.repository.js';
 import { SignInMethods } from './sign-in-methods.service.js';
@@ -36,6 +37,7 @@ function setUp(account: { hasPassword: boolean; passkeys: number; identities?: n
     users as UsersService,
     passkeys as unknown as PasskeysRepository,
     identities as unknown as OidcRepository,
+    {} as MfaRepository,
   );
   return { methods, manager, calls };
 }

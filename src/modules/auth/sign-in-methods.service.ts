@@ -1,6 +1,7 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { UsersService } from '../users/users.service.js';
+import { MfaRepository } from './mfa/mfa.repository.js';
 import { OidcRepository } from './oidc/oidc.repository.js';
 import { PasskeysRepository } from './passkeys/passkeys.repository.js';
 
@@ -18,7 +19,21 @@ export class SignInMethods {
     private readonly users: UsersService,
     private readonly passkeys: PasskeysRepository,
     private readonly identities: OidcRepository,
+    private readonly mfa: MfaRepository,
   ) {}
+
+  /**
+   * The mailbox's owner claims an account whose address nobody had proven (a reset link
+   * opened from it): every way in that was added before, by whoever held the account then
+   * (social identities, passkeys, two-step verification), is removed, in the caller's
+   * transaction. Otherwise someone who registered another person's address first could keep
+   * a way back in after the owner takes the account over.
+   */
+  async clearForMailboxOwner(userId: string, manager: EntityManager): Promise<void> {
+    await this.identities.deleteAllForUser(userId, manager);
+    await this.passkeys.deleteAllForUser(userId, manager);
+    await this.mfa.removeTotp(userId, manager);
+  }
 
   /** How many ways the user has, with their row locked until the caller's transaction ends. */
   async countLocked(userId: string, manager: EntityManager): Promise<number> {

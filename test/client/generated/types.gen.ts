@@ -2168,6 +2168,8 @@ export type OidcStartLinkErrors = {
      */
     401: ErrorBodyDto;
     /**
+     * error "email_not_verified": the account's address is not verified yet
+     *
      * error "reauthentication_required": no recent authentication, or two-step verification is on and this session never used a second factor; renew it with POST /api/v1/auth/reauthenticate (a code or a passkey)
      *
      * error "reauthentication_required": no authentication within the last STEP_UP_MAX_AGE_SECONDS (10 minutes by default); renew it with POST /api/v1/auth/reauthenticate
@@ -2225,6 +2227,8 @@ export type OidcLinkErrors = {
      */
     401: ErrorBodyDto;
     /**
+     * error "email_not_verified": the account's address is not verified yet
+     *
      * error "reauthentication_required": no recent authentication, or two-step verification is on and this session never used a second factor; renew it with POST /api/v1/auth/reauthenticate (a code or a passkey)
      *
      * error "reauthentication_required": no authentication within the last STEP_UP_MAX_AGE_SECONDS (10 minutes by default); renew it with POST /api/v1/auth/reauthenticate

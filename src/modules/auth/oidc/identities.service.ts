@@ -30,6 +30,16 @@ export class Identities {
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
 
+  /**
+   * Starts a link for the caller. 403 email_not_verified until the account's address is
+   * proven: an account registered with someone else's address must not gain a way in that
+   * outlives the owner's reset.
+   */
+  async startLink(userId: string, providerId: string, redirectUri: string): Promise<string> {
+    await this.users.assertEmailVerified(userId);
+    return this.flow.start(providerId, redirectUri, 'link', userId);
+  }
+
   async list(userId: string): Promise<IdentityDto[]> {
     return (await this.identities.listForUser(userId)).map((identity) => this.toDto(identity));
   }
@@ -45,6 +55,7 @@ export class Identities {
     callback: OidcCallback,
     meta: RequestMeta,
   ): Promise<IdentityDto> {
+    await this.users.assertEmailVerified(principal.id);
     const identity = await this.flow.complete(providerId, callback, 'link', principal.id);
     const user = await this.users.findById(principal.id);
     if (!user) throw new NotFoundException('User not found');

@@ -155,12 +155,12 @@ export class OidcFlow {
       throw new BadRequestException(NOT_COMPLETED);
     }
     if (!claims || typeof claims.sub !== 'string') throw new BadRequestException(NOT_COMPLETED);
-    const email = typeof claims.email === 'string' ? normaliseEmail(claims.email) : null;
+    const email = typeof claims.email === 'string' ? providerEmail(claims.email) : null;
     return {
       provider: provider.id,
       issuer: claims.iss,
       subject: claims.sub,
-      email: typeof email === 'string' && email.length > 0 && email.length <= 254 ? email : null,
+      email,
       emailVerified: claims.email_verified === true,
       name: typeof claims.name === 'string' ? claims.name.trim().slice(0, 100) : null,
     };
@@ -174,6 +174,8 @@ export class OidcFlow {
       : `${this.frontend.pathname}/`;
     if (
       !url ||
+      // Sent to the provider exactly as checked: no text the parser would read otherwise.
+      url.href !== redirectUri ||
       url.origin !== this.frontend.origin ||
       url.username !== '' ||
       url.password !== '' ||
@@ -183,4 +185,16 @@ export class OidcFlow {
       throw new BadRequestException('redirectUri must be a page of the web app (FRONTEND_URL)');
     }
   }
+}
+
+/**
+ * The provider's address in the form accounts use, or null when it is not one plain form:
+ * compatibility characters (a Kelvin sign, fullwidth letters, ligatures) would fold onto
+ * another person's address once lower-cased or delivered, so such an address is not used.
+ */
+function providerEmail(raw: string): string | null {
+  const trimmed = raw.trim();
+  if (trimmed.normalize('NFKC') !== trimmed) return null;
+  const email = normaliseEmail(trimmed);
+  return typeof email === 'string' && email.length > 0 && email.length <= 254 ? email : null;
 }

@@ -123,6 +123,7 @@ export class OidcController {
   @ApiParam(PROVIDER)
   @ApiOkResponse({ type: OidcStartResponseDto })
   @ApiErrorResponse(400, 'redirectUri is not under FRONTEND_URL, or an invalid field')
+  @ApiErrorResponse(403, 'error "email_not_verified": the account\'s address is not verified yet')
   @ApiErrorResponse(404, 'No such provider is configured')
   @ApiErrorResponse(503, "The provider's discovery document cannot be read; retry later")
   async startLink(
@@ -131,7 +132,7 @@ export class OidcController {
     @Body() body: OidcStartDto,
   ): Promise<OidcStartResponseDto> {
     return {
-      authorizationUrl: await this.flow.start(provider, body.redirectUri, 'link', principal.id),
+      authorizationUrl: await this.identities.startLink(principal.id, provider, body.redirectUri),
     };
   }
 
@@ -143,6 +144,7 @@ export class OidcController {
   @ApiParam(PROVIDER)
   @ApiCreatedResponse({ type: IdentityDto })
   @ApiErrorResponse(400, `${BAD_CALLBACK}; or a request that this caller did not start`)
+  @ApiErrorResponse(403, 'error "email_not_verified": the account\'s address is not verified yet')
   @ApiErrorResponse(404, 'No such provider is configured')
   @ApiErrorResponse(409, 'The identity is linked to another account')
   @ApiErrorResponse(503, 'The provider cannot be reached; retry later')

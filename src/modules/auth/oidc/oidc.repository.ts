@@ -132,6 +132,11 @@ export class OidcRepository {
     return manager.getRepository(UserIdentity).countBy({ userId });
   }
 
+  /** Every identity of the user, in the caller's transaction. */
+  async deleteAllForUser(userId: string, manager: EntityManager): Promise<void> {
+    await manager.getRepository(UserIdentity).delete({ userId });
+  }
+
   async delete(id: string, userId: string, manager: EntityManager): Promise<boolean> {
     const result = await manager.getRepository(UserIdentity).delete({ id, userId });
     return (result.affected ?? 0) > 0;

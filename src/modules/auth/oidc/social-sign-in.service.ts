@@ -80,6 +80,7 @@ export class SocialSignIn {
     const existing = await this.users.findByEmail(identity.email);
     if (existing) {
       if (!(identity.emailVerified && existing.emailVerifiedAt)) throw new AccountExistsException();
+      if (!existing.isActive) throw new UnauthorizedException(CANNOT_SIGN_IN);
       await this.link(existing, identity, meta);
       return { user: existing, created: false };
     }
@@ -92,16 +93,23 @@ export class SocialSignIn {
           emailVerified: identity.emailVerified,
         },
         async (manager, created) => {
-          await this.identities.insertIdentity(
+          const inserted = await this.identities.insertIdentity(
             { userId: created.id, ...identityFields(identity) },
             manager,
           );
+          // A parallel first sign-in of the same identity won: this account is not made.
+          if (!inserted) throw new IdentityLinkedMeanwhile();
         },
       );
       this.events.publish(DomainEvents.Registered, user.id, meta);
       return { user, created: true };
     } catch (error) {
-      // An account took the address (or the identity was linked) meanwhile.
+      // A parallel first sign-in of the same identity made the account: sign in to it.
+      if (error instanceof IdentityLinkedMeanwhile || error instanceof ConflictException) {
+        const winner = await this.identities.findIdentity(identity.issuer, identity.subject);
+        if (winner) return { user: await this.users.findById(winner.userId), created: false };
+      }
+      // Another account took the address meanwhile.
       if (error instanceof ConflictException) throw new AccountExistsException();
       throw error;
     }
@@ -127,6 +135,9 @@ export class SocialSignIn {
     });
   }
 }
+
+/** The identity was linked by a parallel sign-in while this one made an account for it. */
+class IdentityLinkedMeanwhile extends Error {}
 
 export function identityFields(identity: VerifiedIdentity) {
   return {

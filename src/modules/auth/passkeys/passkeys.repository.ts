@@ -125,6 +125,11 @@ export class PasskeysRepository {
     return manager.getRepository(Passkey).countBy({ userId });
   }
 
+  /** Every passkey of the user, in the caller's transaction. */
+  async deleteAllForUser(userId: string, manager: EntityManager): Promise<void> {
+    await manager.getRepository(Passkey).delete({ userId });
+  }
+
   async delete(id: string, userId: string, manager: EntityManager): Promise<boolean> {
     const result = await manager.getRepository(Passkey).delete({ id, userId });
     return (result.affected ?? 0) > 0;
