@@ -8,6 +8,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
+import { guardClientErrors } from './pool-client-errors.js';
 import { poolOptions } from './database.options.js';
 import { parseLsn, ReplicaLagClock } from './replica-lag.js';
 
@@ -61,6 +62,7 @@ export class ReplicaHealth implements OnApplicationBootstrap, OnApplicationShutd
       });
       // An idle connection dropped by a stopped replica must not crash the process.
       pool.on('error', (error) => this.markDown(this.replicas[index], error));
+      guardClientErrors(pool, (error) => this.markDown(this.replicas[index], error));
       return { name, pool, state: 'starting', lagMs: null };
     });
   }

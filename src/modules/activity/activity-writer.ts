@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import pg from 'pg';
 import { AppConfig } from '../../config/app-config.js';
 import { isTransientDatabaseError, sqlStateOf } from '../../database/database-errors.js';
+import { guardClientErrors } from '../../database/pool-client-errors.js';
 
 export const ACTIVITY_SOURCES = ['client', 'server'] as const;
 export type ActivitySource = (typeof ACTIVITY_SOURCES)[number];
@@ -128,8 +129,9 @@ export class ActivityWriter {
       query_timeout: config.database.statementTimeoutMs + 1000,
       application_name: 'insightsheet-activity',
     });
-    // An idle connection dropped by the server is not an error for the process.
+    // An idle connection dropped by the server is not an error for the process, nor a held one.
     this.pool.on('error', () => undefined);
+    guardClientErrors(this.pool, () => undefined);
   }
 
   /** Throws only transient errors (see isTransientDatabaseError), and then wrote nothing. */
