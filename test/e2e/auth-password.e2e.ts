@@ -22,7 +22,7 @@ describe('password reset by email', () => {
   beforeAll(async () => {
     await smtp.start();
     api = await startTestApp({
-      env: { SMTP_URL: smtp.url, MAIL_FROM: 'InsightSheet <no-reply@insightsheet.test>' },
+      env: smtp.env,
     });
   });
   afterAll(async () => {

@@ -25,7 +25,7 @@ describe('email verification and email change', () => {
     await smtp.start();
     api = await startTestApp({
       clock,
-      env: { SMTP_URL: smtp.url, MAIL_FROM: 'InsightSheet <no-reply@insightsheet.test>' },
+      env: smtp.env,
     });
   });
   afterAll(async () => {

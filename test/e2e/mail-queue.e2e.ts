@@ -23,8 +23,7 @@ describe('durable mail', () => {
     await smtp.start();
     api = await startTestApp({
       env: {
-        SMTP_URL: smtp.url,
-        MAIL_FROM: 'InsightSheet <no-reply@insightsheet.test>',
+        ...smtp.env,
         MAIL_RETRY_LIMIT: '2',
         MAIL_RETRY_DELAY_SECONDS: '1',
         MAIL_POLL_INTERVAL_MS: '500',

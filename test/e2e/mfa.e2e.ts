@@ -85,7 +85,7 @@ describe('two-step verification (TOTP and recovery codes)', () => {
     await smtp.start();
     api = await startTestApp({
       clock,
-      env: { SMTP_URL: smtp.url, MAIL_FROM: 'InsightSheet <no-reply@insightsheet.test>' },
+      env: smtp.env,
     });
   });
   afterAll(async () => {

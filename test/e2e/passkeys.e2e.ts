@@ -94,8 +94,7 @@ if (!chromiumInstalled() && !process.env.CI) {
       api = await startTestApp({
         clock,
         env: {
-          SMTP_URL: smtp.url,
-          MAIL_FROM: 'InsightSheet <no-reply@insightsheet.test>',
+          ...smtp.env,
           ALLOWED_ORIGINS: `${page.origin},${otherPage.origin}`,
           WEBAUTHN_RP_ID: 'localhost',
           WEBAUTHN_ORIGINS: page.origin,

@@ -46,8 +46,7 @@ describe('social sign-in (OpenID Connect)', () => {
       logDestination: logs,
       env: {
         LOG_LEVEL: 'info',
-        SMTP_URL: smtp.url,
-        MAIL_FROM: 'InsightSheet <no-reply@insightsheet.test>',
+        ...smtp.env,
         FRONTEND_URL: FRONTEND,
         OIDC_PROVIDERS: 'acme',
         OIDC_ACME_ISSUER: provider.issuer,

@@ -55,6 +55,11 @@ export class TestSmtpServer {
     return `smtp://127.0.0.1:${this.port}`;
   }
 
+  /** The app's configuration for sending through this server. */
+  get env(): { SMTP_URL: string; MAIL_FROM: string } {
+    return { SMTP_URL: this.url, MAIL_FROM: 'InsightSheet <no-reply@insightsheet.test>' };
+  }
+
   /** On a port of its own, or on `port` (a server started again where it was). */
   async start(port = 0): Promise<void> {
     await new Promise<void>((resolve) => this.server.listen(port, '127.0.0.1', resolve));

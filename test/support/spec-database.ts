@@ -10,6 +10,8 @@ const DEFAULT_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export interface SpecDatabase {
   dataSource: DataSource;
+  /** A user row (no subscription, a placeholder password hash) for rows that need one. */
+  createUser(): Promise<{ id: string; email: string }>;
   drop(): Promise<void>;
 }
 
@@ -56,6 +58,14 @@ export async function createSpecDatabase(): Promise<SpecDatabase> {
     await dataSource.initialize();
     return {
       dataSource,
+      async createUser() {
+        const email = `spec-${randomBytes(6).toString('hex')}@example.com`;
+        const [{ id }] = await dataSource.query<{ id: string }[]>(
+          `INSERT INTO users (email, password_hash, name) VALUES ($1, 'x', 'Spec') RETURNING id`,
+          [email],
+        );
+        return { id, email };
+      },
       drop: async () => {
         await dataSource.destroy();
         await dropDatabase();

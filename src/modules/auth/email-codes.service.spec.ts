@@ -37,14 +37,7 @@ describe(EmailCodes.name, () => {
   });
   afterAll(() => database?.drop());
 
-  async function createUser(): Promise<{ id: string; email: string }> {
-    const email = `spec-${randomBytes(6).toString('hex')}@example.com`;
-    const [{ id }] = await database.dataSource.query<{ id: string }[]>(
-      `INSERT INTO users (email, password_hash, name) VALUES ($1, 'x', 'Spec') RETURNING id`,
-      [email],
-    );
-    return { id, email };
-  }
+  const createUser = () => database.createUser();
 
   const otherThan = (code: string) => String((Number(code) + 1) % 1_000_000).padStart(6, '0');
   const accept = (email: string) => Promise.resolve(email);

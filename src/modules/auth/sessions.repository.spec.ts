@@ -33,13 +33,7 @@ describe(SessionsRepository.name, () => {
   const query = <T>(sql: string, parameters: unknown[] = []) =>
     database.dataSource.query<T[]>(sql, parameters);
 
-  async function createUser(): Promise<string> {
-    const [{ id }] = await query<{ id: string }>(
-      `INSERT INTO users (email, password_hash, name) VALUES ($1, 'x', 'Spec') RETURNING id`,
-      [`spec-${randomBytes(6).toString('hex')}@example.com`],
-    );
-    return id;
-  }
+  const createUser = async (): Promise<string> => (await database.createUser()).id;
 
   /** A user with one session; returns the session's first refresh token. */
   async function login(

@@ -6,6 +6,9 @@ import type { RequestMeta } from '../../common/events/domain-events.js';
 import { RefreshToken } from './refresh-token.entity.js';
 import { Session } from './session.entity.js';
 
+/** The session's methods with those of `added` (an SQL text[]), once each and sorted. */
+const amrWith = (added: string) => `ARRAY(SELECT DISTINCT unnest(amr || ${added}) ORDER BY 1)`;
+
 /** What a refresh attempt found, decided under row locks. */
 export type RotationOutcome =
   | { kind: 'invalid' }
@@ -326,7 +329,7 @@ export class SessionsRepository {
   ): Promise<void> {
     await manager.query(
       `UPDATE user_sessions
-          SET amr = ARRAY(SELECT DISTINCT unnest(amr || $2::text[]) ORDER BY 1),
+          SET amr = ${amrWith('$2::text[]')},
               mfa = mfa OR 'mfa' = ANY($2::text[])
         WHERE id = $1`,
       [sessionId, amr],
@@ -373,8 +376,7 @@ export class SessionsRepository {
       `UPDATE user_sessions
           SET last_used_at = $4, ip_address = $2, user_agent = $3,
               authenticated_at = COALESCE($5, authenticated_at), mfa = mfa OR $6,
-              amr = CASE WHEN $7::text[] IS NULL THEN amr
-                         ELSE ARRAY(SELECT DISTINCT unnest(amr || $7::text[]) ORDER BY 1) END
+              amr = ${amrWith("COALESCE($7::text[], '{}')")}
         WHERE id = $1
     RETURNING amr`,
       [

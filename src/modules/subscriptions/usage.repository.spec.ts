@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { randomBytes } from 'node:crypto';
 import { createSpecDatabase, type SpecDatabase } from '../../../test/support/spec-database.js';
 import { UsageRepository } from './usage.repository.js';
 
@@ -16,13 +15,7 @@ describe(UsageRepository.name, () => {
   });
   afterAll(() => database?.drop());
 
-  async function createUser(): Promise<string> {
-    const [{ id }] = await database.dataSource.query<{ id: string }[]>(
-      `INSERT INTO users (email, password_hash, name) VALUES ($1, 'x', 'Spec') RETURNING id`,
-      [`spec-${randomBytes(6).toString('hex')}@example.com`],
-    );
-    return id;
-  }
+  const createUser = async (): Promise<string> => (await database.createUser()).id;
 
   it('lets exactly `limit` of many concurrent consumes through', async () => {
     const userId = await createUser();

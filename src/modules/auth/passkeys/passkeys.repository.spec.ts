@@ -23,13 +23,7 @@ describe('passkey repositories', () => {
   const query = <T>(sql: string, parameters: unknown[] = []) =>
     database.dataSource.query<T[]>(sql, parameters);
 
-  async function createUser(): Promise<string> {
-    const [{ id }] = await query<{ id: string }>(
-      `INSERT INTO users (email, password_hash, name) VALUES ($1, 'x', 'Spec') RETURNING id`,
-      [`spec-${randomBytes(6).toString('hex')}@example.com`],
-    );
-    return id;
-  }
+  const createUser = async (): Promise<string> => (await database.createUser()).id;
 
   const newPasskey = (userId: string, counter = 0): NewPasskey => ({
     userId,
