@@ -21,6 +21,7 @@ import { HealthModule } from './modules/health/health.module.js';
 import { MetricsModule } from './modules/metrics/metrics.module.js';
 import { SubscriptionsModule } from './modules/subscriptions/subscriptions.module.js';
 import { UsersModule } from './modules/users/users.module.js';
+import { WorkspacesModule } from './modules/workspaces/workspaces.module.js';
 import { RedisModule } from './redis/redis.module.js';
 
 @Module({})
@@ -48,6 +49,7 @@ export class AppModule {
         UsersModule,
         SubscriptionsModule,
         BillingModule,
+        WorkspacesModule,
         ActivityModule,
         HealthModule,
         ...extra,

@@ -9,6 +9,11 @@ import { RefreshToken } from './modules/auth/refresh-token.entity.js';
 import { Session } from './modules/auth/session.entity.js';
 import { Subscription } from './modules/subscriptions/subscription.entity.js';
 import { User } from './modules/users/user.entity.js';
+import {
+  Workspace,
+  WorkspaceInvitation,
+  WorkspaceMember,
+} from './modules/workspaces/workspace.entity.js';
 
 /**
  * Every entity, for the migration CLI (migration:generate compares them with the schema). The
@@ -31,4 +36,7 @@ export const entities = [
   OidcState,
   Passkey,
   WebAuthnChallenge,
+  Workspace,
+  WorkspaceMember,
+  WorkspaceInvitation,
 ];

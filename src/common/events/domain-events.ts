@@ -1,5 +1,6 @@
 import type { PlanId } from '../../modules/subscriptions/plan-catalogue.js';
 import type { SubscriptionStatus } from '../../modules/subscriptions/subscription-status.js';
+import type { WorkspaceRole } from '../../modules/workspaces/workspace-roles.js';
 import type { UserRole } from '../auth/auth.decorators.js';
 
 /**
@@ -43,6 +44,11 @@ export const DomainEvents = {
   PasskeyCounterRegression: 'auth.passkey_counter_regression',
   RoleChanged: 'user.role_changed',
   ActiveChanged: 'user.active_changed',
+  /**
+   * Awaited before anything of an erasure is done: a listener refuses it by failing (e.g.
+   * Workspaces, while the user is the only owner of a workspace that has other members).
+   */
+  ErasureRequested: 'user.erasure_requested',
   /** Awaited before a user's rows are deleted, so Billing can cancel at the payment provider. */
   Erasing: 'user.erasing',
   Erased: 'user.erased',
@@ -50,6 +56,23 @@ export const DomainEvents = {
   PlanChanged: 'billing.plan_changed',
   /** Awaited after any change to a user's subscription row: copies of it are dropped. */
   SubscriptionChanged: 'subscription.changed',
+  WorkspaceCreated: 'workspace.created',
+  WorkspaceRenamed: 'workspace.renamed',
+  WorkspaceDeleted: 'workspace.deleted',
+  WorkspaceMemberAdded: 'workspace.member_added',
+  WorkspaceMemberRemoved: 'workspace.member_removed',
+  WorkspaceMemberRoleChanged: 'workspace.member_role_changed',
+  WorkspaceInvitationSent: 'workspace.invitation_sent',
+  WorkspaceInvitationAccepted: 'workspace.invitation_accepted',
+  WorkspaceInvitationRevoked: 'workspace.invitation_revoked',
+  /**
+   * Awaited after a user's membership of a workspace began or ended (or the workspace was
+   * deleted: one per member); `userId` is the member. Copies of their effective plan are
+   * dropped and the workspace's seats follow.
+   */
+  WorkspaceMembershipChanged: 'workspace.membership_changed',
+  /** Awaited before a workspace is deleted, so Billing can cancel its subscription first. */
+  WorkspaceDeleting: 'workspace.deleting',
 } as const;
 
 export type DomainEventName = (typeof DomainEvents)[keyof typeof DomainEvents];
@@ -64,6 +87,11 @@ export interface RequestMeta {
 export type PlanChangeSource =
   | { source: 'manual'; by: string }
   | { source: 'stripe'; stripeSubscriptionId: string | null; status: SubscriptionStatus };
+
+/** The workspace an event is about. */
+export interface WorkspaceRef {
+  workspaceId: string;
+}
 
 export type PlanChangedMetadata = { from: PlanId; to: PlanId } & PlanChangeSource;
 
@@ -103,10 +131,41 @@ export interface DomainEventPayloads {
   };
   [DomainEvents.RoleChanged]: { by: string; from: UserRole; to: UserRole };
   [DomainEvents.ActiveChanged]: { by: string; isActive: boolean };
+  [DomainEvents.ErasureRequested]: undefined;
   [DomainEvents.Erasing]: undefined;
   [DomainEvents.Erased]: { erasedUserId: string };
   [DomainEvents.PlanChanged]: PlanChangedMetadata;
   [DomainEvents.SubscriptionChanged]: undefined;
+  [DomainEvents.WorkspaceCreated]: WorkspaceRef;
+  [DomainEvents.WorkspaceRenamed]: WorkspaceRef;
+  /** `members`: how many memberships ended with it. */
+  [DomainEvents.WorkspaceDeleted]: WorkspaceRef & { members: number };
+  [DomainEvents.WorkspaceMemberAdded]: WorkspaceRef & {
+    memberId: string;
+    role: WorkspaceRole;
+    invitationId: string;
+  };
+  /** `left`: the member removed themselves. */
+  [DomainEvents.WorkspaceMemberRemoved]: WorkspaceRef & {
+    memberId: string;
+    role: WorkspaceRole;
+    left: boolean;
+  };
+  [DomainEvents.WorkspaceMemberRoleChanged]: WorkspaceRef & {
+    memberId: string;
+    from: WorkspaceRole;
+    to: WorkspaceRole;
+  };
+  /** Never the invitee's address: the event is the inviter's activity. */
+  [DomainEvents.WorkspaceInvitationSent]: WorkspaceRef & {
+    invitationId: string;
+    role: WorkspaceRole;
+    resent: boolean;
+  };
+  [DomainEvents.WorkspaceInvitationAccepted]: WorkspaceRef & { invitationId: string };
+  [DomainEvents.WorkspaceInvitationRevoked]: WorkspaceRef & { invitationId: string };
+  [DomainEvents.WorkspaceMembershipChanged]: WorkspaceRef;
+  [DomainEvents.WorkspaceDeleting]: WorkspaceRef;
 }
 
 /**

@@ -4,7 +4,7 @@ import { DomainEvents } from '../../common/events/domain-events.js';
 import { ActivityService } from './activity.service.js';
 
 describe(`${ActivityService.name} domain event listeners`, () => {
-  it('records every domain event except erasure and the subscription cache signal, each once', () => {
+  it('records every domain event except erasure and the cache and billing signals, each once', () => {
     const listened = (
       Reflect.getMetadata(
         EVENT_LISTENER_METADATA,
@@ -13,9 +13,12 @@ describe(`${ActivityService.name} domain event listeners`, () => {
     ).map(({ event }) => event);
     const expected = Object.values(DomainEvents).filter(
       (name) =>
+        name !== DomainEvents.ErasureRequested &&
         name !== DomainEvents.Erasing &&
         name !== DomainEvents.Erased &&
-        name !== DomainEvents.SubscriptionChanged,
+        name !== DomainEvents.SubscriptionChanged &&
+        name !== DomainEvents.WorkspaceMembershipChanged &&
+        name !== DomainEvents.WorkspaceDeleting,
     );
     expect([...listened].sort()).toEqual([...expected].sort());
   });

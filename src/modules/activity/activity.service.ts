@@ -70,8 +70,10 @@ export class ActivityService {
   }
 
   /**
-   * The server's own events (Auth, Users, Billing), with the caller's address and agent. Every
-   * domain event but erasure's: it leaves no trace of the erased user.
+   * The server's own events (Auth, Users, Billing, Workspaces), with the caller's address and
+   * agent. Every domain event but erasure's (it leaves no trace of the erased user) and the
+   * signals that only tell holders of copies to drop them (subscription and membership
+   * changes, a workspace about to be deleted).
    */
   @OnEvent(DomainEvents.Registered)
   @OnEvent(DomainEvents.LoggedIn)
@@ -100,6 +102,15 @@ export class ActivityService {
   @OnEvent(DomainEvents.RoleChanged)
   @OnEvent(DomainEvents.ActiveChanged)
   @OnEvent(DomainEvents.PlanChanged)
+  @OnEvent(DomainEvents.WorkspaceCreated)
+  @OnEvent(DomainEvents.WorkspaceRenamed)
+  @OnEvent(DomainEvents.WorkspaceDeleted)
+  @OnEvent(DomainEvents.WorkspaceMemberAdded)
+  @OnEvent(DomainEvents.WorkspaceMemberRemoved)
+  @OnEvent(DomainEvents.WorkspaceMemberRoleChanged)
+  @OnEvent(DomainEvents.WorkspaceInvitationSent)
+  @OnEvent(DomainEvents.WorkspaceInvitationAccepted)
+  @OnEvent(DomainEvents.WorkspaceInvitationRevoked)
   private recordDomainEvent(event: DomainEvent): void {
     this.buffer.enqueue([
       {

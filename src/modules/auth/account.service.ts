@@ -49,7 +49,8 @@ export class AccountService {
   }
 
   /**
-   * Erasure: Billing is asked first (and may refuse by failing), then the user and every
+   * Erasure: other modules may refuse it first, before anything is undone (ErasureRequested);
+   * then Billing and Workspaces act (and may still refuse by failing), then the user and every
    * row tied to them (sessions, tokens, subscription, activity) go in one transaction.
    */
   async erase(userId: string, password: string | undefined, meta: RequestMeta): Promise<void> {
@@ -62,6 +63,7 @@ export class AccountService {
         () => new BadRequestException('Password is incorrect'),
       );
     }
+    await this.events.publishAndWait(DomainEvents.ErasureRequested, userId, meta);
     await this.events.publishAndWait(DomainEvents.Erasing, userId, meta);
     await this.revocation.revokeTokens(userId, {
       reason: 'erased',

@@ -1,6 +1,6 @@
 import { ConflictException, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { EntityManager, Repository } from 'typeorm';
+import { In, type EntityManager, type Repository } from 'typeorm';
 import { returnedRows } from '../../database/returned-rows.js';
 import { User, type UserRole } from './user.entity.js';
 
@@ -57,6 +57,15 @@ export class UsersRepository {
 
   findByEmail(email: string): Promise<User | null> {
     return this.users.findOne({ where: { email } });
+  }
+
+  /** Address and name of each of these users (those that exist). */
+  findContacts(ids: string[]): Promise<Pick<User, 'id' | 'email' | 'name'>[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.users.find({
+      where: { id: In(ids) },
+      select: { id: true, email: true, name: true },
+    });
   }
 
   /** The only read that includes the password hash. */

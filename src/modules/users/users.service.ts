@@ -45,6 +45,12 @@ export class UsersService {
     return this.users.findByEmail(email);
   }
 
+  /** Address and name by user id, for lists of people (workspace members); missing ids absent. */
+  async contacts(ids: string[]): Promise<Map<string, { email: string; name: string }>> {
+    const rows = await this.users.findContacts(ids);
+    return new Map(rows.map((row) => [row.id, { email: row.email, name: row.name }]));
+  }
+
   /** The only read that includes the password hash. */
   findWithPasswordHash(where: { email: string } | { id: string }): Promise<User | null> {
     return this.users.findWithPasswordHash(where);
