@@ -18,8 +18,11 @@ export class WorkspaceErasure {
     private readonly repository: WorkspacesRepository,
   ) {}
 
-  /** Before anything of the erasure is done, Billing's cancellation included. */
-  @OnEvent(DomainEvents.ErasureRequested, { async: true, promisify: true })
+  /**
+   * Before anything of the erasure is done, Billing's cancellation included. Errors are not
+   * suppressed (the event emitter's default): the refusal must reach the caller.
+   */
+  @OnEvent(DomainEvents.ErasureRequested, { async: true, promisify: true, suppressErrors: false })
   async onErasureRequested(
     event: DomainEvent<typeof DomainEvents.ErasureRequested>,
   ): Promise<void> {
@@ -28,7 +31,7 @@ export class WorkspaceErasure {
     if (memberships.some(isSoleOwnerAmongOthers)) throw new ConflictException(SOLE_OWNER);
   }
 
-  @OnEvent(DomainEvents.Erasing, { async: true, promisify: true })
+  @OnEvent(DomainEvents.Erasing, { async: true, promisify: true, suppressErrors: false })
   async onErasing(event: DomainEvent<typeof DomainEvents.Erasing>): Promise<void> {
     const userId = event.userId;
     if (!userId) return;
