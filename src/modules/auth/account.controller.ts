@@ -56,6 +56,10 @@ export class AccountController {
   @ApiOperation({ summary: "Erase the caller's account and everything tied to it" })
   @ApiNoContentResponse({ description: 'The account and everything tied to it are erased' })
   @ApiErrorResponse(400, 'The password is wrong, or the body is invalid')
+  @ApiErrorResponse(
+    409,
+    'The caller is the only owner of a workspace that has other members: make one of them an owner first',
+  )
   @ApiErrorResponse(429, 'Too many wrong passwords for this account or address; see Retry-After')
   erase(
     @CurrentUser() principal: Principal,

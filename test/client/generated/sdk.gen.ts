@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { AccountChangePasswordData, AccountChangePasswordErrors, AccountChangePasswordResponses, AccountEraseData, AccountEraseErrors, AccountEraseResponses, AccountExportData, AccountExportErrors, AccountExportResponses, ActivityAllData, ActivityAllErrors, ActivityAllResponses, ActivityMineData, ActivityMineErrors, ActivityMineResponses, ActivityOverviewData, ActivityOverviewErrors, ActivityOverviewResponses, ActivityRecordBatchData, ActivityRecordBatchErrors, ActivityRecordBatchResponses, ActivityRecordData, ActivityRecordErrors, ActivityRecordResponses, AdminUsersGetData, AdminUsersGetErrors, AdminUsersGetResponses, AdminUsersListData, AdminUsersListErrors, AdminUsersListResponses, AdminUsersUpdateData, AdminUsersUpdateErrors, AdminUsersUpdateResponses, AuthForgotData, AuthForgotErrors, AuthForgotResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutAllData, AuthLogoutAllErrors, AuthLogoutAllResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthReauthenticateData, AuthReauthenticateErrors, AuthReauthenticateResponses, AuthRefreshData, AuthRefreshErrors, AuthRefreshResponses, AuthRegisterData, AuthRegisterErrors, AuthRegisterResponses, AuthResetData, AuthResetErrors, AuthResetResponses, BillingCheckoutData, BillingCheckoutErrors, BillingCheckoutResponses, BillingPortalData, BillingPortalErrors, BillingPortalResponses, BillingWebhookData, BillingWebhookErrors, BillingWebhookResponses, EmailConfirmChangeData, EmailConfirmChangeErrors, EmailConfirmChangeResponses, EmailRequestChangeData, EmailRequestChangeErrors, EmailRequestChangeResponses, EmailResendData, EmailResendErrors, EmailResendResponses, EmailVerifyData, EmailVerifyErrors, EmailVerifyResponses, HealthCheckData, HealthCheckErrors, HealthCheckResponses, HealthLiveData, HealthLiveErrors, HealthLiveResponses, HealthReadyData, HealthReadyErrors, HealthReadyResponses, IdentitiesListData, IdentitiesListErrors, IdentitiesListResponses, IdentitiesUnlinkData, IdentitiesUnlinkErrors, IdentitiesUnlinkResponses, MetricsScrapeData, MetricsScrapeErrors, MetricsScrapeResponses, MfaConfirmData, MfaConfirmErrors, MfaConfirmResponses, MfaDisableData, MfaDisableErrors, MfaDisableResponses, MfaRegenerateData, MfaRegenerateErrors, MfaRegenerateResponses, MfaSetupData, MfaSetupErrors, MfaSetupResponses, MfaStatusData, MfaStatusErrors, MfaStatusResponses, MfaVerifyData, MfaVerifyErrors, MfaVerifyResponses, OidcCallbackData, OidcCallbackErrors, OidcCallbackResponses, OidcLinkData, OidcLinkErrors, OidcLinkResponses, OidcProvidersData, OidcProvidersErrors, OidcProvidersResponses, OidcStartData, OidcStartErrors, OidcStartLinkData, OidcStartLinkErrors, OidcStartLinkResponses, OidcStartResponses, PasskeysCreationOptionsData, PasskeysCreationOptionsErrors, PasskeysCreationOptionsResponses, PasskeysListData, PasskeysListErrors, PasskeysListResponses, PasskeysLoginData, PasskeysLoginErrors, PasskeysLoginOptionsData, PasskeysLoginOptionsErrors, PasskeysLoginOptionsResponses, PasskeysLoginResponses, PasskeysRegisterData, PasskeysRegisterErrors, PasskeysRegisterResponses, PasskeysRemoveData, PasskeysRemoveErrors, PasskeysRemoveResponses, PasskeysRenameData, PasskeysRenameErrors, PasskeysRenameResponses, PlansListData, PlansListErrors, PlansListResponses, SessionsEndData, SessionsEndErrors, SessionsEndResponses, SessionsListData, SessionsListErrors, SessionsListResponses, SessionsRevokeOthersData, SessionsRevokeOthersErrors, SessionsRevokeOthersResponses, SubscriptionsConsumeData, SubscriptionsConsumeErrors, SubscriptionsConsumeResponses, SubscriptionsGrantData, SubscriptionsGrantErrors, SubscriptionsGrantResponses, SubscriptionsListUsageData, SubscriptionsListUsageErrors, SubscriptionsListUsageResponses, SubscriptionsMeData, SubscriptionsMeErrors, SubscriptionsMeResponses, UsersMeData, UsersMeErrors, UsersMeResponses, UsersUpdateData, UsersUpdateErrors, UsersUpdateResponses } from './types.gen.js';
+import type { AccountChangePasswordData, AccountChangePasswordErrors, AccountChangePasswordResponses, AccountEraseData, AccountEraseErrors, AccountEraseResponses, AccountExportData, AccountExportErrors, AccountExportResponses, ActivityAllData, ActivityAllErrors, ActivityAllResponses, ActivityMineData, ActivityMineErrors, ActivityMineResponses, ActivityOverviewData, ActivityOverviewErrors, ActivityOverviewResponses, ActivityRecordBatchData, ActivityRecordBatchErrors, ActivityRecordBatchResponses, ActivityRecordData, ActivityRecordErrors, ActivityRecordResponses, AdminUsersGetData, AdminUsersGetErrors, AdminUsersGetResponses, AdminUsersListData, AdminUsersListErrors, AdminUsersListResponses, AdminUsersUpdateData, AdminUsersUpdateErrors, AdminUsersUpdateResponses, AuthForgotData, AuthForgotErrors, AuthForgotResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutAllData, AuthLogoutAllErrors, AuthLogoutAllResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthReauthenticateData, AuthReauthenticateErrors, AuthReauthenticateResponses, AuthRefreshData, AuthRefreshErrors, AuthRefreshResponses, AuthRegisterData, AuthRegisterErrors, AuthRegisterResponses, AuthResetData, AuthResetErrors, AuthResetResponses, BillingCheckoutData, BillingCheckoutErrors, BillingCheckoutResponses, BillingPortalData, BillingPortalErrors, BillingPortalResponses, BillingWebhookData, BillingWebhookErrors, BillingWebhookResponses, EmailConfirmChangeData, EmailConfirmChangeErrors, EmailConfirmChangeResponses, EmailRequestChangeData, EmailRequestChangeErrors, EmailRequestChangeResponses, EmailResendData, EmailResendErrors, EmailResendResponses, EmailVerifyData, EmailVerifyErrors, EmailVerifyResponses, HealthCheckData, HealthCheckErrors, HealthCheckResponses, HealthLiveData, HealthLiveErrors, HealthLiveResponses, HealthReadyData, HealthReadyErrors, HealthReadyResponses, IdentitiesListData, IdentitiesListErrors, IdentitiesListResponses, IdentitiesUnlinkData, IdentitiesUnlinkErrors, IdentitiesUnlinkResponses, InvitationsAcceptData, InvitationsAcceptErrors, InvitationsAcceptResponses, MetricsScrapeData, MetricsScrapeErrors, MetricsScrapeResponses, MfaConfirmData, MfaConfirmErrors, MfaConfirmResponses, MfaDisableData, MfaDisableErrors, MfaDisableResponses, MfaRegenerateData, MfaRegenerateErrors, MfaRegenerateResponses, MfaSetupData, MfaSetupErrors, MfaSetupResponses, MfaStatusData, MfaStatusErrors, MfaStatusResponses, MfaVerifyData, MfaVerifyErrors, MfaVerifyResponses, OidcCallbackData, OidcCallbackErrors, OidcCallbackResponses, OidcLinkData, OidcLinkErrors, OidcLinkResponses, OidcProvidersData, OidcProvidersErrors, OidcProvidersResponses, OidcStartData, OidcStartErrors, OidcStartLinkData, OidcStartLinkErrors, OidcStartLinkResponses, OidcStartResponses, PasskeysCreationOptionsData, PasskeysCreationOptionsErrors, PasskeysCreationOptionsResponses, PasskeysListData, PasskeysListErrors, PasskeysListResponses, PasskeysLoginData, PasskeysLoginErrors, PasskeysLoginOptionsData, PasskeysLoginOptionsErrors, PasskeysLoginOptionsResponses, PasskeysLoginResponses, PasskeysRegisterData, PasskeysRegisterErrors, PasskeysRegisterResponses, PasskeysRemoveData, PasskeysRemoveErrors, PasskeysRemoveResponses, PasskeysRenameData, PasskeysRenameErrors, PasskeysRenameResponses, PlansListData, PlansListErrors, PlansListResponses, SessionsEndData, SessionsEndErrors, SessionsEndResponses, SessionsListData, SessionsListErrors, SessionsListResponses, SessionsRevokeOthersData, SessionsRevokeOthersErrors, SessionsRevokeOthersResponses, SubscriptionsConsumeData, SubscriptionsConsumeErrors, SubscriptionsConsumeResponses, SubscriptionsGrantData, SubscriptionsGrantErrors, SubscriptionsGrantResponses, SubscriptionsListUsageData, SubscriptionsListUsageErrors, SubscriptionsListUsageResponses, SubscriptionsMeData, SubscriptionsMeErrors, SubscriptionsMeResponses, UsersMeData, UsersMeErrors, UsersMeResponses, UsersUpdateData, UsersUpdateErrors, UsersUpdateResponses, WorkspacesChangeRoleData, WorkspacesChangeRoleErrors, WorkspacesChangeRoleResponses, WorkspacesCreateData, WorkspacesCreateErrors, WorkspacesCreateResponses, WorkspacesDeleteData, WorkspacesDeleteErrors, WorkspacesDeleteResponses, WorkspacesGetData, WorkspacesGetErrors, WorkspacesGetResponses, WorkspacesInviteData, WorkspacesInviteErrors, WorkspacesInviteResponses, WorkspacesListData, WorkspacesListErrors, WorkspacesListInvitationsData, WorkspacesListInvitationsErrors, WorkspacesListInvitationsResponses, WorkspacesListResponses, WorkspacesMembersData, WorkspacesMembersErrors, WorkspacesMembersResponses, WorkspacesRemoveMemberData, WorkspacesRemoveMemberErrors, WorkspacesRemoveMemberResponses, WorkspacesRenameData, WorkspacesRenameErrors, WorkspacesRenameResponses, WorkspacesRevokeInvitationData, WorkspacesRevokeInvitationErrors, WorkspacesRevokeInvitationResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -587,6 +587,148 @@ export const billingPortal = <ThrowOnError extends boolean = false>(options?: Op
 export const billingWebhook = <ThrowOnError extends boolean = false>(options: Options<BillingWebhookData, ThrowOnError>) => (options.client ?? client).post<BillingWebhookResponses, BillingWebhookErrors, ThrowOnError>({
     security: [{ name: 'Stripe-Signature', type: 'apiKey' }],
     url: '/api/v1/billing/webhook',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * The caller's workspaces, with their role
+ *
+ * By name, a page at a time (`page`, `limit` up to 100; 50 by default).
+ */
+export const workspacesList = <ThrowOnError extends boolean = false>(options?: Options<WorkspacesListData, ThrowOnError>) => (options?.client ?? client).get<WorkspacesListResponses, WorkspacesListErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/workspaces',
+    ...options
+});
+
+/**
+ * Create a workspace; the caller is its owner
+ */
+export const workspacesCreate = <ThrowOnError extends boolean = false>(options: Options<WorkspacesCreateData, ThrowOnError>) => (options.client ?? client).post<WorkspacesCreateResponses, WorkspacesCreateErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/workspaces',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete a workspace (owners)
+ *
+ * Its subscription is cancelled first (a failure there stops the deletion); every member's membership ends.
+ */
+export const workspacesDelete = <ThrowOnError extends boolean = false>(options: Options<WorkspacesDeleteData, ThrowOnError>) => (options.client ?? client).delete<WorkspacesDeleteResponses, WorkspacesDeleteErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/workspaces/{id}',
+    ...options
+});
+
+/**
+ * A workspace the caller is a member of
+ */
+export const workspacesGet = <ThrowOnError extends boolean = false>(options: Options<WorkspacesGetData, ThrowOnError>) => (options.client ?? client).get<WorkspacesGetResponses, WorkspacesGetErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/workspaces/{id}',
+    ...options
+});
+
+/**
+ * Rename a workspace (owners and admins)
+ */
+export const workspacesRename = <ThrowOnError extends boolean = false>(options: Options<WorkspacesRenameData, ThrowOnError>) => (options.client ?? client).patch<WorkspacesRenameResponses, WorkspacesRenameErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/workspaces/{id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * The workspace's members, earliest first
+ */
+export const workspacesMembers = <ThrowOnError extends boolean = false>(options: Options<WorkspacesMembersData, ThrowOnError>) => (options.client ?? client).get<WorkspacesMembersResponses, WorkspacesMembersErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/workspaces/{id}/members',
+    ...options
+});
+
+/**
+ * Remove a member, or leave (the caller’s own id)
+ *
+ * Anyone may leave. Owners remove anyone; admins remove members and admins, not owners. The last owner can neither leave nor be removed. Access ends at once on every instance.
+ */
+export const workspacesRemoveMember = <ThrowOnError extends boolean = false>(options: Options<WorkspacesRemoveMemberData, ThrowOnError>) => (options.client ?? client).delete<WorkspacesRemoveMemberResponses, WorkspacesRemoveMemberErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/workspaces/{id}/members/{userId}',
+    ...options
+});
+
+/**
+ * Change a member's role
+ *
+ * Owners change any role, their own included, and make owners. Admins move members and admins (themselves included) between `member` and `admin`, and neither change an owner nor make one. Members change no role. The last owner cannot be demoted.
+ */
+export const workspacesChangeRole = <ThrowOnError extends boolean = false>(options: Options<WorkspacesChangeRoleData, ThrowOnError>) => (options.client ?? client).patch<WorkspacesChangeRoleResponses, WorkspacesChangeRoleErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/workspaces/{id}/members/{userId}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Open invitations (owners and admins)
+ *
+ * Neither accepted nor revoked, newest first (at most 100); an expired one says so until sent again or revoked.
+ */
+export const workspacesListInvitations = <ThrowOnError extends boolean = false>(options: Options<WorkspacesListInvitationsData, ThrowOnError>) => (options.client ?? client).get<WorkspacesListInvitationsResponses, WorkspacesListInvitationsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/workspaces/{id}/invitations',
+    ...options
+});
+
+/**
+ * Invite an address (owners and admins with a verified address)
+ *
+ * Mails a single-use token valid 7 days. Inviting an address with an open invitation replaces its token (the old one stops working), role and expiry and mails again, at most once every 60 seconds. At most 100 open invitations per workspace; at most 50 invitations per user an hour.
+ */
+export const workspacesInvite = <ThrowOnError extends boolean = false>(options: Options<WorkspacesInviteData, ThrowOnError>) => (options.client ?? client).post<WorkspacesInviteResponses, WorkspacesInviteErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/workspaces/{id}/invitations',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Revoke an open invitation (owners and admins)
+ */
+export const workspacesRevokeInvitation = <ThrowOnError extends boolean = false>(options: Options<WorkspacesRevokeInvitationData, ThrowOnError>) => (options.client ?? client).delete<WorkspacesRevokeInvitationResponses, WorkspacesRevokeInvitationErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/workspaces/{id}/invitations/{invId}',
+    ...options
+});
+
+/**
+ * Accept a workspace invitation
+ *
+ * The caller joins with the invitation's role. Their address must be verified and be the invited one. The token is single use; accepting again is a 400.
+ */
+export const invitationsAccept = <ThrowOnError extends boolean = false>(options: Options<InvitationsAcceptData, ThrowOnError>) => (options.client ?? client).post<InvitationsAcceptResponses, InvitationsAcceptErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/invitations/accept',
     ...options,
     headers: {
         'Content-Type': 'application/json',

@@ -737,6 +737,82 @@ export type WebhookAckDto = {
     outcome: 'applied' | 'duplicate' | 'recorded';
 };
 
+export type WorkspaceNameDto = {
+    name: string;
+};
+
+export type WorkspaceDto = {
+    id: string;
+    name: string;
+    /**
+     * The caller's role in the workspace
+     */
+    role: 'owner' | 'admin' | 'member';
+    memberCount: number;
+    createdAt: string;
+    updatedAt: string;
+};
+
+export type WorkspaceListDto = {
+    items: Array<WorkspaceDto>;
+    total: number;
+    page: number;
+    limit: number;
+};
+
+export type MemberDto = {
+    userId: string;
+    email: string;
+    name: string;
+    role: 'owner' | 'admin' | 'member';
+    joinedAt: string;
+};
+
+export type ChangeMemberRoleDto = {
+    role: 'owner' | 'admin' | 'member';
+};
+
+export type CreateInvitationDto = {
+    email: string;
+    /**
+     * Invitations make admins or members; an owner makes another owner by PATCH
+     */
+    role: 'admin' | 'member';
+};
+
+export type InvitationDto = {
+    id: string;
+    email: string;
+    role: 'admin' | 'member';
+    /**
+     * An expired invitation can be sent again (POST with the same email)
+     */
+    status: 'pending' | 'expired';
+    invitedBy: string | null;
+    createdAt: string;
+    lastSentAt: string;
+    expiresAt: string;
+};
+
+export type AcceptInvitationDto = {
+    /**
+     * The token from the invitation mail
+     */
+    token: string;
+};
+
+export type WorkspaceSummaryDto = {
+    id: string;
+    name: string;
+};
+
+export type MembershipDto = {
+    workspace: WorkspaceSummaryDto;
+    userId: string;
+    role: 'owner' | 'admin' | 'member';
+    joinedAt: string;
+};
+
 export type ActivityEventDto = {
     /**
      * Chosen by the client so that a retry is safe: an event whose id was already sent is answered 202 again and stored once
@@ -1450,6 +1526,10 @@ export type AccountEraseErrors = {
      * error "reauthentication_required": no authentication within the last STEP_UP_MAX_AGE_SECONDS (10 minutes by default) and no password in the body; renew it with POST /api/v1/auth/reauthenticate
      */
     403: ErrorBodyDto;
+    /**
+     * The caller is the only owner of a workspace that has other members: make one of them an owner first
+     */
+    409: ErrorBodyDto;
     /**
      * The body is larger than the limit (BODY_LIMIT, 100 KB by default)
      */
@@ -3146,6 +3226,591 @@ export type BillingWebhookResponses = {
 };
 
 export type BillingWebhookResponse = BillingWebhookResponses[keyof BillingWebhookResponses];
+
+export type WorkspacesListData = {
+    body?: never;
+    path?: never;
+    query?: {
+        page?: number;
+        limit?: number;
+    };
+    url: '/api/v1/workspaces';
+};
+
+export type WorkspacesListErrors = {
+    /**
+     * The request breaks a rule: invalid JSON, an unknown or invalid field, or a parameter out of its bounds
+     */
+    400: ErrorBodyDto;
+    /**
+     * No valid access token (missing, expired or revoked)
+     */
+    401: ErrorBodyDto;
+    /**
+     * Too many requests from this address or user; retry after Retry-After seconds
+     */
+    429: ErrorBodyDto;
+    /**
+     * Temporarily unavailable (the database cannot be reached, or the instance is shutting down); retry after Retry-After seconds
+     */
+    503: ErrorBodyDto;
+};
+
+export type WorkspacesListError = WorkspacesListErrors[keyof WorkspacesListErrors];
+
+export type WorkspacesListResponses = {
+    200: WorkspaceListDto;
+};
+
+export type WorkspacesListResponse = WorkspacesListResponses[keyof WorkspacesListResponses];
+
+export type WorkspacesCreateData = {
+    body: WorkspaceNameDto;
+    path?: never;
+    query?: never;
+    url: '/api/v1/workspaces';
+};
+
+export type WorkspacesCreateErrors = {
+    /**
+     * The request breaks a rule: invalid JSON, an unknown or invalid field, or a parameter out of its bounds
+     */
+    400: ErrorBodyDto;
+    /**
+     * No valid access token (missing, expired or revoked)
+     */
+    401: ErrorBodyDto;
+    /**
+     * The body is larger than the limit (BODY_LIMIT, 100 KB by default)
+     */
+    413: ErrorBodyDto;
+    /**
+     * The body is not application/json (file content, multipart/form-data and octet-stream are never accepted)
+     */
+    415: ErrorBodyDto;
+    /**
+     * Too many requests from this address or user; retry after Retry-After seconds
+     */
+    429: ErrorBodyDto;
+    /**
+     * Temporarily unavailable (the database cannot be reached, or the instance is shutting down); retry after Retry-After seconds
+     */
+    503: ErrorBodyDto;
+};
+
+export type WorkspacesCreateError = WorkspacesCreateErrors[keyof WorkspacesCreateErrors];
+
+export type WorkspacesCreateResponses = {
+    201: WorkspaceDto;
+};
+
+export type WorkspacesCreateResponse = WorkspacesCreateResponses[keyof WorkspacesCreateResponses];
+
+export type WorkspacesDeleteData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/workspaces/{id}';
+};
+
+export type WorkspacesDeleteErrors = {
+    /**
+     * The request breaks a rule: invalid JSON, an unknown or invalid field, or a parameter out of its bounds
+     */
+    400: ErrorBodyDto;
+    /**
+     * No valid access token (missing, expired or revoked)
+     */
+    401: ErrorBodyDto;
+    /**
+     * The caller is not an owner of the workspace
+     */
+    403: ErrorBodyDto;
+    /**
+     * No workspace with this id has the caller as a member
+     */
+    404: ErrorBodyDto;
+    /**
+     * The body is larger than the limit (BODY_LIMIT, 100 KB by default)
+     */
+    413: ErrorBodyDto;
+    /**
+     * The body is not application/json (file content, multipart/form-data and octet-stream are never accepted)
+     */
+    415: ErrorBodyDto;
+    /**
+     * Too many requests from this address or user; retry after Retry-After seconds
+     */
+    429: ErrorBodyDto;
+    /**
+     * Temporarily unavailable (the database cannot be reached, or the instance is shutting down); retry after Retry-After seconds
+     */
+    503: ErrorBodyDto;
+};
+
+export type WorkspacesDeleteError = WorkspacesDeleteErrors[keyof WorkspacesDeleteErrors];
+
+export type WorkspacesDeleteResponses = {
+    /**
+     * Deleted, with its members and invitations
+     */
+    204: void;
+};
+
+export type WorkspacesDeleteResponse = WorkspacesDeleteResponses[keyof WorkspacesDeleteResponses];
+
+export type WorkspacesGetData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/workspaces/{id}';
+};
+
+export type WorkspacesGetErrors = {
+    /**
+     * The request breaks a rule: invalid JSON, an unknown or invalid field, or a parameter out of its bounds
+     */
+    400: ErrorBodyDto;
+    /**
+     * No valid access token (missing, expired or revoked)
+     */
+    401: ErrorBodyDto;
+    /**
+     * No workspace with this id has the caller as a member
+     */
+    404: ErrorBodyDto;
+    /**
+     * Too many requests from this address or user; retry after Retry-After seconds
+     */
+    429: ErrorBodyDto;
+    /**
+     * Temporarily unavailable (the database cannot be reached, or the instance is shutting down); retry after Retry-After seconds
+     */
+    503: ErrorBodyDto;
+};
+
+export type WorkspacesGetError = WorkspacesGetErrors[keyof WorkspacesGetErrors];
+
+export type WorkspacesGetResponses = {
+    200: WorkspaceDto;
+};
+
+export type WorkspacesGetResponse = WorkspacesGetResponses[keyof WorkspacesGetResponses];
+
+export type WorkspacesRenameData = {
+    body: WorkspaceNameDto;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/workspaces/{id}';
+};
+
+export type WorkspacesRenameErrors = {
+    /**
+     * The request breaks a rule: invalid JSON, an unknown or invalid field, or a parameter out of its bounds
+     */
+    400: ErrorBodyDto;
+    /**
+     * No valid access token (missing, expired or revoked)
+     */
+    401: ErrorBodyDto;
+    /**
+     * The caller is a member, not an owner or admin
+     */
+    403: ErrorBodyDto;
+    /**
+     * No workspace with this id has the caller as a member
+     */
+    404: ErrorBodyDto;
+    /**
+     * The body is larger than the limit (BODY_LIMIT, 100 KB by default)
+     */
+    413: ErrorBodyDto;
+    /**
+     * The body is not application/json (file content, multipart/form-data and octet-stream are never accepted)
+     */
+    415: ErrorBodyDto;
+    /**
+     * Too many requests from this address or user; retry after Retry-After seconds
+     */
+    429: ErrorBodyDto;
+    /**
+     * Temporarily unavailable (the database cannot be reached, or the instance is shutting down); retry after Retry-After seconds
+     */
+    503: ErrorBodyDto;
+};
+
+export type WorkspacesRenameError = WorkspacesRenameErrors[keyof WorkspacesRenameErrors];
+
+export type WorkspacesRenameResponses = {
+    200: WorkspaceDto;
+};
+
+export type WorkspacesRenameResponse = WorkspacesRenameResponses[keyof WorkspacesRenameResponses];
+
+export type WorkspacesMembersData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/workspaces/{id}/members';
+};
+
+export type WorkspacesMembersErrors = {
+    /**
+     * The request breaks a rule: invalid JSON, an unknown or invalid field, or a parameter out of its bounds
+     */
+    400: ErrorBodyDto;
+    /**
+     * No valid access token (missing, expired or revoked)
+     */
+    401: ErrorBodyDto;
+    /**
+     * No workspace with this id has the caller as a member
+     */
+    404: ErrorBodyDto;
+    /**
+     * Too many requests from this address or user; retry after Retry-After seconds
+     */
+    429: ErrorBodyDto;
+    /**
+     * Temporarily unavailable (the database cannot be reached, or the instance is shutting down); retry after Retry-After seconds
+     */
+    503: ErrorBodyDto;
+};
+
+export type WorkspacesMembersError = WorkspacesMembersErrors[keyof WorkspacesMembersErrors];
+
+export type WorkspacesMembersResponses = {
+    200: Array<MemberDto>;
+};
+
+export type WorkspacesMembersResponse = WorkspacesMembersResponses[keyof WorkspacesMembersResponses];
+
+export type WorkspacesRemoveMemberData = {
+    body?: never;
+    path: {
+        id: string;
+        userId: string;
+    };
+    query?: never;
+    url: '/api/v1/workspaces/{id}/members/{userId}';
+};
+
+export type WorkspacesRemoveMemberErrors = {
+    /**
+     * The request breaks a rule: invalid JSON, an unknown or invalid field, or a parameter out of its bounds
+     */
+    400: ErrorBodyDto;
+    /**
+     * No valid access token (missing, expired or revoked)
+     */
+    401: ErrorBodyDto;
+    /**
+     * The caller may not remove this member
+     */
+    403: ErrorBodyDto;
+    /**
+     * No workspace with this id has the caller as a member, or the user is not a member
+     */
+    404: ErrorBodyDto;
+    /**
+     * The change would leave the workspace without an owner (make another member an owner first)
+     */
+    409: ErrorBodyDto;
+    /**
+     * The body is larger than the limit (BODY_LIMIT, 100 KB by default)
+     */
+    413: ErrorBodyDto;
+    /**
+     * The body is not application/json (file content, multipart/form-data and octet-stream are never accepted)
+     */
+    415: ErrorBodyDto;
+    /**
+     * Too many requests from this address or user; retry after Retry-After seconds
+     */
+    429: ErrorBodyDto;
+    /**
+     * Temporarily unavailable (the database cannot be reached, or the instance is shutting down); retry after Retry-After seconds
+     */
+    503: ErrorBodyDto;
+};
+
+export type WorkspacesRemoveMemberError = WorkspacesRemoveMemberErrors[keyof WorkspacesRemoveMemberErrors];
+
+export type WorkspacesRemoveMemberResponses = {
+    /**
+     * The membership ended
+     */
+    204: void;
+};
+
+export type WorkspacesRemoveMemberResponse = WorkspacesRemoveMemberResponses[keyof WorkspacesRemoveMemberResponses];
+
+export type WorkspacesChangeRoleData = {
+    body: ChangeMemberRoleDto;
+    path: {
+        id: string;
+        userId: string;
+    };
+    query?: never;
+    url: '/api/v1/workspaces/{id}/members/{userId}';
+};
+
+export type WorkspacesChangeRoleErrors = {
+    /**
+     * The request breaks a rule: invalid JSON, an unknown or invalid field, or a parameter out of its bounds
+     */
+    400: ErrorBodyDto;
+    /**
+     * No valid access token (missing, expired or revoked)
+     */
+    401: ErrorBodyDto;
+    /**
+     * The caller may not make this change (see the rules above)
+     */
+    403: ErrorBodyDto;
+    /**
+     * No workspace with this id has the caller as a member, or the user is not a member
+     */
+    404: ErrorBodyDto;
+    /**
+     * The change would leave the workspace without an owner (make another member an owner first)
+     */
+    409: ErrorBodyDto;
+    /**
+     * The body is larger than the limit (BODY_LIMIT, 100 KB by default)
+     */
+    413: ErrorBodyDto;
+    /**
+     * The body is not application/json (file content, multipart/form-data and octet-stream are never accepted)
+     */
+    415: ErrorBodyDto;
+    /**
+     * Too many requests from this address or user; retry after Retry-After seconds
+     */
+    429: ErrorBodyDto;
+    /**
+     * Temporarily unavailable (the database cannot be reached, or the instance is shutting down); retry after Retry-After seconds
+     */
+    503: ErrorBodyDto;
+};
+
+export type WorkspacesChangeRoleError = WorkspacesChangeRoleErrors[keyof WorkspacesChangeRoleErrors];
+
+export type WorkspacesChangeRoleResponses = {
+    200: MemberDto;
+};
+
+export type WorkspacesChangeRoleResponse = WorkspacesChangeRoleResponses[keyof WorkspacesChangeRoleResponses];
+
+export type WorkspacesListInvitationsData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/workspaces/{id}/invitations';
+};
+
+export type WorkspacesListInvitationsErrors = {
+    /**
+     * The request breaks a rule: invalid JSON, an unknown or invalid field, or a parameter out of its bounds
+     */
+    400: ErrorBodyDto;
+    /**
+     * No valid access token (missing, expired or revoked)
+     */
+    401: ErrorBodyDto;
+    /**
+     * The caller is a member, not an owner or admin
+     */
+    403: ErrorBodyDto;
+    /**
+     * No workspace with this id has the caller as a member
+     */
+    404: ErrorBodyDto;
+    /**
+     * Too many requests from this address or user; retry after Retry-After seconds
+     */
+    429: ErrorBodyDto;
+    /**
+     * Temporarily unavailable (the database cannot be reached, or the instance is shutting down); retry after Retry-After seconds
+     */
+    503: ErrorBodyDto;
+};
+
+export type WorkspacesListInvitationsError = WorkspacesListInvitationsErrors[keyof WorkspacesListInvitationsErrors];
+
+export type WorkspacesListInvitationsResponses = {
+    200: Array<InvitationDto>;
+};
+
+export type WorkspacesListInvitationsResponse = WorkspacesListInvitationsResponses[keyof WorkspacesListInvitationsResponses];
+
+export type WorkspacesInviteData = {
+    body: CreateInvitationDto;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/workspaces/{id}/invitations';
+};
+
+export type WorkspacesInviteErrors = {
+    /**
+     * The request breaks a rule: invalid JSON, an unknown or invalid field, or a parameter out of its bounds
+     */
+    400: ErrorBodyDto;
+    /**
+     * No valid access token (missing, expired or revoked)
+     */
+    401: ErrorBodyDto;
+    /**
+     * The caller is a member, not an owner or admin; or error "email_not_verified": the caller's address is not verified
+     */
+    403: ErrorBodyDto;
+    /**
+     * No workspace with this id has the caller as a member
+     */
+    404: ErrorBodyDto;
+    /**
+     * The address is already a member's, or the workspace has too many open invitations
+     */
+    409: ErrorBodyDto;
+    /**
+     * The body is larger than the limit (BODY_LIMIT, 100 KB by default)
+     */
+    413: ErrorBodyDto;
+    /**
+     * The body is not application/json (file content, multipart/form-data and octet-stream are never accepted)
+     */
+    415: ErrorBodyDto;
+    /**
+     * Too many invitations, or this address was mailed a moment ago
+     */
+    429: ErrorBodyDto;
+    /**
+     * Temporarily unavailable (the database cannot be reached, or the instance is shutting down); retry after Retry-After seconds
+     */
+    503: ErrorBodyDto;
+};
+
+export type WorkspacesInviteError = WorkspacesInviteErrors[keyof WorkspacesInviteErrors];
+
+export type WorkspacesInviteResponses = {
+    201: InvitationDto;
+};
+
+export type WorkspacesInviteResponse = WorkspacesInviteResponses[keyof WorkspacesInviteResponses];
+
+export type WorkspacesRevokeInvitationData = {
+    body?: never;
+    path: {
+        id: string;
+        invId: string;
+    };
+    query?: never;
+    url: '/api/v1/workspaces/{id}/invitations/{invId}';
+};
+
+export type WorkspacesRevokeInvitationErrors = {
+    /**
+     * The request breaks a rule: invalid JSON, an unknown or invalid field, or a parameter out of its bounds
+     */
+    400: ErrorBodyDto;
+    /**
+     * No valid access token (missing, expired or revoked)
+     */
+    401: ErrorBodyDto;
+    /**
+     * The caller is a member, not an owner or admin
+     */
+    403: ErrorBodyDto;
+    /**
+     * No workspace with this id has the caller as a member, or no open invitation of it has this id
+     */
+    404: ErrorBodyDto;
+    /**
+     * The body is larger than the limit (BODY_LIMIT, 100 KB by default)
+     */
+    413: ErrorBodyDto;
+    /**
+     * The body is not application/json (file content, multipart/form-data and octet-stream are never accepted)
+     */
+    415: ErrorBodyDto;
+    /**
+     * Too many requests from this address or user; retry after Retry-After seconds
+     */
+    429: ErrorBodyDto;
+    /**
+     * Temporarily unavailable (the database cannot be reached, or the instance is shutting down); retry after Retry-After seconds
+     */
+    503: ErrorBodyDto;
+};
+
+export type WorkspacesRevokeInvitationError = WorkspacesRevokeInvitationErrors[keyof WorkspacesRevokeInvitationErrors];
+
+export type WorkspacesRevokeInvitationResponses = {
+    /**
+     * Revoked: its token no longer works
+     */
+    204: void;
+};
+
+export type WorkspacesRevokeInvitationResponse = WorkspacesRevokeInvitationResponses[keyof WorkspacesRevokeInvitationResponses];
+
+export type InvitationsAcceptData = {
+    body: AcceptInvitationDto;
+    path?: never;
+    query?: never;
+    url: '/api/v1/invitations/accept';
+};
+
+export type InvitationsAcceptErrors = {
+    /**
+     * The token is wrong, expired, revoked or already used (one answer for all)
+     */
+    400: ErrorBodyDto;
+    /**
+     * No valid access token (missing, expired or revoked)
+     */
+    401: ErrorBodyDto;
+    /**
+     * error "email_not_verified": the caller's address is not verified; or error "invitation_email_mismatch": the invitation was sent to another address
+     */
+    403: ErrorBodyDto;
+    /**
+     * The body is larger than the limit (BODY_LIMIT, 100 KB by default)
+     */
+    413: ErrorBodyDto;
+    /**
+     * The body is not application/json (file content, multipart/form-data and octet-stream are never accepted)
+     */
+    415: ErrorBodyDto;
+    /**
+     * Too many requests from this address or user; retry after Retry-After seconds
+     */
+    429: ErrorBodyDto;
+    /**
+     * Temporarily unavailable (the database cannot be reached, or the instance is shutting down); retry after Retry-After seconds
+     */
+    503: ErrorBodyDto;
+};
+
+export type InvitationsAcceptError = InvitationsAcceptErrors[keyof InvitationsAcceptErrors];
+
+export type InvitationsAcceptResponses = {
+    200: MembershipDto;
+};
+
+export type InvitationsAcceptResponse = InvitationsAcceptResponses[keyof InvitationsAcceptResponses];
 
 export type ActivityRecordData = {
     body: ActivityEventDto;
