@@ -14,6 +14,7 @@ import { MultiFactor1764340000000 } from './1764340000000-MultiFactor.js';
 import { Passkeys1764350000000 } from './1764350000000-Passkeys.js';
 import { SocialSignIn1764360000000 } from './1764360000000-SocialSignIn.js';
 import { Workspaces1764370000000 } from './1764370000000-Workspaces.js';
+import { WorkspaceBilling1764380000000 } from './1764380000000-WorkspaceBilling.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and jest load the same set. */
 export const migrations = [
@@ -33,4 +34,5 @@ export const migrations = [
   Passkeys1764350000000,
   SocialSignIn1764360000000,
   Workspaces1764370000000,
+  WorkspaceBilling1764380000000,
 ];

@@ -159,7 +159,7 @@ async function reconcileBilling(): Promise<void> {
   await withApp(async (app) => {
     const changes = await app.get(BillingService).reconcile();
     for (const change of changes)
-      process.stdout.write(`${change.userId}: ${change.from} -> ${change.to}\n`);
+      process.stdout.write(`${change.account}: ${change.from} -> ${change.to}\n`);
     process.stdout.write(`Reconciled with Stripe: ${changes.length} subscription(s) changed\n`);
   });
 }

@@ -99,19 +99,27 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
 
   /**
    * Queues a job; with `manager`, inside that transaction (it is sent only if it commits).
-   * Returns the job's id.
+   * Returns the job's id. With a `singletonKey` on a queue of pg-boss's `short` policy, a job
+   * already waiting under that key stands for this one: null is returned and nothing queued.
    */
-  async send(queue: string, data: unknown, manager?: EntityManager): Promise<string> {
+  async send(
+    queue: string,
+    data: unknown,
+    manager?: EntityManager,
+    options: { singletonKey?: string } = {},
+  ): Promise<string | null> {
     const id = await this.requireBoss().send(queue, this.seal.seal(queue, data), {
       retryLimit: this.config.mail.retryLimit,
       retryDelay: this.config.mail.retryDelaySeconds,
       retryBackoff: true,
       expireInSeconds: ATTEMPT_SECONDS,
+      ...options,
       ...(manager && {
         db: { executeSql: async (text, values) => ({ rows: await manager.query(text, values) }) },
       }),
     });
-    if (!id) throw new Error(`The job was not queued (is there a queue named ${queue}?)`);
+    if (!id && !options.singletonKey)
+      throw new Error(`The job was not queued (is there a queue named ${queue}?)`);
     return id;
   }
 

@@ -71,7 +71,7 @@ describe('billing reconciliation across instances', () => {
       child.on('exit', (code) => resolve({ code, text }));
     });
     expect(output.code).toBe(0);
-    expect(output.text).toContain(`${user.id}: free/active -> business/active`);
+    expect(output.text).toContain(`user ${user.id}: free/active -> business/active`);
     expect(output.text).toMatch(/Reconciled with Stripe: \d+ subscription\(s\) changed/);
     const me = await b.fetch('/api/v1/subscriptions/me', bearer(user.accessToken));
     expect(((await me.json()) as { plan: string }).plan).toBe('business');

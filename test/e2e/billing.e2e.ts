@@ -497,10 +497,14 @@ describe('billing with Stripe', () => {
     const user = await subscribedUser();
     stripe.subscriptions.get(user.subscription)!.status = 'unpaid';
     const changes = await api.app.get(BillingService).reconcile();
-    expect(changes).toContainEqual({ userId: user.id, from: 'pro/active', to: 'pro/unpaid' });
+    expect(changes).toContainEqual({
+      account: `user ${user.id}`,
+      from: 'pro/active',
+      to: 'pro/unpaid',
+    });
     expect(await row(user.id)).toMatchObject({ status: 'unpaid', features: { plan: 'free' } });
     const again = await api.app.get(BillingService).reconcile();
-    expect(again.find((change) => change.userId === user.id)).toBeUndefined();
+    expect(again.find((change) => change.account === `user ${user.id}`)).toBeUndefined();
   });
 
   it('records and accepts (200) a late event for an erased user, so Stripe does not retry it', async () => {

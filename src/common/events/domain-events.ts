@@ -93,7 +93,12 @@ export interface WorkspaceRef {
   workspaceId: string;
 }
 
-export type PlanChangedMetadata = { from: PlanId; to: PlanId } & PlanChangeSource;
+/** A workspace's plan names the workspace (the event then has no user). */
+export type PlanChangedMetadata = {
+  from: PlanId;
+  to: PlanId;
+  workspaceId?: string;
+} & PlanChangeSource;
 
 /**
  * Each event's metadata (undefined: the event carries none). The Activity module stores it

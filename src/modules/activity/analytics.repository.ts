@@ -107,7 +107,7 @@ export class AnalyticsRepository {
       const active = await this.activeUsers(to, query);
       const planMix = await query<{ plan: string; users: number }>(
         `SELECT coalesce(features->>'plan', plan) AS plan, count(*)::int AS users
-           FROM subscriptions GROUP BY 1 ORDER BY 2 DESC, 1`,
+           FROM subscriptions WHERE user_id IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1`,
         [],
       );
       const signups = await query<{ day: string; signups: number }>(

@@ -2,19 +2,25 @@ import { Module } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config.js';
 import { SubscriptionsModule } from '../subscriptions/subscriptions.module.js';
 import { UsersModule } from '../users/users.module.js';
+import { WorkspacesModule } from '../workspaces/workspaces.module.js';
+import { BillingAccountsService } from './billing-accounts.service.js';
+import { BillingTimelineController } from './billing-timeline.controller.js';
 import { BillingController } from './billing.controller.js';
 import { BillingService } from './billing.service.js';
+import { SeatBillingService } from './seat-billing.service.js';
 import { StripeEventsRepository } from './stripe-events.repository.js';
 import { createStripeClient, STRIPE } from './stripe.client.js';
 import { SubscriptionSyncService } from './subscription-sync.service.js';
 import { WebhookService } from './webhook.service.js';
 
 @Module({
-  imports: [SubscriptionsModule, UsersModule],
-  controllers: [BillingController],
+  imports: [SubscriptionsModule, UsersModule, WorkspacesModule],
+  controllers: [BillingController, BillingTimelineController],
   providers: [
     { provide: STRIPE, inject: [AppConfig], useFactory: createStripeClient },
     BillingService,
+    BillingAccountsService,
+    SeatBillingService,
     SubscriptionSyncService,
     StripeEventsRepository,
     WebhookService,

@@ -16,7 +16,8 @@ import { SubscriptionsService } from '../subscriptions/subscriptions.service.js'
 import { UsersService } from '../users/users.service.js';
 import type { CheckoutSessionDto, PortalSessionDto } from './dto/billing.dto.js';
 import { callStripe, STRIPE } from './stripe.client.js';
-import { userForStripe } from './stripe-user.js';
+import type { BillingAccount } from '../subscriptions/billing-account.js';
+import { SeatBillingService } from './seat-billing.service.js';
 import { SubscriptionSyncService } from './subscription-sync.service.js';
 
 @Injectable()
@@ -29,6 +30,7 @@ export class BillingService {
     private readonly sync: SubscriptionSyncService,
     private readonly users: UsersService,
     private readonly config: AppConfig,
+    private readonly seats: SeatBillingService,
   ) {}
 
   /** A Stripe Checkout session for a paid plan, on the user's Stripe customer (created once). */
@@ -47,7 +49,7 @@ export class BillingService {
         'You already have a subscription: change it in the billing portal',
       );
     }
-    const customer = await this.customerFor(userId);
+    const customer = await this.customerFor(account!);
     const session = await callStripe(() =>
       stripe.checkout.sessions.create({
         mode: 'subscription',
@@ -97,6 +99,24 @@ export class BillingService {
   }
 
   /**
+   * A workspace's deletion cancels its live subscription at Stripe first (a failure stops
+   * the deletion). Its customer stays at Stripe: receipts already sent remain valid.
+   */
+  @OnEvent(DomainEvents.WorkspaceDeleting, { async: true, promisify: true })
+  async onWorkspaceDeleting(
+    event: DomainEvent<typeof DomainEvents.WorkspaceDeleting>,
+  ): Promise<void> {
+    if (!this.stripe) return;
+    const account = await this.subscriptions.existingWorkspaceBillingAccount(
+      event.metadata.workspaceId,
+    );
+    if (account?.stripeSubscriptionId && isLiveStatus(account.status)) {
+      const id = account.stripeSubscriptionId;
+      await this.ignoreMissing((stripe) => stripe.subscriptions.cancel(id));
+    }
+  }
+
+  /**
    * A changed address reaches the Stripe customer, so receipts and the portal's mail follow
    * it. Best effort: a failure is logged and the change stands.
    */
@@ -116,42 +136,52 @@ export class BillingService {
    * Repairs drift: every subscription Stripe holds, and every row that points at Stripe, is
    * synced again. Safe at any time (syncing is idempotent). Returns what changed.
    */
-  async reconcile(): Promise<{ userId: string; from: string; to: string }[]> {
+  async reconcile(): Promise<{ account: string; from: string; to: string }[]> {
     const stripe = this.client();
-    const users = new Map<string, string | null>();
+    const accounts = new Map<string, string | null>();
     await callStripe(async () => {
       for await (const subscription of stripe.subscriptions.list({ status: 'all', limit: 100 })) {
-        const userId = await userForStripe(this.subscriptions, subscription);
-        if (userId && !users.has(userId)) users.set(userId, subscription.id);
+        const account = await this.subscriptions.accountForStripe(subscription);
+        if (account && !accounts.has(account.id)) accounts.set(account.id, subscription.id);
       }
     });
     for (const account of await this.subscriptions.listLinkedToStripe()) {
-      if (!users.has(account.userId)) users.set(account.userId, null);
+      if (!accounts.has(account.id)) accounts.set(account.id, null);
     }
-    const changes: { userId: string; from: string; to: string }[] = [];
-    for (const [userId, subscriptionId] of users) {
-      if (!(await this.users.findById(userId))) continue;
-      const before = await this.subscriptions.billingAccount(userId);
-      const after = await this.sync.sync(userId, subscriptionId);
-      const from = `${before?.plan}/${before?.status}`;
+    const changes: { account: string; from: string; to: string }[] = [];
+    for (const [accountId, subscriptionId] of accounts) {
+      const before = await this.subscriptions.accountById(accountId);
+      if (!before) continue;
+      const after = await this.sync.sync(accountId, subscriptionId, {
+        kind: 'stripe',
+        via: 'reconcile',
+      });
+      const label = before.workspaceId
+        ? `workspace ${before.workspaceId}`
+        : `user ${before.userId}`;
+      const from = `${before.plan}/${before.status}`;
       const to = `${after.plan}/${after.status}`;
-      if (from !== to) changes.push({ userId, from, to });
+      if (from !== to) changes.push({ account: label, from, to });
+      if (before.workspaceId) await this.seats.reconcileAfterSync(before.workspaceId, after);
     }
     return changes;
   }
 
-  private async customerFor(userId: string): Promise<string> {
-    const account = await this.subscriptions.billingAccount(userId);
-    if (account?.stripeCustomerId) return account.stripeCustomerId;
-    const user = await this.users.findById(userId);
-    // The idempotency key makes concurrent checkouts of one user create one customer.
+  /** The account's Stripe customer, created once (for a user, or for a workspace). */
+  private async customerFor(account: BillingAccount): Promise<string> {
+    if (account.stripeCustomerId) return account.stripeCustomerId;
+    const owner: { metadata: Record<string, string>; key: string } = account.workspaceId
+      ? { metadata: { workspaceId: account.workspaceId }, key: `workspace-${account.workspaceId}` }
+      : { metadata: { userId: account.userId! }, key: `user-${account.userId}` };
+    const email = account.userId ? (await this.users.findById(account.userId))?.email : undefined;
+    // The idempotency key makes concurrent checkouts of one account create one customer.
     const customer = await callStripe(() =>
       this.client().customers.create(
-        { email: user?.email, metadata: { userId } },
-        { idempotencyKey: `customer-for-user-${userId}` },
+        { email, metadata: owner.metadata },
+        { idempotencyKey: `customer-for-${owner.key}` },
       ),
     );
-    return this.subscriptions.claimStripeCustomer(userId, customer.id);
+    return this.subscriptions.claimStripeCustomer(account, customer.id);
   }
 
   private async ignoreMissing(request: (stripe: Stripe) => Promise<unknown>): Promise<void> {
@@ -159,7 +189,7 @@ export class BillingService {
       await callStripe(() => request(this.client()));
     } catch (error) {
       if ((error as { statusCode?: number }).statusCode !== 404) throw error;
-      this.logger.warn({ msg: 'Stripe object already gone during erasure' });
+      this.logger.warn({ msg: 'Stripe object already gone during erasure or deletion' });
     }
   }
 

@@ -10,7 +10,13 @@ let sequence = 0;
 
 /** The fields of a Stripe subscription that the snapshot reads. */
 function subscription(
-  fields: { status?: string; created?: number; price?: string; cancelAtPeriodEnd?: boolean } = {},
+  fields: {
+    status?: string;
+    created?: number;
+    price?: string;
+    cancelAtPeriodEnd?: boolean;
+    quantity?: number;
+  } = {},
 ): Stripe.Subscription {
   sequence++;
   return {
@@ -25,6 +31,7 @@ function subscription(
       data: [
         {
           id: `si_${sequence}`,
+          quantity: fields.quantity ?? 1,
           current_period_start: 1_700_000_000,
           current_period_end: 1_702_592_000,
           price: { id: fields.price ?? 'price_pro' },
@@ -39,8 +46,8 @@ describe(stripeSnapshot.name, () => {
     expect(stripeSnapshot([], planForPrice)).toEqual({ kind: 'none' });
   });
 
-  it("maps the subscription's plan, status, ids, period and cancellation", () => {
-    const only = subscription({ price: 'price_business', cancelAtPeriodEnd: true });
+  it("maps the subscription's plan, status, ids, quantity, period and cancellation", () => {
+    const only = subscription({ price: 'price_business', cancelAtPeriodEnd: true, quantity: 4 });
     expect(stripeSnapshot([only], planForPrice)).toEqual({
       kind: 'subscription',
       plan: 'business',
@@ -48,6 +55,7 @@ describe(stripeSnapshot.name, () => {
       subscriptionId: only.id,
       customerId: 'cus_1',
       priceId: 'price_business',
+      quantity: 4,
       currentPeriodStart: new Date(1_700_000_000_000),
       currentPeriodEnd: new Date(1_702_592_000_000),
       cancelAtPeriodEnd: true,

@@ -42,6 +42,7 @@ export function stripeSnapshot(
     customerId:
       typeof subscription.customer === 'string' ? subscription.customer : subscription.customer.id,
     priceId,
+    quantity: item?.quantity ?? null,
     currentPeriodStart: item ? new Date(item.current_period_start * 1000) : null,
     currentPeriodEnd: item ? new Date(item.current_period_end * 1000) : null,
     cancelAtPeriodEnd: subscription.cancel_at_period_end,

@@ -5,6 +5,7 @@ import type { RequestMeta } from '../../common/events/domain-events.js';
 import { AppConfig } from '../../config/app-config.js';
 import type {
   BillingAccount,
+  ChangeCause,
   StripeSubscriptionSnapshot,
 } from '../subscriptions/billing-account.js';
 import { planForPrice, type PlanId } from '../subscriptions/plan-catalogue.js';
@@ -16,18 +17,19 @@ import { stripeSnapshot } from './stripe-snapshot.js';
 const SYSTEM: RequestMeta = { ip: null, userAgent: 'stripe' };
 
 export interface SyncResult {
-  userId: string;
+  accountId: string;
   applied: boolean;
   plan: PlanId;
   status: SubscriptionStatus;
+  seats: number | null;
 }
 
 /**
- * Makes a user's subscription row equal to Stripe's current state. Whatever the event that
+ * Makes an account's subscription row (a user's or a workspace's) equal to Stripe's current state. Whatever the event that
  * triggered it, the customer's subscriptions are fetched again from Stripe, first and outside
  * any transaction, and the resulting snapshot is written in one short transaction, so any
  * delivery order, duplicates and same-second events all end in Stripe's latest state. Two
- * syncs of one user may overlap (two webhook deliveries, two instances): the one that began
+ * syncs of one account may overlap (two webhook deliveries, two instances): the one that began
  * later wins, see SubscriptionsService.applyBillingSnapshot.
  */
 @Injectable()
@@ -41,19 +43,32 @@ export class SubscriptionSyncService {
   ) {}
 
   /**
-   * Syncs one user, with a hint of the Stripe subscription the event was about. `claim` runs
-   * in the applying transaction first and may refuse (a duplicate webhook event).
+   * Syncs one account, with a hint of the Stripe subscription the event was about. `claim`
+   * runs in the applying transaction first and may refuse (a duplicate webhook event).
    */
   async sync(
-    userId: string,
+    accountId: string,
     hintId: string | null,
+    cause: ChangeCause,
     claim?: (manager: EntityManager) => Promise<boolean>,
     meta: RequestMeta = SYSTEM,
   ): Promise<SyncResult> {
-    const sync = await this.subscriptions.startBillingSync(userId);
+    const sync = await this.subscriptions.startBillingSync(accountId);
     const snapshot = await this.fetch(sync.account, hintId);
-    const outcome = await this.subscriptions.applyBillingSnapshot(sync, snapshot, meta, claim);
-    return { userId, applied: outcome.claimed, plan: outcome.plan, status: outcome.status };
+    const outcome = await this.subscriptions.applyBillingSnapshot(
+      sync,
+      snapshot,
+      meta,
+      cause,
+      claim,
+    );
+    return {
+      accountId,
+      applied: outcome.claimed,
+      plan: outcome.plan,
+      status: outcome.status,
+      seats: outcome.seats,
+    };
   }
 
   /** Stripe's state of the account: every subscription of its customer, and the hinted one. */

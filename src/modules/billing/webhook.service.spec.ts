@@ -1,27 +1,59 @@
 import { describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
-import type { StripeUserLookup } from './stripe-user.js';
-import { targetOf, WebhookService } from './webhook.service.js';
+import { isUuid } from '../../common/text/identifiers.js';
+import {
+  resolveStripeOwner,
+  type BillingAccount,
+  type StripeOwner,
+} from '../subscriptions/billing-account.js';
+import { targetOf, WebhookService, type StripeAccountLookup } from './webhook.service.js';
 
-/** The subscriptions module's lookups over an in-memory list of users and their customers. */
-class FakeLookup implements StripeUserLookup {
-  readonly customers = new Map<string, string>();
-  readonly users = new Set<string>();
+/** The subscriptions module's lookup over in-memory accounts of users and workspaces. */
+class FakeLookup implements StripeAccountLookup {
+  readonly accounts: BillingAccount[] = [];
+
+  private add(owner: { userId?: string; workspaceId?: string }, customer?: string) {
+    const account: BillingAccount = {
+      id: randomUUID(),
+      userId: owner.userId ?? null,
+      workspaceId: owner.workspaceId ?? null,
+      plan: 'free',
+      status: 'active',
+      stripeCustomerId: customer ?? null,
+      stripeSubscriptionId: null,
+      seats: null,
+    };
+    this.accounts.push(account);
+    return account;
+  }
 
   user(customer?: string): string {
-    const id = randomUUID();
-    this.users.add(id);
-    if (customer) this.customers.set(customer, id);
-    return id;
+    return this.add({ userId: randomUUID() }, customer).userId!;
   }
 
-  async exists(userId: string | null | undefined): Promise<boolean> {
-    return !!userId && this.users.has(userId);
+  workspace(customer?: string): string {
+    return this.add({ workspaceId: randomUUID() }, customer).workspaceId!;
   }
 
-  async userIdForStripeCustomer(customerId: string): Promise<string | undefined> {
-    return this.customers.get(customerId);
+  /** What targetOf answers for an account. */
+  target(owner: string, subscriptionId: string) {
+    const account = this.accounts.find((a) => a.userId === owner || a.workspaceId === owner);
+    return { account, subscriptionId };
+  }
+
+  accountForStripe(owner: StripeOwner): Promise<BillingAccount | undefined> {
+    const find = (match: (account: BillingAccount) => boolean) =>
+      Promise.resolve(this.accounts.find(match) ?? null);
+    return resolveStripeOwner(
+      owner,
+      {
+        byWorkspace: (id) => find((account) => account.workspaceId === id),
+        byUser: (id) => find((account) => account.userId === id),
+        byCustomer: (id) => find((account) => account.stripeCustomerId === id),
+      },
+      isUuid,
+    );
   }
 }
 
@@ -51,16 +83,15 @@ describe(`${WebhookService.name} target choice`, () => {
       lookup.user('cus_other');
       expect(
         await targetOf(checkout({ client_reference_id: user, customer: 'cus_other' }), lookup),
-      ).toEqual({ userId: user, subscriptionId: 'sub_new' });
+      ).toEqual(lookup.target(user, 'sub_new'));
     });
 
     it('falls back to the metadata user when there is no client_reference_id', async () => {
       const lookup = new FakeLookup();
       const user = lookup.user();
-      expect(await targetOf(checkout({ metadata: { userId: user } }), lookup)).toEqual({
-        userId: user,
-        subscriptionId: 'sub_new',
-      });
+      expect(await targetOf(checkout({ metadata: { userId: user } }), lookup)).toEqual(
+        lookup.target(user, 'sub_new'),
+      );
     });
 
     it.each([
@@ -78,7 +109,7 @@ describe(`${WebhookService.name} target choice`, () => {
           }),
           lookup,
         ),
-      ).toEqual({ userId: owner, subscriptionId: 'sub_expanded' });
+      ).toEqual(lookup.target(owner, 'sub_expanded'));
     });
 
     it('targets nobody for an unknown user and customer, or a one-off payment', async () => {
@@ -110,7 +141,7 @@ describe(`${WebhookService.name} target choice`, () => {
           event(type, { id: 'sub_1', metadata: { userId: named }, customer: 'cus_1' }),
           lookup,
         ),
-      ).toEqual({ userId: named, subscriptionId: 'sub_1' });
+      ).toEqual(lookup.target(named, 'sub_1'));
     });
 
     it("targets the customer's user when the metadata user is gone or absent", async () => {
@@ -122,13 +153,13 @@ describe(`${WebhookService.name} target choice`, () => {
           event(type, { id: 'sub_1', metadata: { userId: randomUUID() }, customer: 'cus_1' }),
           lookup,
         ),
-      ).toEqual({ userId: owner, subscriptionId: 'sub_1' });
+      ).toEqual(lookup.target(owner, 'sub_1'));
       expect(
         await targetOf(
           event(type, { id: 'sub_2', metadata: {}, customer: { id: 'cus_1' } }),
           lookup,
         ),
-      ).toEqual({ userId: owner, subscriptionId: 'sub_2' });
+      ).toEqual(lookup.target(owner, 'sub_2'));
       expect(
         await targetOf(event(type, { id: 'sub_3', metadata: {}, customer: 'cus_x' }), lookup),
       ).toBeUndefined();
@@ -147,7 +178,7 @@ describe(`${WebhookService.name} target choice`, () => {
             invoice(type, { customer: 'cus_1' }, { subscription: 'sub_1', metadata: null }),
             lookup,
           ),
-        ).toEqual({ userId: owner, subscriptionId: 'sub_1' });
+        ).toEqual(lookup.target(owner, 'sub_1'));
         expect(
           await targetOf(
             invoice(
@@ -157,7 +188,7 @@ describe(`${WebhookService.name} target choice`, () => {
             ),
             lookup,
           ),
-        ).toEqual({ userId: named, subscriptionId: 'sub_2' });
+        ).toEqual(lookup.target(named, 'sub_2'));
       },
     );
 
@@ -184,5 +215,44 @@ describe(`${WebhookService.name} target choice`, () => {
         lookup,
       ),
     ).toBeUndefined();
+  });
+
+  describe('workspace subscriptions', () => {
+    it('targets the workspace in the metadata, before any user', async () => {
+      const lookup = new FakeLookup();
+      const workspace = lookup.workspace('cus_w');
+      const user = lookup.user('cus_u');
+      expect(
+        await targetOf(
+          event('customer.subscription.updated', {
+            id: 'sub_w',
+            metadata: { workspaceId: workspace, userId: user },
+            customer: 'cus_w',
+          }),
+          lookup,
+        ),
+      ).toEqual(lookup.target(workspace, 'sub_w'));
+      expect(
+        await targetOf(
+          checkout({ metadata: { workspaceId: workspace }, customer: 'cus_w' }),
+          lookup,
+        ),
+      ).toEqual(lookup.target(workspace, 'sub_new'));
+    });
+
+    it("targets nobody for a deleted workspace's event, even when its customer is someone's", async () => {
+      const lookup = new FakeLookup();
+      lookup.user('cus_shared');
+      expect(
+        await targetOf(
+          event('customer.subscription.deleted', {
+            id: 'sub_w',
+            metadata: { workspaceId: randomUUID() },
+            customer: 'cus_shared',
+          }),
+          lookup,
+        ),
+      ).toBeUndefined();
+    });
   });
 });

@@ -8,10 +8,11 @@ import {
 } from '@nestjs/common';
 import type Stripe from 'stripe';
 import { AppConfig } from '../../config/app-config.js';
+import type { BillingAccount } from '../subscriptions/billing-account.js';
 import { SubscriptionsService } from '../subscriptions/subscriptions.service.js';
+import { SeatBillingService } from './seat-billing.service.js';
 import { StripeEventsRepository } from './stripe-events.repository.js';
 import { STRIPE } from './stripe.client.js';
-import { userForStripe, type StripeUserLookup } from './stripe-user.js';
 import { SubscriptionSyncService } from './subscription-sync.service.js';
 
 export type WebhookOutcome = 'applied' | 'duplicate' | 'recorded';
@@ -42,8 +43,9 @@ export class WebhookService {
     @Inject(STRIPE) private readonly stripe: Stripe | null,
     private readonly inbox: StripeEventsRepository,
     private readonly sync: SubscriptionSyncService,
-    private readonly users: SubscriptionsService,
+    private readonly accounts: SubscriptionsService,
     private readonly config: AppConfig,
+    private readonly seats: SeatBillingService,
   ) {}
 
   async handle(
@@ -61,23 +63,28 @@ export class WebhookService {
     }
     if (await this.inbox.seen(event.id)) return 'duplicate';
 
-    const target = await targetOf(event, this.users);
+    const target = await targetOf(event, this.accounts);
     const entry = {
       id: event.id,
       type: event.type,
       createdAt: new Date(event.created * 1000),
-      userId: target?.userId ?? null,
+      userId: target?.account.userId ?? null,
     };
     if (!target) {
       return (await this.inbox.record(entry)) ? 'recorded' : 'duplicate';
     }
+    const { account } = target;
     let result;
     try {
-      result = await this.sync.sync(target.userId, target.subscriptionId, (manager) =>
-        this.inbox.record(entry, manager),
+      result = await this.sync.sync(
+        account.id,
+        target.subscriptionId,
+        { kind: 'stripe', via: 'webhook', eventId: event.id, eventType: event.type },
+        (manager) => this.inbox.record(entry, manager),
       );
     } catch (error) {
-      // The user was erased while the event was on its way: nothing is left to apply.
+      // The user was erased, or the workspace deleted, while the event was on its way:
+      // nothing is left to apply.
       if (!(error instanceof NotFoundException)) throw error;
       return (await this.inbox.record({ ...entry, userId: null })) ? 'recorded' : 'duplicate';
     }
@@ -85,27 +92,40 @@ export class WebhookService {
       msg: 'Stripe event applied',
       event: event.id,
       type: event.type,
-      userId: target.userId,
+      userId: account.userId,
+      workspaceId: account.workspaceId,
       plan: result.plan,
       status: result.status,
       applied: result.applied,
     });
+    if (result.applied && account.workspaceId)
+      await this.seats.reconcileAfterSync(account.workspaceId, result);
     return result.applied ? 'applied' : 'duplicate';
   }
 }
 
 export interface WebhookTarget {
-  userId: string;
+  account: BillingAccount;
   /** The Stripe subscription the event names: a hint, as the sync reads all of them. */
   subscriptionId: string | null;
 }
 
-/** The user and subscription an event is about, or undefined for events we only record. */
+/** The lookup that ties a Stripe object to an account (SubscriptionsService's). */
+export type StripeAccountLookup = Pick<SubscriptionsService, 'accountForStripe'>;
+
+/** The account and subscription an event is about, or undefined for events we only record. */
 export async function targetOf(
   event: Stripe.Event,
-  users: StripeUserLookup,
+  accounts: StripeAccountLookup,
 ): Promise<WebhookTarget | undefined> {
   const object = event.data.object as unknown as Record<string, unknown>;
+  const target = async (
+    owner: Parameters<StripeAccountLookup['accountForStripe']>[0],
+    subscriptionId: string | null,
+  ) => {
+    const account = await accounts.accountForStripe(owner);
+    return account ? { account, subscriptionId } : undefined;
+  };
   if (event.type === 'checkout.session.completed') {
     const session = object as unknown as Stripe.Checkout.Session;
     if (session.mode !== 'subscription') return undefined;
@@ -113,27 +133,27 @@ export async function targetOf(
       typeof session.subscription === 'string'
         ? session.subscription
         : (session.subscription?.id ?? null);
-    const referenced = session.client_reference_id ?? session.metadata?.userId;
-    const userId = (await users.exists(referenced))
-      ? referenced
-      : await userForStripe(users, { customer: session.customer as string | null });
-    return userId ? { userId, subscriptionId } : undefined;
+    const metadata = { ...session.metadata };
+    if (!metadata.workspaceId && session.client_reference_id)
+      metadata.userId = session.client_reference_id;
+    return target({ metadata, customer: session.customer as string | null }, subscriptionId);
   }
   if (SUBSCRIPTION_EVENTS.has(event.type)) {
     const subscription = object as unknown as Stripe.Subscription;
-    const userId = await userForStripe(users, subscription);
-    return userId ? { userId, subscriptionId: subscription.id } : undefined;
+    return target(subscription, subscription.id);
   }
   if (event.type === 'invoice.paid' || event.type === 'invoice.payment_failed') {
     const invoice = object as unknown as Stripe.Invoice;
     const reference = invoice.parent?.subscription_details?.subscription;
     const subscriptionId = typeof reference === 'string' ? reference : (reference?.id ?? null);
     if (!subscriptionId) return undefined;
-    const userId = await userForStripe(users, {
-      metadata: invoice.parent?.subscription_details?.metadata ?? null,
-      customer: invoice.customer as string | null,
-    });
-    return userId ? { userId, subscriptionId } : undefined;
+    return target(
+      {
+        metadata: invoice.parent?.subscription_details?.metadata ?? null,
+        customer: invoice.customer as string | null,
+      },
+      subscriptionId,
+    );
   }
   return undefined;
 }

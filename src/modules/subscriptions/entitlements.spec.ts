@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { entitlementsOf, type SubscriptionState } from './entitlements.js';
+import { bestOf, entitlementsOf, type SubscriptionState } from './entitlements.js';
 import type { SubscriptionStatus } from './subscription.entity.js';
 
 const NOW = new Date('2026-06-15T12:00:00Z');
@@ -66,5 +66,63 @@ describe(entitlementsOf.name, () => {
     expect(pro.features.ai_insights).toBe(true);
     expect(pro.limits.analyses_per_day).toBe(200);
     expect(entitlementsOf(state({ plan: 'free' }), NOW, 7).features.ai_insights).toBe(false);
+  });
+});
+
+describe(bestOf.name, () => {
+  const entitle = (value: SubscriptionState) => entitlementsOf(value, NOW, 7);
+  const free = state({ plan: 'free', currentPeriodEnd: null });
+
+  it("takes a workspace's better plan and says which workspace grants it", () => {
+    const best = bestOf(
+      {
+        own: state({ plan: 'pro' }),
+        workspaces: [
+          { workspaceId: 'w-pro', state: state({ plan: 'pro' }) },
+          { workspaceId: 'w-business', state: state({ plan: 'business' }) },
+        ],
+      },
+      entitle,
+    );
+    expect(best.entitlements.plan).toBe('business');
+    expect(best.workspaceId).toBe('w-business');
+  });
+
+  it("keeps the user's own subscription on a tie", () => {
+    const best = bestOf(
+      { own: state({ plan: 'pro' }), workspaces: [{ workspaceId: 'w', state: state() }] },
+      entitle,
+    );
+    expect(best.workspaceId).toBeNull();
+    expect(best.entitlements.plan).toBe('pro');
+  });
+
+  it('ignores a workspace subscription that grants nothing now (canceled, past its period)', () => {
+    const best = bestOf(
+      {
+        own: free,
+        workspaces: [
+          { workspaceId: 'w1', state: state({ plan: 'business', status: 'canceled' }) },
+          {
+            workspaceId: 'w2',
+            state: state({ plan: 'business', cancelAtPeriodEnd: true, currentPeriodEnd: at(-1) }),
+          },
+        ],
+      },
+      entitle,
+    );
+    expect(best.entitlements.plan).toBe('free');
+    expect(best.workspaceId).toBeNull();
+  });
+
+  it('grants a trialing workspace plan', () => {
+    const best = bestOf(
+      {
+        own: free,
+        workspaces: [{ workspaceId: 'w', state: state({ plan: 'business', status: 'trialing' }) }],
+      },
+      entitle,
+    );
+    expect(best.entitlements.plan).toBe('business');
   });
 });

@@ -19,7 +19,42 @@ export interface Entitlements {
   limits: PlanLimits;
 }
 
+/** What may grant a user a plan: their own subscription and their workspaces'. */
+export interface PlanSources {
+  own: SubscriptionState;
+  workspaces: { workspaceId: string; state: SubscriptionState }[];
+}
+
+export interface BestSource {
+  state: SubscriptionState;
+  entitlements: Entitlements;
+  /** The workspace whose subscription grants the plan; null when the user's own does. */
+  workspaceId: string | null;
+}
+
 const DAY_MS = 86_400_000;
+const PLAN_RANK: Record<PlanId, number> = { free: 0, pro: 1, business: 2 };
+
+/**
+ * The source whose plan applies: the best plan any of them grants now, the user's own
+ * subscription on a tie (so a user with their own Pro keeps seeing it).
+ */
+export function bestOf(
+  sources: PlanSources,
+  entitle: (state: SubscriptionState) => Entitlements,
+): BestSource {
+  let best: BestSource = {
+    state: sources.own,
+    entitlements: entitle(sources.own),
+    workspaceId: null,
+  };
+  for (const { workspaceId, state } of sources.workspaces) {
+    const entitlements = entitle(state);
+    if (PLAN_RANK[entitlements.plan] > PLAN_RANK[best.entitlements.plan])
+      best = { state, entitlements, workspaceId };
+  }
+  return best;
+}
 
 /**
  * What a subscription grants at a moment. Trialing and active grant their plan (also with

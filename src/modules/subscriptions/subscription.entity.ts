@@ -15,8 +15,16 @@ export class Subscription {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
 
-  @Column({ name: 'user_id', type: 'uuid', unique: true })
-  userId!: string;
+  /** The owner: a user, or (per-seat Business billing) a workspace; exactly one is set. */
+  @Column({ name: 'user_id', type: 'uuid', unique: true, nullable: true })
+  userId!: string | null;
+
+  @Column({ name: 'workspace_id', type: 'uuid', unique: true, nullable: true })
+  workspaceId!: string | null;
+
+  /** The quantity Stripe bills (a workspace's seats); null for a user's own subscription. */
+  @Column({ type: 'integer', nullable: true })
+  seats!: number | null;
 
   @Column({ type: 'varchar', length: 50, default: 'free' })
   plan!: PlanId;

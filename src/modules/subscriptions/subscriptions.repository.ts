@@ -6,6 +6,22 @@ import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialE
 import { entitlementsOf } from './entitlements.js';
 import type { PlanId } from './plan-catalogue.js';
 import { Subscription } from './subscription.entity.js';
+import type { SubscriptionStatus } from './subscription-status.js';
+
+/** One entry of a subscription's timeline (table subscription_changes). */
+export interface SubscriptionChange {
+  subscriptionId: string;
+  occurredAt: Date;
+  cause: 'stripe' | 'manual';
+  stripeEventId: string | null;
+  stripeEventType: string | null;
+  actorId: string | null;
+  fromPlan: PlanId;
+  toPlan: PlanId;
+  fromStatus: SubscriptionStatus;
+  toStatus: SubscriptionStatus;
+  detail: Record<string, unknown>;
+}
 
 @Injectable()
 export class SubscriptionsRepository {
@@ -36,6 +52,42 @@ export class SubscriptionsRepository {
     return manager.getRepository(Subscription).findOne({ where: { userId } });
   }
 
+  findById(
+    id: string,
+    manager: EntityManager = this.subscriptions.manager,
+  ): Promise<Subscription | null> {
+    return manager.getRepository(Subscription).findOne({ where: { id } });
+  }
+
+  findByWorkspaceId(workspaceId: string): Promise<Subscription | null> {
+    return this.subscriptions.findOne({ where: { workspaceId } });
+  }
+
+  /** The workspaces' subscription rows (a workspace that never subscribed has none). */
+  findByWorkspaceIds(workspaceIds: string[]): Promise<Subscription[]> {
+    if (workspaceIds.length === 0) return Promise.resolve([]);
+    return this.subscriptions.find({ where: { workspaceId: In(workspaceIds) } });
+  }
+
+  /** A workspace's subscription row, created (free) the first time billing needs it. */
+  async findOrCreateForWorkspace(workspaceId: string): Promise<Subscription> {
+    const free = {
+      plan: 'free' as const,
+      status: 'active' as const,
+      currentPeriodEnd: null,
+      cancelAtPeriodEnd: false,
+      manualPlan: null,
+      manualUntil: null,
+    };
+    await this.subscriptions
+      .createQueryBuilder()
+      .insert()
+      .values({ workspaceId, ...free, features: { ...entitlementsOf(free, new Date(), 0) } })
+      .orIgnore()
+      .execute();
+    return this.subscriptions.findOneOrFail({ where: { workspaceId } });
+  }
+
   findByUserIds(userIds: string[]): Promise<Subscription[]> {
     if (userIds.length === 0) return Promise.resolve([]);
     return this.subscriptions.find({ where: { userId: In(userIds) } });
@@ -53,22 +105,68 @@ export class SubscriptionsRepository {
     return this.subscriptions.findOne({ where: { stripeCustomerId: customerId } });
   }
 
-  /** Locks the user's row for the rest of the caller's transaction. */
-  lockByUserId(manager: EntityManager, userId: string): Promise<Subscription | null> {
+  /** Locks the row for the rest of the caller's transaction. */
+  lockById(manager: EntityManager, id: string): Promise<Subscription | null> {
     return manager
       .getRepository(Subscription)
       .createQueryBuilder('subscription')
       .setLock('pessimistic_write')
-      .where('subscription.userId = :userId', { userId })
+      .where('subscription.id = :id', { id })
       .getOne();
   }
 
   async update(
     manager: EntityManager,
-    userId: string,
+    id: string,
     fields: QueryDeepPartialEntity<Subscription>,
   ): Promise<void> {
-    await manager.getRepository(Subscription).update({ userId }, fields);
+    await manager.getRepository(Subscription).update({ id }, fields);
+  }
+
+  /** One entry of the subscription's timeline, in the transaction of the change. */
+  async recordChange(manager: EntityManager, change: SubscriptionChange): Promise<void> {
+    await manager.query(
+      `INSERT INTO subscription_changes (subscription_id, occurred_at, cause, stripe_event_id,
+         stripe_event_type, actor_id, from_plan, to_plan, from_status, to_status, detail)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      [
+        change.subscriptionId,
+        change.occurredAt,
+        change.cause,
+        change.stripeEventId,
+        change.stripeEventType,
+        change.actorId,
+        change.fromPlan,
+        change.toPlan,
+        change.fromStatus,
+        change.toStatus,
+        change.detail,
+      ],
+    );
+  }
+
+  /** The newest `limit` changes of a subscription, newest first. */
+  async changes(subscriptionId: string, limit: number): Promise<SubscriptionChange[]> {
+    const rows: Record<string, unknown>[] = await this.subscriptions.query(
+      `SELECT subscription_id, occurred_at, cause, stripe_event_id, stripe_event_type, actor_id,
+              from_plan, to_plan, from_status, to_status, detail
+         FROM subscription_changes WHERE subscription_id = $1
+        ORDER BY occurred_at DESC, id DESC LIMIT $2`,
+      [subscriptionId, limit],
+    );
+    return rows.map((row) => ({
+      subscriptionId: row.subscription_id as string,
+      occurredAt: row.occurred_at as Date,
+      cause: row.cause as SubscriptionChange['cause'],
+      stripeEventId: row.stripe_event_id as string | null,
+      stripeEventType: row.stripe_event_type as string | null,
+      actorId: row.actor_id as string | null,
+      fromPlan: row.from_plan as PlanId,
+      toPlan: row.to_plan as PlanId,
+      fromStatus: row.from_status as SubscriptionStatus,
+      toStatus: row.to_status as SubscriptionStatus,
+      detail: row.detail as Record<string, unknown>,
+    }));
   }
 
   /** The next number in the order of Stripe syncs (across instances: one sequence). */
@@ -80,12 +178,12 @@ export class SubscriptionsRepository {
   }
 
   /** Stores the Stripe customer unless one is already stored; returns the one that is. */
-  async claimCustomerId(userId: string, customerId: string): Promise<string> {
+  async claimCustomerId(id: string, customerId: string): Promise<string> {
     await this.subscriptions.update(
-      { userId, stripeCustomerId: IsNull() },
+      { id, stripeCustomerId: IsNull() },
       { stripeCustomerId: customerId },
     );
-    const row = await this.subscriptions.findOneOrFail({ where: { userId } });
+    const row = await this.subscriptions.findOneOrFail({ where: { id } });
     return row.stripeCustomerId!;
   }
 

@@ -2,15 +2,15 @@ import { CACHE_MANAGER } from '@nestjs/cache-manager';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Cache } from 'cache-manager';
 import { evictNowAndLater } from '../../common/cache/now-and-later.js';
-import type { SubscriptionState } from '../subscriptions/entitlements.js';
+import type { PlanSources } from '../subscriptions/entitlements.js';
 import type { UserDto } from './dto/user.dto.js';
 
 const TTL_MS = 3_600_000;
 
 export interface CachedProfile {
   account: Omit<UserDto, 'subscription'>;
-  /** A copy of the subscription's state, summarised on each read (what applies then). */
-  subscription: SubscriptionState | null;
+  /** A copy of what grants the user a plan, summarised on each read (what applies then). */
+  subscription: PlanSources | null;
 }
 
 /**
@@ -38,8 +38,8 @@ export class ProfileCache {
     return evictNowAndLater(this.cache, this.key(userId));
   }
 
-  // v3: the entry holds the user's fields and the subscription's state; older shapes are never read.
+  // v5: the entry holds the user's fields and their plan sources; older shapes are never read.
   private key(userId: string): string {
-    return `profile:v4:${userId}`;
+    return `profile:v5:${userId}`;
   }
 }

@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { UsersModule } from '../users/users.module.js';
 import { InvitationTokens } from './invitation-tokens.js';
@@ -11,8 +11,15 @@ import { WorkspaceMail } from './workspace-mail.js';
 import { WorkspacesController } from './workspaces.controller.js';
 import { WorkspacesRepository } from './workspaces.repository.js';
 import { WorkspacesService } from './workspaces.service.js';
+import { WorkspaceMemberships } from '../subscriptions/workspace-memberships.js';
+import { WorkspaceMembershipsLookup } from './workspace-memberships.lookup.js';
 
-/** Workspaces (teams): members with roles, mailed invitations. Exports WorkspacesService. */
+/**
+ * Workspaces (teams): members with roles, mailed invitations. Exports WorkspacesService, and
+ * (globally, as the subscriptions module cannot import this one, which needs users and so
+ * subscriptions) the memberships a user's effective plan is made of.
+ */
+@Global()
 @Module({
   imports: [
     TypeOrmModule.forFeature([Workspace, WorkspaceMember, WorkspaceInvitation]),
@@ -27,7 +34,9 @@ import { WorkspacesService } from './workspaces.service.js';
     InvitationTokens,
     WorkspaceMail,
     WorkspaceErasure,
+    WorkspaceMembershipsLookup,
+    { provide: WorkspaceMemberships, useExisting: WorkspaceMembershipsLookup },
   ],
-  exports: [WorkspacesService],
+  exports: [WorkspacesService, WorkspaceMemberships],
 })
 export class WorkspacesModule {}

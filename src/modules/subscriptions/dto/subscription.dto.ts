@@ -16,6 +16,15 @@ export class SubscriptionDto {
   source!: string;
 
   @ApiProperty({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    description:
+      "The workspace whose subscription grants the plan; null when the caller's own subscription does",
+  })
+  workspaceId!: string | null;
+
+  @ApiProperty({
     example: 'active',
     description: "Stripe's status of the paid subscription ('active' when free)",
   })
@@ -74,6 +83,51 @@ export class SubscriptionSummaryDto {
 
   @ApiProperty({ enum: ['stripe', 'manual', 'free'], description: 'Where the plan comes from' })
   source!: 'stripe' | 'manual' | 'free';
+
+  @ApiProperty({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    description:
+      "The workspace whose subscription grants the plan; null when the caller's own subscription does",
+  })
+  workspaceId!: string | null;
+}
+
+export class PlanAndStatusDto {
+  @ApiProperty({ enum: ['free', 'pro', 'business'] })
+  plan!: string;
+
+  @ApiProperty({ example: 'active' })
+  status!: string;
+}
+
+export class TimelineEntryDto {
+  @ApiProperty({ type: String, format: 'date-time' })
+  occurredAt!: Date;
+
+  @ApiProperty({
+    enum: ['stripe', 'admin_grant'],
+    description: "Stripe's state applied (after one of its events), or an administrator's grant",
+  })
+  cause!: 'stripe' | 'admin_grant';
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'customer.subscription.updated',
+    description: 'The Stripe event that carried the change, when one did',
+  })
+  stripeEventType!: string | null;
+
+  @ApiProperty({ type: PlanAndStatusDto })
+  from!: PlanAndStatusDto;
+
+  @ApiProperty({ type: PlanAndStatusDto })
+  to!: PlanAndStatusDto;
+
+  @ApiProperty({ example: 'Plan changed from Pro to Business', description: 'For people' })
+  summary!: string;
 }
 
 export class UsageCounterDto implements UsageCounter {
