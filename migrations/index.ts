@@ -13,6 +13,7 @@ import { KnownDevices1764330000000 } from './1764330000000-KnownDevices.js';
 import { MultiFactor1764340000000 } from './1764340000000-MultiFactor.js';
 import { Passkeys1764350000000 } from './1764350000000-Passkeys.js';
 import { SocialSignIn1764360000000 } from './1764360000000-SocialSignIn.js';
+import { Trials1764390000000 } from './1764390000000-Trials.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and jest load the same set. */
 export const migrations = [
@@ -31,4 +32,5 @@ export const migrations = [
   MultiFactor1764340000000,
   Passkeys1764350000000,
   SocialSignIn1764360000000,
+  Trials1764390000000,
 ];

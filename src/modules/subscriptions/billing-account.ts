@@ -8,6 +8,8 @@ export interface BillingAccount {
   status: SubscriptionStatus;
   stripeCustomerId: string | null;
   stripeSubscriptionId: string | null;
+  /** When the account was offered its one trial; null: never. */
+  trialUsedAt: Date | null;
 }
 
 /**

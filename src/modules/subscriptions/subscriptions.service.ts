@@ -154,6 +154,19 @@ export class SubscriptionsService {
     return stored;
   }
 
+  /**
+   * Marks the account's one trial as used, once: true for the one caller that marked it, so
+   * of concurrent checkouts only one offers a trial. The mark outlives the subscription.
+   */
+  claimTrial(userId: string, at: Date): Promise<boolean> {
+    return this.subscriptions.claimTrial(userId, at);
+  }
+
+  /** Gives the trial back when the checkout that claimed it at `at` was not opened. */
+  releaseTrial(userId: string, at: Date): Promise<void> {
+    return this.subscriptions.releaseTrial(userId, at);
+  }
+
   /** Every account that Stripe knows about, for reconciliation. */
   async listLinkedToStripe(): Promise<BillingAccount[]> {
     return (await this.subscriptions.listLinkedToStripe()).map(accountOf);
@@ -290,6 +303,7 @@ function accountOf(row: Subscription): BillingAccount {
     status: row.status,
     stripeCustomerId: row.stripeCustomerId,
     stripeSubscriptionId: row.stripeSubscriptionId,
+    trialUsedAt: row.trialUsedAt,
   };
 }
 
