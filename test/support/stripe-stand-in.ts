@@ -469,7 +469,13 @@ export class StripeStandIn {
     }
     if (method === 'GET' && (match = /^\/v1\/subscriptions\/([^/]+)$/.exec(path))) {
       const subscription = this.subscriptions.get(match[1]);
-      return subscription ? [200, subscription] : missing('subscription');
+      if (!subscription) return missing('subscription');
+      const expanded = listOf(body.expand) as unknown[];
+      const schedule = subscription.schedule && this.schedules.get(subscription.schedule);
+      return [
+        200,
+        expanded.includes('schedule') && schedule ? { ...subscription, schedule } : subscription,
+      ];
     }
     if (method === 'DELETE' && (match = /^\/v1\/subscriptions\/([^/]+)$/.exec(path))) {
       const subscription = this.subscriptions.get(match[1]);

@@ -4,6 +4,9 @@ import { SubscriptionsModule } from '../subscriptions/subscriptions.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { BillingController } from './billing.controller.js';
 import { BillingService } from './billing.service.js';
+import { CheckoutOptionsService } from './checkout-options.service.js';
+import { InvoicesService } from './invoices.service.js';
+import { PlanChangeService } from './plan-change.service.js';
 import { StripeEventsRepository } from './stripe-events.repository.js';
 import { createStripeClient, STRIPE } from './stripe.client.js';
 import { SubscriptionSyncService } from './subscription-sync.service.js';
@@ -15,6 +18,9 @@ import { WebhookService } from './webhook.service.js';
   providers: [
     { provide: STRIPE, inject: [AppConfig], useFactory: createStripeClient },
     BillingService,
+    CheckoutOptionsService,
+    InvoicesService,
+    PlanChangeService,
     SubscriptionSyncService,
     StripeEventsRepository,
     WebhookService,

@@ -9,6 +9,7 @@ import {
 import type Stripe from 'stripe';
 import { AppConfig } from '../../config/app-config.js';
 import { SubscriptionsService } from '../subscriptions/subscriptions.service.js';
+import { InvoicesService } from './invoices.service.js';
 import { StripeEventsRepository } from './stripe-events.repository.js';
 import { STRIPE } from './stripe.client.js';
 import { userForStripe, type StripeUserLookup } from './stripe-user.js';
@@ -44,6 +45,7 @@ export class WebhookService {
     private readonly sync: SubscriptionSyncService,
     private readonly users: SubscriptionsService,
     private readonly config: AppConfig,
+    private readonly invoices: InvoicesService,
   ) {}
 
   async handle(
@@ -60,6 +62,9 @@ export class WebhookService {
       throw new BadRequestException('Invalid Stripe signature');
     }
     if (await this.inbox.seen(event.id)) return 'duplicate';
+    // Whatever the event, the customer's invoices may have changed (a cached list is dropped).
+    const customer = customerOf(event);
+    if (customer) await this.invoices.forget(customer);
 
     const target = await targetOf(event, this.users);
     const entry = {
@@ -92,6 +97,20 @@ export class WebhookService {
     });
     return result.applied ? 'applied' : 'duplicate';
   }
+}
+
+/** The Stripe customer an event is about, if it names one. */
+export function customerOf(event: Stripe.Event): string | undefined {
+  const object = event.data.object as unknown as {
+    object?: string;
+    id?: string;
+    customer?: unknown;
+  };
+  if (object.object === 'customer') return object.id;
+  const customer = object.customer;
+  if (typeof customer === 'string') return customer;
+  if (customer && typeof customer === 'object' && 'id' in customer) return String(customer.id);
+  return undefined;
 }
 
 export interface WebhookTarget {
