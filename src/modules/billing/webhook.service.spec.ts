@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
 import type { StripeUserLookup } from './stripe-user.js';
-import { targetOf, WebhookService } from './webhook.service.js';
+import { customerOf, targetOf, WebhookService } from './webhook.service.js';
 
 /** The subscriptions module's lookups over an in-memory list of users and their customers. */
 class FakeLookup implements StripeUserLookup {
@@ -184,5 +184,22 @@ describe(`${WebhookService.name} target choice`, () => {
         lookup,
       ),
     ).toBeUndefined();
+  });
+});
+
+describe(customerOf.name, () => {
+  it.each([
+    [event('customer.updated', { object: 'customer', id: 'cus_1' }), 'cus_1'],
+    [event('invoice.paid', { object: 'invoice', customer: 'cus_2' }), 'cus_2'],
+    [
+      event('customer.subscription.updated', { object: 'subscription', customer: { id: 'cus_3' } }),
+      'cus_3',
+    ],
+    [
+      event('radar.early_fraud_warning.created', { object: 'radar.early_fraud_warning' }),
+      undefined,
+    ],
+  ])('finds the customer an event is about (%#)', (delivered, customer) => {
+    expect(customerOf(delivered)).toBe(customer);
   });
 });
