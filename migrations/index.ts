@@ -15,6 +15,7 @@ import { Passkeys1764350000000 } from './1764350000000-Passkeys.js';
 import { SocialSignIn1764360000000 } from './1764360000000-SocialSignIn.js';
 import { Workspaces1764370000000 } from './1764370000000-Workspaces.js';
 import { WorkspaceBilling1764380000000 } from './1764380000000-WorkspaceBilling.js';
+import { Trials1764390000000 } from './1764390000000-Trials.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and jest load the same set. */
 export const migrations = [
@@ -35,4 +36,5 @@ export const migrations = [
   SocialSignIn1764360000000,
   Workspaces1764370000000,
   WorkspaceBilling1764380000000,
+  Trials1764390000000,
 ];

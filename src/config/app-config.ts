@@ -78,6 +78,14 @@ export class AppConfig {
     apiBase: string | undefined;
     pastDueGraceDays: number;
     deleteCustomerOnErasure: boolean;
+    /** Checkout shows Stripe's promotion code field. */
+    allowPromotionCodes: boolean;
+    /** Stripe Tax: checkout collects the billing address and Stripe adds the tax. */
+    automaticTax: boolean;
+    /** A downgrade waits for the end of the paid period (a subscription schedule). */
+    downgradeAtPeriodEnd: boolean;
+    /** Days of trial on a customer's first paid plan; 0: no trial. */
+    trialDays: number;
     prices: {
       proMonthly: string | undefined;
       proYearly: string | undefined;
@@ -175,6 +183,10 @@ export class AppConfig {
       apiBase: env.STRIPE_API_BASE,
       pastDueGraceDays: env.STRIPE_PAST_DUE_GRACE_DAYS,
       deleteCustomerOnErasure: env.STRIPE_DELETE_CUSTOMER_ON_ERASURE,
+      allowPromotionCodes: env.STRIPE_ALLOW_PROMOTION_CODES,
+      automaticTax: env.STRIPE_AUTOMATIC_TAX,
+      downgradeAtPeriodEnd: env.STRIPE_DOWNGRADE_AT_PERIOD_END,
+      trialDays: env.TRIAL_DAYS,
       prices: {
         proMonthly: env.STRIPE_PRICE_PRO_MONTHLY,
         proYearly: env.STRIPE_PRICE_PRO_YEARLY,

@@ -235,6 +235,19 @@ export const envSchema = z
       .enum(['true', 'false'], { message: 'must be true or false' })
       .transform((value) => value === 'true')
       .default(true),
+    STRIPE_ALLOW_PROMOTION_CODES: z
+      .enum(['true', 'false'], { message: 'must be true or false' })
+      .transform((value) => value === 'true')
+      .default(false),
+    STRIPE_AUTOMATIC_TAX: z
+      .enum(['true', 'false'], { message: 'must be true or false' })
+      .transform((value) => value === 'true')
+      .default(false),
+    STRIPE_DOWNGRADE_AT_PERIOD_END: z
+      .enum(['true', 'false'], { message: 'must be true or false' })
+      .transform((value) => value === 'true')
+      .default(true),
+    TRIAL_DAYS: int(0, 730).default(0),
 
     RATE_LIMIT_ENABLED: z
       .enum(['true', 'false'], { message: 'must be true or false' })

@@ -540,6 +540,21 @@ describe('billing with Stripe', () => {
     expect(stripe.subscriptions.get(user.subscription)!.status).toBe('canceled');
     expect(stripe.customers.has(user.customer)).toBe(false);
   });
+
+  it('keeps the account and its subscription when Stripe fails to cancel during erasure', async () => {
+    const user = await subscribedUser();
+    // The SDK retries once: both attempts fail.
+    stripe.failNext(2);
+    const response = await api.fetch('/api/v1/users/me', {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${user.accessToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ password: user.password }),
+    });
+    expect(response.status).toBe(503);
+    expect(stripe.subscriptions.get(user.subscription)!.status).toBe('active');
+    expect(await row(user.id)).toMatchObject({ plan: 'pro', status: 'active' });
+    expect((await api.fetch('/api/v1/users/me', bearer(user.accessToken))).status).toBe(200);
+  });
 });
 
 describe('billing without a Stripe key', () => {

@@ -8,6 +8,9 @@ import { BillingTimelineController } from './billing-timeline.controller.js';
 import { BillingController } from './billing.controller.js';
 import { BillingService } from './billing.service.js';
 import { SeatBillingService } from './seat-billing.service.js';
+import { CheckoutOptionsService } from './checkout-options.service.js';
+import { InvoicesService } from './invoices.service.js';
+import { PlanChangeService } from './plan-change.service.js';
 import { StripeEventsRepository } from './stripe-events.repository.js';
 import { createStripeClient, STRIPE } from './stripe.client.js';
 import { SubscriptionSyncService } from './subscription-sync.service.js';
@@ -21,6 +24,9 @@ import { WebhookService } from './webhook.service.js';
     BillingService,
     BillingAccountsService,
     SeatBillingService,
+    CheckoutOptionsService,
+    InvoicesService,
+    PlanChangeService,
     SubscriptionSyncService,
     StripeEventsRepository,
     WebhookService,

@@ -8,15 +8,31 @@ import {
 } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import type Stripe from 'stripe';
-import { DomainEvents, type DomainEvent } from '../../common/events/domain-events.js';
+import {
+  DomainEvents,
+  type DomainEvent,
+  type RequestMeta,
+} from '../../common/events/domain-events.js';
 import { AppConfig } from '../../config/app-config.js';
-import { stripePriceId, type BillingInterval } from '../subscriptions/plan-catalogue.js';
+import type { BillingAccount } from '../subscriptions/billing-account.js';
+import { stripePriceId } from '../subscriptions/plan-catalogue.js';
 import { isLiveStatus } from '../subscriptions/subscription-status.js';
 import { SubscriptionsService } from '../subscriptions/subscriptions.service.js';
 import { UsersService } from '../users/users.service.js';
-import type { CheckoutSessionDto, PortalSessionDto } from './dto/billing.dto.js';
+import { CheckoutOptionsService } from './checkout-options.service.js';
+import type { CheckoutDto, CheckoutSessionDto, PortalSessionDto } from './dto/billing.dto.js';
+import type { InvoiceDto, InvoicesQueryDto } from './dto/invoice.dto.js';
+import type {
+  BillingSubscriptionDto,
+  ChangePlanDto,
+  PlanChangePreviewDto,
+  PlanChangeQueryDto,
+} from './dto/plan-change.dto.js';
+import { InvoicesService } from './invoices.service.js';
+import { PlanChangeService } from './plan-change.service.js';
 import { callStripe, STRIPE } from './stripe.client.js';
-import type { BillingAccount } from '../subscriptions/billing-account.js';
+import { WorkspacesService } from '../workspaces/workspaces.service.js';
+import { BillingAccountsService } from './billing-accounts.service.js';
 import { SeatBillingService } from './seat-billing.service.js';
 import { SubscriptionSyncService } from './subscription-sync.service.js';
 
@@ -31,44 +47,99 @@ export class BillingService {
     private readonly users: UsersService,
     private readonly config: AppConfig,
     private readonly seats: SeatBillingService,
+    private readonly accounts: BillingAccountsService,
+    private readonly workspaces: WorkspacesService,
+    private readonly options: CheckoutOptionsService,
+    private readonly planChanges: PlanChangeService,
+    private readonly invoiceList: InvoicesService,
   ) {}
 
-  /** A Stripe Checkout session for a paid plan, on the user's Stripe customer (created once). */
-  async checkout(
-    userId: string,
-    plan: 'pro' | 'business',
-    interval: BillingInterval,
-  ): Promise<CheckoutSessionDto> {
+  /**
+   * A Stripe Checkout session for a paid plan, on the account's Stripe customer (created
+   * once), with what configuration and the account allow: a trial, a promotion code (checked
+   * first: an invalid one creates nothing at Stripe), automatic tax. A workspace subscribes
+   * to Business only, billed per seat: the quantity is its member count (kept in step by
+   * SeatBillingService from then on).
+   */
+  async checkout(userId: string, request: CheckoutDto): Promise<CheckoutSessionDto> {
     const stripe = this.client();
     await this.users.assertEmailVerified(userId);
+    const { plan, interval } = request;
     const price = stripePriceId(this.config, plan, interval);
     if (!price) throw new BadRequestException(`The ${plan} plan is not available per ${interval}`);
-    const account = await this.subscriptions.billingAccount(userId);
-    if (account?.stripeSubscriptionId && isLiveStatus(account.status)) {
+    if (request.workspaceId && plan !== 'business')
+      throw new BadRequestException('A workspace subscribes to the business plan (per seat)');
+    const account = await this.accounts.forCaller(userId, request.workspaceId);
+    if (account.stripeSubscriptionId && isLiveStatus(account.status)) {
       throw new ConflictException(
         'You already have a subscription: change it in the billing portal',
       );
     }
-    const customer = await this.customerFor(account!);
-    const session = await callStripe(() =>
-      stripe.checkout.sessions.create({
-        mode: 'subscription',
-        customer,
-        client_reference_id: userId,
-        metadata: { userId },
-        subscription_data: { metadata: { userId } },
-        line_items: [{ price, quantity: 1 }],
-        success_url: `${this.config.frontendUrl}/billing/success?session_id={CHECKOUT_SESSION_ID}`,
-        cancel_url: `${this.config.frontendUrl}/billing/cancel`,
-      }),
-    );
+    const discounts = request.promotionCode
+      ? await this.options.promotion(request.promotionCode, price, account.stripeCustomerId)
+      : undefined;
+    const customer = await this.customerFor(account);
+    const trial = await this.options.trial(account, customer);
+    const metadata: Record<string, string> = account.workspaceId
+      ? { workspaceId: account.workspaceId }
+      : { userId: account.userId! };
+    const quantity = account.workspaceId
+      ? await this.workspaces.memberCount(account.workspaceId)
+      : 1;
+    let session: Stripe.Checkout.Session;
+    try {
+      session = await callStripe(() =>
+        stripe.checkout.sessions.create({
+          mode: 'subscription',
+          customer,
+          ...(account.userId && { client_reference_id: account.userId }),
+          metadata,
+          line_items: [{ price, quantity }],
+          success_url: `${this.config.frontendUrl}/billing/success?session_id={CHECKOUT_SESSION_ID}`,
+          cancel_url: `${this.config.frontendUrl}/billing/cancel`,
+          ...this.options.sessionParams({ discounts, trial, metadata }),
+        }),
+      );
+    } catch (error) {
+      await trial?.release();
+      throw error;
+    }
     if (!session.url) throw new ServiceUnavailableException('Stripe returned no checkout page');
     return { url: session.url, sessionId: session.id };
   }
 
-  async portal(userId: string): Promise<PortalSessionDto> {
+  /** An in-app change of plan or interval (see PlanChangeService). */
+  async changePlan(
+    userId: string,
+    request: ChangePlanDto,
+    meta: RequestMeta,
+  ): Promise<BillingSubscriptionDto> {
+    this.client();
+    await this.users.assertEmailVerified(userId);
+    if (request.workspaceId && request.plan !== 'business')
+      throw new BadRequestException('A workspace subscribes to the business plan (per seat)');
+    const account = await this.accounts.forCaller(userId, request.workspaceId);
+    return this.planChanges.change(account, request, request.prorationDate, meta);
+  }
+
+  async previewPlanChange(
+    userId: string,
+    query: PlanChangeQueryDto,
+  ): Promise<PlanChangePreviewDto> {
+    this.client();
+    const account = await this.accounts.forCaller(userId, query.workspaceId);
+    return this.planChanges.preview(account, query);
+  }
+
+  async invoices(userId: string, query: InvoicesQueryDto): Promise<InvoiceDto[]> {
+    this.client();
+    const account = await this.accounts.forCaller(userId, query.workspaceId);
+    return this.invoiceList.list(account, query.limit);
+  }
+
+  async portal(userId: string, workspaceId?: string): Promise<PortalSessionDto> {
     const stripe = this.client();
-    const customer = (await this.subscriptions.billingAccount(userId))?.stripeCustomerId;
+    const customer = (await this.accounts.forCaller(userId, workspaceId)).stripeCustomerId;
     if (!customer) throw new BadRequestException('No billing account yet: subscribe first');
     const session = await callStripe(() =>
       stripe.billingPortal.sessions.create({
@@ -83,7 +154,7 @@ export class BillingService {
    * Erasure: cancels a live subscription at Stripe and deletes the customer (where
    * configured) before the user's rows go. A Stripe failure stops the erasure.
    */
-  @OnEvent(DomainEvents.Erasing, { async: true, promisify: true })
+  @OnEvent(DomainEvents.Erasing, { async: true, promisify: true, suppressErrors: false })
   async onErasing(event: DomainEvent<typeof DomainEvents.Erasing>): Promise<void> {
     if (!event.userId || !this.stripe) return;
     const account = await this.subscriptions.billingAccount(event.userId);
@@ -102,7 +173,7 @@ export class BillingService {
    * A workspace's deletion cancels its live subscription at Stripe first (a failure stops
    * the deletion). Its customer stays at Stripe: receipts already sent remain valid.
    */
-  @OnEvent(DomainEvents.WorkspaceDeleting, { async: true, promisify: true })
+  @OnEvent(DomainEvents.WorkspaceDeleting, { async: true, promisify: true, suppressErrors: false })
   async onWorkspaceDeleting(
     event: DomainEvent<typeof DomainEvents.WorkspaceDeleting>,
   ): Promise<void> {

@@ -7,7 +7,12 @@ import {
   type BillingAccount,
   type StripeOwner,
 } from '../subscriptions/billing-account.js';
-import { targetOf, WebhookService, type StripeAccountLookup } from './webhook.service.js';
+import {
+  customerOf,
+  targetOf,
+  WebhookService,
+  type StripeAccountLookup,
+} from './webhook.service.js';
 
 /** The subscriptions module's lookup over in-memory accounts of users and workspaces. */
 class FakeLookup implements StripeAccountLookup {
@@ -23,6 +28,7 @@ class FakeLookup implements StripeAccountLookup {
       stripeCustomerId: customer ?? null,
       stripeSubscriptionId: null,
       seats: null,
+      trialUsedAt: null,
     };
     this.accounts.push(account);
     return account;
@@ -254,5 +260,22 @@ describe(`${WebhookService.name} target choice`, () => {
         ),
       ).toBeUndefined();
     });
+  });
+});
+
+describe(customerOf.name, () => {
+  it.each([
+    [event('customer.updated', { object: 'customer', id: 'cus_1' }), 'cus_1'],
+    [event('invoice.paid', { object: 'invoice', customer: 'cus_2' }), 'cus_2'],
+    [
+      event('customer.subscription.updated', { object: 'subscription', customer: { id: 'cus_3' } }),
+      'cus_3',
+    ],
+    [
+      event('radar.early_fraud_warning.created', { object: 'radar.early_fraud_warning' }),
+      undefined,
+    ],
+  ])('finds the customer an event is about (%#)', (delivered, customer) => {
+    expect(customerOf(delivered)).toBe(customer);
   });
 });

@@ -11,6 +11,7 @@ import { AppConfig } from '../../config/app-config.js';
 import type { BillingAccount } from '../subscriptions/billing-account.js';
 import { SubscriptionsService } from '../subscriptions/subscriptions.service.js';
 import { SeatBillingService } from './seat-billing.service.js';
+import { InvoicesService } from './invoices.service.js';
 import { StripeEventsRepository } from './stripe-events.repository.js';
 import { STRIPE } from './stripe.client.js';
 import { SubscriptionSyncService } from './subscription-sync.service.js';
@@ -46,6 +47,7 @@ export class WebhookService {
     private readonly accounts: SubscriptionsService,
     private readonly config: AppConfig,
     private readonly seats: SeatBillingService,
+    private readonly invoices: InvoicesService,
   ) {}
 
   async handle(
@@ -62,6 +64,9 @@ export class WebhookService {
       throw new BadRequestException('Invalid Stripe signature');
     }
     if (await this.inbox.seen(event.id)) return 'duplicate';
+    // Whatever the event, the customer's invoices may have changed (a cached list is dropped).
+    const customer = customerOf(event);
+    if (customer) await this.invoices.forget(customer);
 
     const target = await targetOf(event, this.accounts);
     const entry = {
@@ -102,6 +107,20 @@ export class WebhookService {
       await this.seats.reconcileAfterSync(account.workspaceId, result);
     return result.applied ? 'applied' : 'duplicate';
   }
+}
+
+/** The Stripe customer an event is about, if it names one. */
+export function customerOf(event: Stripe.Event): string | undefined {
+  const object = event.data.object as unknown as {
+    object?: string;
+    id?: string;
+    customer?: unknown;
+  };
+  if (object.object === 'customer') return object.id;
+  const customer = object.customer;
+  if (typeof customer === 'string') return customer;
+  if (customer && typeof customer === 'object' && 'id' in customer) return String(customer.id);
+  return undefined;
 }
 
 export interface WebhookTarget {

@@ -16,6 +16,8 @@ export interface BillingAccount {
   stripeSubscriptionId: string | null;
   /** The quantity Stripe bills, as last synced (a workspace's seats). */
   seats: number | null;
+  /** When the account was offered its one trial; null: never. */
+  trialUsedAt: Date | null;
 }
 
 /**

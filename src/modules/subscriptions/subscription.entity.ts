@@ -63,6 +63,10 @@ export class Subscription {
   @Column({ name: 'cancel_at_period_end', type: 'boolean', default: false })
   cancelAtPeriodEnd!: boolean;
 
+  /** When the billing customer was offered its one trial (see the Trials migration). */
+  @Column({ name: 'trial_used_at', type: 'timestamptz', nullable: true })
+  trialUsedAt!: Date | null;
+
   /** The ticket of the Stripe sync whose state the row holds (see StripeSyncOrder migration). */
   @Column({
     name: 'stripe_synced_seq',

@@ -187,6 +187,20 @@ export class SubscriptionsRepository {
     return row.stripeCustomerId!;
   }
 
+  /** Marks the trial as used unless it already is; true when this call marked it. */
+  async claimTrial(id: string, at: Date): Promise<boolean> {
+    const result = await this.subscriptions.update(
+      { id, trialUsedAt: IsNull() },
+      { trialUsedAt: at },
+    );
+    return (result.affected ?? 0) > 0;
+  }
+
+  /** Undoes the claim made at `at` (the checkout that would have offered it failed). */
+  async releaseTrial(id: string, at: Date): Promise<void> {
+    await this.subscriptions.update({ id, trialUsedAt: at }, { trialUsedAt: null });
+  }
+
   /** Every row that Stripe knows about, for reconciliation. */
   listLinkedToStripe(): Promise<Subscription[]> {
     return this.subscriptions

@@ -103,6 +103,18 @@ export class SubscriptionsService {
   }
 
   /**
+   * One account's own subscription (a user's, or a workspace's), read afresh: what a billing
+   * change answers with. `workspaceId` names the workspace for a workspace's account.
+   */
+  async accountSubscription(account: BillingAccount): Promise<SubscriptionDto> {
+    const row = await this.subscriptions.findById(account.id);
+    if (!row) throw new NotFoundException('Subscription not found');
+    const state = stateOf(row);
+    const best = { state, entitlements: this.entitle(state), workspaceId: row.workspaceId };
+    return { ...this.summarise(best), manualUntil: state.manualUntil };
+  }
+
+  /**
    * The plan sources a profile keeps a copy of (null for a user without a subscription): the
    * copy is summarised on each read (summaryOf), so what it shows is what applies at that
    * moment, and dropped on every change (DomainEvents.SubscriptionChanged).
@@ -212,6 +224,19 @@ export class SubscriptionsService {
     const stored = await this.subscriptions.claimCustomerId(account.id, customerId);
     await this.forgetAccount(account);
     return stored;
+  }
+
+  /**
+   * Marks the account's one trial as used, once: true for the one caller that marked it, so
+   * of concurrent checkouts only one offers a trial. The mark outlives the subscription.
+   */
+  claimTrial(account: BillingAccount, at: Date): Promise<boolean> {
+    return this.subscriptions.claimTrial(account.id, at);
+  }
+
+  /** Gives the trial back when the checkout that claimed it at `at` was not opened. */
+  releaseTrial(account: BillingAccount, at: Date): Promise<void> {
+    return this.subscriptions.releaseTrial(account.id, at);
   }
 
   /** Every account that Stripe knows about, for reconciliation. */
@@ -397,6 +422,7 @@ function accountOf(row: Subscription): BillingAccount {
     stripeCustomerId: row.stripeCustomerId,
     stripeSubscriptionId: row.stripeSubscriptionId,
     seats: row.seats,
+    trialUsedAt: row.trialUsedAt,
   };
 }
 

@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { AccountChangePasswordData, AccountChangePasswordErrors, AccountChangePasswordResponses, AccountEraseData, AccountEraseErrors, AccountEraseResponses, AccountExportData, AccountExportErrors, AccountExportResponses, ActivityAllData, ActivityAllErrors, ActivityAllResponses, ActivityMineData, ActivityMineErrors, ActivityMineResponses, ActivityOverviewData, ActivityOverviewErrors, ActivityOverviewResponses, ActivityRecordBatchData, ActivityRecordBatchErrors, ActivityRecordBatchResponses, ActivityRecordData, ActivityRecordErrors, ActivityRecordResponses, AdminUsersGetData, AdminUsersGetErrors, AdminUsersGetResponses, AdminUsersListData, AdminUsersListErrors, AdminUsersListResponses, AdminUsersUpdateData, AdminUsersUpdateErrors, AdminUsersUpdateResponses, AuthForgotData, AuthForgotErrors, AuthForgotResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutAllData, AuthLogoutAllErrors, AuthLogoutAllResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthReauthenticateData, AuthReauthenticateErrors, AuthReauthenticateResponses, AuthRefreshData, AuthRefreshErrors, AuthRefreshResponses, AuthRegisterData, AuthRegisterErrors, AuthRegisterResponses, AuthResetData, AuthResetErrors, AuthResetResponses, BillingCheckoutData, BillingCheckoutErrors, BillingCheckoutResponses, BillingPortalData, BillingPortalErrors, BillingPortalResponses, BillingWebhookData, BillingWebhookErrors, BillingWebhookResponses, EmailConfirmChangeData, EmailConfirmChangeErrors, EmailConfirmChangeResponses, EmailRequestChangeData, EmailRequestChangeErrors, EmailRequestChangeResponses, EmailResendData, EmailResendErrors, EmailResendResponses, EmailVerifyData, EmailVerifyErrors, EmailVerifyResponses, HealthCheckData, HealthCheckErrors, HealthCheckResponses, HealthLiveData, HealthLiveErrors, HealthLiveResponses, HealthReadyData, HealthReadyErrors, HealthReadyResponses, IdentitiesListData, IdentitiesListErrors, IdentitiesListResponses, IdentitiesUnlinkData, IdentitiesUnlinkErrors, IdentitiesUnlinkResponses, InvitationsAcceptData, InvitationsAcceptErrors, InvitationsAcceptResponses, MetricsScrapeData, MetricsScrapeErrors, MetricsScrapeResponses, MfaConfirmData, MfaConfirmErrors, MfaConfirmResponses, MfaDisableData, MfaDisableErrors, MfaDisableResponses, MfaRegenerateData, MfaRegenerateErrors, MfaRegenerateResponses, MfaSetupData, MfaSetupErrors, MfaSetupResponses, MfaStatusData, MfaStatusErrors, MfaStatusResponses, MfaVerifyData, MfaVerifyErrors, MfaVerifyResponses, OidcCallbackData, OidcCallbackErrors, OidcCallbackResponses, OidcLinkData, OidcLinkErrors, OidcLinkResponses, OidcProvidersData, OidcProvidersErrors, OidcProvidersResponses, OidcStartData, OidcStartErrors, OidcStartLinkData, OidcStartLinkErrors, OidcStartLinkResponses, OidcStartResponses, PasskeysCreationOptionsData, PasskeysCreationOptionsErrors, PasskeysCreationOptionsResponses, PasskeysListData, PasskeysListErrors, PasskeysListResponses, PasskeysLoginData, PasskeysLoginErrors, PasskeysLoginOptionsData, PasskeysLoginOptionsErrors, PasskeysLoginOptionsResponses, PasskeysLoginResponses, PasskeysRegisterData, PasskeysRegisterErrors, PasskeysRegisterResponses, PasskeysRemoveData, PasskeysRemoveErrors, PasskeysRemoveResponses, PasskeysRenameData, PasskeysRenameErrors, PasskeysRenameResponses, PlansListData, PlansListErrors, PlansListResponses, SessionsEndData, SessionsEndErrors, SessionsEndResponses, SessionsListData, SessionsListErrors, SessionsListResponses, SessionsRevokeOthersData, SessionsRevokeOthersErrors, SessionsRevokeOthersResponses, SubscriptionsConsumeData, SubscriptionsConsumeErrors, SubscriptionsConsumeResponses, SubscriptionsGrantData, SubscriptionsGrantErrors, SubscriptionsGrantResponses, SubscriptionsListUsageData, SubscriptionsListUsageErrors, SubscriptionsListUsageResponses, SubscriptionsMeData, SubscriptionsMeErrors, SubscriptionsMeResponses, UsersMeData, UsersMeErrors, UsersMeResponses, UsersUpdateData, UsersUpdateErrors, UsersUpdateResponses, WorkspacesChangeRoleData, WorkspacesChangeRoleErrors, WorkspacesChangeRoleResponses, WorkspacesCreateData, WorkspacesCreateErrors, WorkspacesCreateResponses, WorkspacesDeleteData, WorkspacesDeleteErrors, WorkspacesDeleteResponses, WorkspacesGetData, WorkspacesGetErrors, WorkspacesGetResponses, WorkspacesInviteData, WorkspacesInviteErrors, WorkspacesInviteResponses, WorkspacesListData, WorkspacesListErrors, WorkspacesListInvitationsData, WorkspacesListInvitationsErrors, WorkspacesListInvitationsResponses, WorkspacesListResponses, WorkspacesMembersData, WorkspacesMembersErrors, WorkspacesMembersResponses, WorkspacesRemoveMemberData, WorkspacesRemoveMemberErrors, WorkspacesRemoveMemberResponses, WorkspacesRenameData, WorkspacesRenameErrors, WorkspacesRenameResponses, WorkspacesRevokeInvitationData, WorkspacesRevokeInvitationErrors, WorkspacesRevokeInvitationResponses } from './types.gen.js';
+import type { AccountChangePasswordData, AccountChangePasswordErrors, AccountChangePasswordResponses, AccountEraseData, AccountEraseErrors, AccountEraseResponses, AccountExportData, AccountExportErrors, AccountExportResponses, ActivityAllData, ActivityAllErrors, ActivityAllResponses, ActivityMineData, ActivityMineErrors, ActivityMineResponses, ActivityOverviewData, ActivityOverviewErrors, ActivityOverviewResponses, ActivityRecordBatchData, ActivityRecordBatchErrors, ActivityRecordBatchResponses, ActivityRecordData, ActivityRecordErrors, ActivityRecordResponses, AdminUsersGetData, AdminUsersGetErrors, AdminUsersGetResponses, AdminUsersListData, AdminUsersListErrors, AdminUsersListResponses, AdminUsersUpdateData, AdminUsersUpdateErrors, AdminUsersUpdateResponses, AuthForgotData, AuthForgotErrors, AuthForgotResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutAllData, AuthLogoutAllErrors, AuthLogoutAllResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthReauthenticateData, AuthReauthenticateErrors, AuthReauthenticateResponses, AuthRefreshData, AuthRefreshErrors, AuthRefreshResponses, AuthRegisterData, AuthRegisterErrors, AuthRegisterResponses, AuthResetData, AuthResetErrors, AuthResetResponses, BillingChangeData, BillingChangeErrors, BillingChangeResponses, BillingCheckoutData, BillingCheckoutErrors, BillingCheckoutResponses, BillingInvoicesData, BillingInvoicesErrors, BillingInvoicesResponses, BillingPortalData, BillingPortalErrors, BillingPortalResponses, BillingPreviewChangeData, BillingPreviewChangeErrors, BillingPreviewChangeResponses, BillingTimelineTimelineData, BillingTimelineTimelineErrors, BillingTimelineTimelineResponses, BillingWebhookData, BillingWebhookErrors, BillingWebhookResponses, EmailConfirmChangeData, EmailConfirmChangeErrors, EmailConfirmChangeResponses, EmailRequestChangeData, EmailRequestChangeErrors, EmailRequestChangeResponses, EmailResendData, EmailResendErrors, EmailResendResponses, EmailVerifyData, EmailVerifyErrors, EmailVerifyResponses, HealthCheckData, HealthCheckErrors, HealthCheckResponses, HealthLiveData, HealthLiveErrors, HealthLiveResponses, HealthReadyData, HealthReadyErrors, HealthReadyResponses, IdentitiesListData, IdentitiesListErrors, IdentitiesListResponses, IdentitiesUnlinkData, IdentitiesUnlinkErrors, IdentitiesUnlinkResponses, InvitationsAcceptData, InvitationsAcceptErrors, InvitationsAcceptResponses, MetricsScrapeData, MetricsScrapeErrors, MetricsScrapeResponses, MfaConfirmData, MfaConfirmErrors, MfaConfirmResponses, MfaDisableData, MfaDisableErrors, MfaDisableResponses, MfaRegenerateData, MfaRegenerateErrors, MfaRegenerateResponses, MfaSetupData, MfaSetupErrors, MfaSetupResponses, MfaStatusData, MfaStatusErrors, MfaStatusResponses, MfaVerifyData, MfaVerifyErrors, MfaVerifyResponses, OidcCallbackData, OidcCallbackErrors, OidcCallbackResponses, OidcLinkData, OidcLinkErrors, OidcLinkResponses, OidcProvidersData, OidcProvidersErrors, OidcProvidersResponses, OidcStartData, OidcStartErrors, OidcStartLinkData, OidcStartLinkErrors, OidcStartLinkResponses, OidcStartResponses, PasskeysCreationOptionsData, PasskeysCreationOptionsErrors, PasskeysCreationOptionsResponses, PasskeysListData, PasskeysListErrors, PasskeysListResponses, PasskeysLoginData, PasskeysLoginErrors, PasskeysLoginOptionsData, PasskeysLoginOptionsErrors, PasskeysLoginOptionsResponses, PasskeysLoginResponses, PasskeysRegisterData, PasskeysRegisterErrors, PasskeysRegisterResponses, PasskeysRemoveData, PasskeysRemoveErrors, PasskeysRemoveResponses, PasskeysRenameData, PasskeysRenameErrors, PasskeysRenameResponses, PlansListData, PlansListErrors, PlansListResponses, SessionsEndData, SessionsEndErrors, SessionsEndResponses, SessionsListData, SessionsListErrors, SessionsListResponses, SessionsRevokeOthersData, SessionsRevokeOthersErrors, SessionsRevokeOthersResponses, SubscriptionsConsumeData, SubscriptionsConsumeErrors, SubscriptionsConsumeResponses, SubscriptionsGrantData, SubscriptionsGrantErrors, SubscriptionsGrantResponses, SubscriptionsListUsageData, SubscriptionsListUsageErrors, SubscriptionsListUsageResponses, SubscriptionsMeData, SubscriptionsMeErrors, SubscriptionsMeResponses, UsersMeData, UsersMeErrors, UsersMeResponses, UsersUpdateData, UsersUpdateErrors, UsersUpdateResponses, WorkspacesChangeRoleData, WorkspacesChangeRoleErrors, WorkspacesChangeRoleResponses, WorkspacesCreateData, WorkspacesCreateErrors, WorkspacesCreateResponses, WorkspacesDeleteData, WorkspacesDeleteErrors, WorkspacesDeleteResponses, WorkspacesGetData, WorkspacesGetErrors, WorkspacesGetResponses, WorkspacesInviteData, WorkspacesInviteErrors, WorkspacesInviteResponses, WorkspacesListData, WorkspacesListErrors, WorkspacesListInvitationsData, WorkspacesListInvitationsErrors, WorkspacesListInvitationsResponses, WorkspacesListResponses, WorkspacesMembersData, WorkspacesMembersErrors, WorkspacesMembersResponses, WorkspacesRemoveMemberData, WorkspacesRemoveMemberErrors, WorkspacesRemoveMemberResponses, WorkspacesRenameData, WorkspacesRenameErrors, WorkspacesRenameResponses, WorkspacesRevokeInvitationData, WorkspacesRevokeInvitationErrors, WorkspacesRevokeInvitationResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -571,6 +571,43 @@ export const billingCheckout = <ThrowOnError extends boolean = false>(options: O
 });
 
 /**
+ * Change the plan or interval of the paid subscription, in the app
+ *
+ * An upgrade applies at once and its prorated difference is charged at once (send the preview's prorationDate to be charged exactly the previewed amount). A downgrade applies at the end of the paid period (pendingChange) unless STRIPE_DOWNGRADE_AT_PERIOD_END is false; choosing the current plan again cancels a pending downgrade. To cancel, use the customer portal.
+ */
+export const billingChange = <ThrowOnError extends boolean = false>(options: Options<BillingChangeData, ThrowOnError>) => (options.client ?? client).post<BillingChangeResponses, BillingChangeErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/billing/change',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * What a plan change would charge now and at the next renewal
+ *
+ * From Stripe's invoice preview, prorated at prorationDate: POST /billing/change with the same prorationDate charges the amount shown.
+ */
+export const billingPreviewChange = <ThrowOnError extends boolean = false>(options: Options<BillingPreviewChangeData, ThrowOnError>) => (options.client ?? client).get<BillingPreviewChangeResponses, BillingPreviewChangeErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/billing/change/preview',
+    ...options
+});
+
+/**
+ * The billing account's invoices, newest first
+ *
+ * As Stripe lists them (drafts included), at most `limit` (default 24). Served from a cache for up to a minute; a Stripe webhook about the customer drops it. No billing account yet: an empty list.
+ */
+export const billingInvoices = <ThrowOnError extends boolean = false>(options?: Options<BillingInvoicesData, ThrowOnError>) => (options?.client ?? client).get<BillingInvoicesResponses, BillingInvoicesErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/billing/invoices',
+    ...options
+});
+
+/**
  * Open Stripe's customer portal for the caller
  */
 export const billingPortal = <ThrowOnError extends boolean = false>(options?: Options<BillingPortalData, ThrowOnError>) => (options?.client ?? client).post<BillingPortalResponses, BillingPortalErrors, ThrowOnError>({
@@ -592,6 +629,17 @@ export const billingWebhook = <ThrowOnError extends boolean = false>(options: Op
         'Content-Type': 'application/json',
         ...options.headers
     }
+});
+
+/**
+ * What changed the subscription and when
+ *
+ * The newest 100 changes of the caller's (or a workspace's) subscription, newest first: Stripe's state applied after its events, checkouts, in-app changes and seat updates, and administrators' grants.
+ */
+export const billingTimelineTimeline = <ThrowOnError extends boolean = false>(options?: Options<BillingTimelineTimelineData, ThrowOnError>) => (options?.client ?? client).get<BillingTimelineTimelineResponses, BillingTimelineTimelineErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/billing/timeline',
+    ...options
 });
 
 /**

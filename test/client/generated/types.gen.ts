@@ -78,6 +78,10 @@ export type SubscriptionSummaryDto = {
      * Where the plan comes from
      */
     source: 'stripe' | 'manual' | 'free';
+    /**
+     * The workspace whose subscription grants the plan; null when the caller's own subscription does
+     */
+    workspaceId: string | null;
 };
 
 export type UserDto = {
@@ -659,6 +663,10 @@ export type SubscriptionDto = {
      */
     source: 'stripe' | 'manual' | 'free';
     /**
+     * The workspace whose subscription grants the plan; null when the caller's own subscription does
+     */
+    workspaceId: string | null;
+    /**
      * Stripe's status of the paid subscription ('active' when free)
      */
     status: string;
@@ -712,6 +720,14 @@ export type GrantSubscriptionDto = {
 export type CheckoutDto = {
     plan: 'pro' | 'business';
     interval: 'month' | 'year';
+    /**
+     * A promotion code the user typed; checked before checkout opens (400 invalid_promotion_code)
+     */
+    promotionCode?: string;
+    /**
+     * A workspace's billing (its owner or admins); answers 404 until workspaces bill
+     */
+    workspaceId?: string;
 };
 
 export type CheckoutSessionDto = {
@@ -720,6 +736,125 @@ export type CheckoutSessionDto = {
      */
     url: string;
     sessionId: string;
+};
+
+export type ChangePlanDto = {
+    plan: 'pro' | 'business';
+    interval: 'month' | 'year';
+    /**
+     * A workspace's subscription
+     */
+    workspaceId?: string;
+    /**
+     * The preview's prorationDate (Unix seconds, at most an hour old): the change is then prorated exactly as previewed. Without it, the moment of the change.
+     */
+    prorationDate?: number;
+};
+
+export type PendingChangeDto = {
+    plan: 'pro' | 'business';
+    interval: 'month' | 'year';
+    /**
+     * When the change applies
+     */
+    effectiveAt: string;
+};
+
+export type BillingSubscriptionDto = {
+    /**
+     * The plan whose features apply now
+     */
+    plan: 'free' | 'pro' | 'business';
+    /**
+     * Where the plan comes from
+     */
+    source: 'stripe' | 'manual' | 'free';
+    /**
+     * The workspace whose subscription grants the plan; null when the caller's own subscription does
+     */
+    workspaceId: string | null;
+    /**
+     * Stripe's status of the paid subscription ('active' when free)
+     */
+    status: string;
+    currentPeriodEnd: string | null;
+    cancelAtPeriodEnd: boolean;
+    features: PlanFeaturesDto;
+    /**
+     * null means unlimited
+     */
+    limits: PlanLimitsDto;
+    /**
+     * End of a manual grant
+     */
+    manualUntil: string | null;
+    /**
+     * A downgrade waiting for the end of the paid period
+     */
+    pendingChange: PendingChangeDto | null;
+};
+
+export type PreviewLineDto = {
+    description: string | null;
+    /**
+     * In the smallest currency unit; negative: a credit
+     */
+    amount: number;
+    /**
+     * A prorated part of a period
+     */
+    proration: boolean;
+    periodStart: string;
+    periodEnd: string;
+};
+
+export type PlanChangePreviewDto = {
+    /**
+     * Charged when the change is made (smallest currency unit)
+     */
+    amountDueNow: number;
+    /**
+     * The first renewal after the change (for an upgrade: the list price per period)
+     */
+    nextRenewalAmount: number;
+    currency: string;
+    nextRenewalAt: string;
+    /**
+     * Unix seconds the amounts are prorated at: send it with the change
+     */
+    prorationDate: number;
+    /**
+     * An upgrade applies at once; a downgrade may wait for the period end
+     */
+    kind: 'upgrade' | 'downgrade';
+    /**
+     * true when the change waits for the end of the paid period
+     */
+    atPeriodEnd: boolean;
+    /**
+     * The preview invoice's lines
+     */
+    lines: Array<PreviewLineDto>;
+};
+
+export type InvoiceDto = {
+    id: string;
+    /**
+     * null while a draft
+     */
+    number: string | null;
+    status: 'draft' | 'open' | 'paid' | 'uncollectible' | 'void';
+    /**
+     * In the smallest currency unit
+     */
+    total: number;
+    currency: string;
+    createdAt: string;
+    /**
+     * Stripe's page for the invoice
+     */
+    hostedInvoiceUrl: string | null;
+    pdfUrl: string | null;
 };
 
 export type PortalSessionDto = {
@@ -735,6 +870,29 @@ export type WebhookAckDto = {
      * applied: the stored state changed; duplicate: seen before, nothing changed; recorded: kept without a change
      */
     outcome: 'applied' | 'duplicate' | 'recorded';
+};
+
+export type PlanAndStatusDto = {
+    plan: 'free' | 'pro' | 'business';
+    status: string;
+};
+
+export type TimelineEntryDto = {
+    occurredAt: string;
+    /**
+     * Stripe's state applied (after one of its events), or an administrator's grant
+     */
+    cause: 'stripe' | 'admin_grant';
+    /**
+     * The Stripe event that carried the change, when one did
+     */
+    stripeEventType: string | null;
+    from: PlanAndStatusDto;
+    to: PlanAndStatusDto;
+    /**
+     * For people
+     */
+    summary: string;
 };
 
 export type WorkspaceNameDto = {
@@ -3109,13 +3267,21 @@ export type BillingCheckoutData = {
 
 export type BillingCheckoutErrors = {
     /**
-     * An invalid plan or interval, or one that is not on sale
+     * An invalid plan or interval, or one that is not on sale; error "invalid_promotion_code": the promotion code is unknown, inactive, expired or not usable for this plan (nothing is created at Stripe)
      */
     400: ErrorBodyDto;
     /**
      * No valid access token (missing, expired or revoked)
      */
     401: ErrorBodyDto;
+    /**
+     * error "email_not_verified": verify the email address first
+     */
+    403: ErrorBodyDto;
+    /**
+     * No such workspace (or not one whose billing the caller manages)
+     */
+    404: ErrorBodyDto;
     /**
      * The caller already has a paid subscription: use the portal
      */
@@ -3145,6 +3311,156 @@ export type BillingCheckoutResponses = {
 };
 
 export type BillingCheckoutResponse = BillingCheckoutResponses[keyof BillingCheckoutResponses];
+
+export type BillingChangeData = {
+    body: ChangePlanDto;
+    path?: never;
+    query?: never;
+    url: '/api/v1/billing/change';
+};
+
+export type BillingChangeErrors = {
+    /**
+     * An invalid plan or interval (free is not one: cancel in the portal), one not on sale, or a prorationDate that is not from a recent preview
+     */
+    400: ErrorBodyDto;
+    /**
+     * No valid access token (missing, expired or revoked)
+     */
+    401: ErrorBodyDto;
+    /**
+     * error "email_not_verified": verify the email address first
+     */
+    403: ErrorBodyDto;
+    /**
+     * No such workspace (or not one whose billing the caller manages)
+     */
+    404: ErrorBodyDto;
+    /**
+     * error "no_subscription": no paid subscription to change (use checkout); error "plan_unchanged": already on this plan and interval
+     */
+    409: ErrorBodyDto;
+    /**
+     * The body is larger than the limit (BODY_LIMIT, 100 KB by default)
+     */
+    413: ErrorBodyDto;
+    /**
+     * The body is not application/json (file content, multipart/form-data and octet-stream are never accepted)
+     */
+    415: ErrorBodyDto;
+    /**
+     * Too many requests from this address or user; retry after Retry-After seconds
+     */
+    429: ErrorBodyDto;
+    /**
+     * Billing is not configured, the database or Stripe cannot be reached, or the instance is shutting down
+     */
+    503: ErrorBodyDto;
+};
+
+export type BillingChangeError = BillingChangeErrors[keyof BillingChangeErrors];
+
+export type BillingChangeResponses = {
+    /**
+     * The subscription after the change
+     */
+    200: BillingSubscriptionDto;
+};
+
+export type BillingChangeResponse = BillingChangeResponses[keyof BillingChangeResponses];
+
+export type BillingPreviewChangeData = {
+    body?: never;
+    path?: never;
+    query: {
+        plan: 'pro' | 'business';
+        interval: 'month' | 'year';
+        /**
+         * A workspace's subscription
+         */
+        workspaceId?: string;
+    };
+    url: '/api/v1/billing/change/preview';
+};
+
+export type BillingPreviewChangeErrors = {
+    /**
+     * An invalid plan or interval, or one that is not on sale
+     */
+    400: ErrorBodyDto;
+    /**
+     * No valid access token (missing, expired or revoked)
+     */
+    401: ErrorBodyDto;
+    /**
+     * No such workspace (or not one whose billing the caller manages)
+     */
+    404: ErrorBodyDto;
+    /**
+     * error "no_subscription": no paid subscription to change (use checkout); error "plan_unchanged": already on this plan and interval
+     */
+    409: ErrorBodyDto;
+    /**
+     * Too many requests from this address or user; retry after Retry-After seconds
+     */
+    429: ErrorBodyDto;
+    /**
+     * Billing is not configured, the database or Stripe cannot be reached, or the instance is shutting down
+     */
+    503: ErrorBodyDto;
+};
+
+export type BillingPreviewChangeError = BillingPreviewChangeErrors[keyof BillingPreviewChangeErrors];
+
+export type BillingPreviewChangeResponses = {
+    200: PlanChangePreviewDto;
+};
+
+export type BillingPreviewChangeResponse = BillingPreviewChangeResponses[keyof BillingPreviewChangeResponses];
+
+export type BillingInvoicesData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * A workspace's invoices
+         */
+        workspaceId?: string;
+        limit?: number;
+    };
+    url: '/api/v1/billing/invoices';
+};
+
+export type BillingInvoicesErrors = {
+    /**
+     * The request breaks a rule: invalid JSON, an unknown or invalid field, or a parameter out of its bounds
+     */
+    400: ErrorBodyDto;
+    /**
+     * No valid access token (missing, expired or revoked)
+     */
+    401: ErrorBodyDto;
+    /**
+     * No such workspace (or not one whose billing the caller manages)
+     */
+    404: ErrorBodyDto;
+    /**
+     * Too many requests from this address or user; retry after Retry-After seconds
+     */
+    429: ErrorBodyDto;
+    /**
+     * Billing is not configured, the database or Stripe cannot be reached, or the instance is shutting down
+     */
+    503: ErrorBodyDto;
+};
+
+export type BillingInvoicesError = BillingInvoicesErrors[keyof BillingInvoicesErrors];
+
+export type BillingInvoicesResponses = {
+    200: Array<InvoiceDto>;
+};
+
+export type BillingInvoicesResponse = BillingInvoicesResponses[keyof BillingInvoicesResponses];
 
 export type BillingPortalData = {
     body?: never;
@@ -3226,6 +3542,53 @@ export type BillingWebhookResponses = {
 };
 
 export type BillingWebhookResponse = BillingWebhookResponses[keyof BillingWebhookResponses];
+
+export type BillingTimelineTimelineData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * A workspace the caller owns or administers; none: the caller's own billing
+         */
+        workspaceId?: string;
+    };
+    url: '/api/v1/billing/timeline';
+};
+
+export type BillingTimelineTimelineErrors = {
+    /**
+     * A workspaceId that is not a UUID, or an unknown query field
+     */
+    400: ErrorBodyDto;
+    /**
+     * No valid access token (missing, expired or revoked)
+     */
+    401: ErrorBodyDto;
+    /**
+     * A member of the workspace who is neither its owner nor an admin
+     */
+    403: ErrorBodyDto;
+    /**
+     * No such workspace, or the caller is not a member
+     */
+    404: ErrorBodyDto;
+    /**
+     * Too many requests from this address or user; retry after Retry-After seconds
+     */
+    429: ErrorBodyDto;
+    /**
+     * Temporarily unavailable (the database cannot be reached, or the instance is shutting down); retry after Retry-After seconds
+     */
+    503: ErrorBodyDto;
+};
+
+export type BillingTimelineTimelineError = BillingTimelineTimelineErrors[keyof BillingTimelineTimelineErrors];
+
+export type BillingTimelineTimelineResponses = {
+    200: Array<TimelineEntryDto>;
+};
+
+export type BillingTimelineTimelineResponse = BillingTimelineTimelineResponses[keyof BillingTimelineTimelineResponses];
 
 export type WorkspacesListData = {
     body?: never;

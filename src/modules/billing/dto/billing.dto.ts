@@ -1,5 +1,5 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { IsIn } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional, IsString, IsUUID, Matches } from 'class-validator';
 import type { WebhookOutcome } from '../webhook.service.js';
 
 export class CheckoutDto {
@@ -10,6 +10,24 @@ export class CheckoutDto {
   @ApiProperty({ enum: ['month', 'year'] })
   @IsIn(['month', 'year'])
   interval!: 'month' | 'year';
+
+  @ApiPropertyOptional({
+    description:
+      'A promotion code the user typed; checked before checkout opens (400 invalid_promotion_code)',
+    pattern: '^[A-Za-z0-9_-]{1,100}$',
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Za-z0-9_-]{1,100}$/, { message: 'promotionCode must be a promotion code' })
+  promotionCode?: string;
+
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: "A workspace's billing (its owner or admins); answers 404 until workspaces bill",
+  })
+  @IsOptional()
+  @IsUUID()
+  workspaceId?: string;
 }
 
 export class CheckoutSessionDto {
