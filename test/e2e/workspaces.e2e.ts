@@ -3,7 +3,6 @@ import { EventEmitter2 } from '@nestjs/event-emitter';
 import { randomUUID } from 'node:crypto';
 import { DomainEvents, type DomainEvent } from '../../src/common/events/domain-events.js';
 import {
-  clientAddress,
   registerUser,
   registerVerifiedUser,
   uniqueEmail,
@@ -11,18 +10,13 @@ import {
 } from '../factories/users.factory.js';
 import { eventually } from '../support/eventually.js';
 import { ManualClock } from '../support/manual-clock.js';
-import { TestSmtpServer, type ReceivedMail } from '../support/smtp.js';
+import { TestSmtpServer } from '../support/smtp.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
+import { WorkspaceFactory } from '../factories/workspaces.factory.js';
 
 const INVITED = /You are invited to join/;
 const DAY_MS = 86_400_000;
 
-interface Workspace {
-  id: string;
-  name: string;
-  role: string;
-  memberCount: number;
-}
 interface Member {
   userId: string;
   email: string;
@@ -35,12 +29,6 @@ interface Invitation {
   email: string;
   role: string;
   status: string;
-}
-
-function tokenFrom(mail: ReceivedMail): string {
-  const match = /\/invitations\/accept\?token=([A-Za-z0-9_-]+)/.exec(mail.text);
-  if (!match) throw new Error(`no invitation link in: ${mail.text}`);
-  return match[1];
 }
 
 describe('workspaces', () => {
@@ -76,61 +64,20 @@ describe('workspaces', () => {
     await smtp.stop();
   });
 
+  const workspaces = () => new WorkspaceFactory(api, smtp);
   const call = (method: string, path: string, user: RegisteredUser, body?: object) =>
-    api.fetch(path, {
-      method,
-      headers: {
-        authorization: `Bearer ${user.accessToken}`,
-        ...(body ? { 'content-type': 'application/json' } : {}),
-        ...clientAddress(),
-      },
-      body: body ? JSON.stringify(body) : undefined,
-    });
+    workspaces().call(method, path, user, body);
   const ws = (id: string, rest = '') => `/api/v1/workspaces/${id}${rest}`;
-
-  async function createWorkspace(owner: RegisteredUser, name = 'Finance team') {
-    const response = await call('POST', '/api/v1/workspaces', owner, { name });
-    expect(response.status).toBe(201);
-    return (await response.json()) as Workspace;
-  }
-
-  async function invite(
-    workspaceId: string,
-    by: RegisteredUser,
-    email: string,
-    role = 'member',
-  ): Promise<string> {
-    const invitations = () =>
-      smtp.mailsTo(email.toLowerCase()).filter((mail) => INVITED.test(mail.subject));
-    const before = invitations().length;
-    const response = await call('POST', ws(workspaceId, '/invitations'), by, { email, role });
-    expect(response.status).toBe(201);
-    const mails = await eventually('the invitation mail', () =>
-      invitations().length > before ? invitations() : undefined,
-    );
-    return tokenFrom(mails.at(-1)!);
-  }
-
-  const accept = (user: RegisteredUser, token: string) =>
-    call('POST', '/api/v1/invitations/accept', user, { token });
-
-  /** A verified user who has joined `workspaceId` with `role` (through an invitation). */
-  async function member(
+  const createWorkspace = (owner: RegisteredUser, name?: string) =>
+    workspaces().create(owner, name);
+  const invite = (workspaceId: string, by: RegisteredUser, email: string, role?: string) =>
+    workspaces().invite(workspaceId, by, email, role);
+  const accept = (user: RegisteredUser, token: string) => workspaces().accept(user, token);
+  const member = (
     workspaceId: string,
     owner: RegisteredUser,
-    role: 'admin' | 'member' | 'owner' = 'member',
-  ): Promise<RegisteredUser> {
-    const user = await registerVerifiedUser(api);
-    const token = await invite(workspaceId, owner, user.email, role === 'owner' ? 'admin' : role);
-    expect((await accept(user, token)).status).toBe(200);
-    if (role === 'owner') {
-      const promoted = await call('PATCH', ws(workspaceId, `/members/${user.id}`), owner, {
-        role: 'owner',
-      });
-      expect(promoted.status).toBe(200);
-    }
-    return user;
-  }
+    role?: 'admin' | 'member' | 'owner',
+  ) => workspaces().member(workspaceId, owner, role);
 
   const seatsVersion = async (workspaceId: string) =>
     Number(

@@ -28,6 +28,7 @@ import type { RequestMeta } from '../../common/events/domain-events.js';
 import { Meta } from '../../common/http/request-meta.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { BillingService } from './billing.service.js';
+import { BillingScopeQueryDto } from './dto/billing-scope.dto.js';
 import {
   CheckoutDto,
   CheckoutSessionDto,
@@ -140,11 +141,19 @@ export class BillingController {
 
   @Post('portal')
   @ApiBearerAuth()
-  @ApiOperation({ summary: "Open Stripe's customer portal for the caller" })
+  @ApiOperation({
+    summary: "Open Stripe's customer portal for the caller, or for a workspace they manage",
+    description: "The body is optional: without a workspaceId, the caller's own billing.",
+  })
   @ApiCreatedResponse({ type: PortalSessionDto })
   @ApiErrorResponse(400, 'No billing account yet: subscribe first')
-  portal(@CurrentUser() principal: Principal): Promise<PortalSessionDto> {
-    return this.billing.portal(principal.id);
+  @ApiErrorResponse(403, 'A member of the workspace who is neither its owner nor an admin')
+  @ApiErrorResponse(404, 'No such workspace (or not one whose billing the caller manages)')
+  portal(
+    @CurrentUser() principal: Principal,
+    @Body() body: BillingScopeQueryDto,
+  ): Promise<PortalSessionDto> {
+    return this.billing.portal(principal.id, body.workspaceId);
   }
 
   /** Stripe's deliveries: not rate limited (Stripe retries in bursts), authenticated by signature. */

@@ -608,12 +608,18 @@ export const billingInvoices = <ThrowOnError extends boolean = false>(options?: 
 });
 
 /**
- * Open Stripe's customer portal for the caller
+ * Open Stripe's customer portal for the caller, or for a workspace they manage
+ *
+ * The body is optional: without a workspaceId, the caller's own billing.
  */
-export const billingPortal = <ThrowOnError extends boolean = false>(options?: Options<BillingPortalData, ThrowOnError>) => (options?.client ?? client).post<BillingPortalResponses, BillingPortalErrors, ThrowOnError>({
+export const billingPortal = <ThrowOnError extends boolean = false>(options: Options<BillingPortalData, ThrowOnError>) => (options.client ?? client).post<BillingPortalResponses, BillingPortalErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v1/billing/portal',
-    ...options
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
 });
 
 /**

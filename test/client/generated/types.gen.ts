@@ -857,6 +857,13 @@ export type InvoiceDto = {
     pdfUrl: string | null;
 };
 
+export type BillingScopeQueryDto = {
+    /**
+     * A workspace the caller owns or administers; none: the caller's own billing
+     */
+    workspaceId?: string;
+};
+
 export type PortalSessionDto = {
     /**
      * Stripe's customer portal page
@@ -3463,7 +3470,7 @@ export type BillingInvoicesResponses = {
 export type BillingInvoicesResponse = BillingInvoicesResponses[keyof BillingInvoicesResponses];
 
 export type BillingPortalData = {
-    body?: never;
+    body: BillingScopeQueryDto;
     path?: never;
     query?: never;
     url: '/api/v1/billing/portal';
@@ -3478,6 +3485,14 @@ export type BillingPortalErrors = {
      * No valid access token (missing, expired or revoked)
      */
     401: ErrorBodyDto;
+    /**
+     * A member of the workspace who is neither its owner nor an admin
+     */
+    403: ErrorBodyDto;
+    /**
+     * No such workspace (or not one whose billing the caller manages)
+     */
+    404: ErrorBodyDto;
     /**
      * The body is larger than the limit (BODY_LIMIT, 100 KB by default)
      */
