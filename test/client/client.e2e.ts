@@ -69,6 +69,7 @@ describe('the generated client against the real app', () => {
       features: expect.objectContaining({ ai_insights: false, export_formats: ['csv'] }),
       limits: expect.objectContaining({ analyses_per_day: 10 }),
       source: 'free',
+      workspaceId: null,
     });
 
     const refreshed = await authRefresh({ client, body: { refreshToken: session.refreshToken } });

@@ -566,16 +566,26 @@ describe('billing without a Stripe key', () => {
 
   it('answers 503 on billing routes and serves the rest', async () => {
     const user = await registerVerifiedUser(api);
-    for (const path of ['/api/v1/billing/checkout', '/api/v1/billing/portal']) {
+    const bodies: [string, object][] = [
+      ['/api/v1/billing/checkout', { plan: 'pro', interval: 'month' }],
+      ['/api/v1/billing/portal', {}],
+      ['/api/v1/billing/change', { plan: 'business', interval: 'month' }],
+    ];
+    for (const [path, body] of bodies) {
       const response = await api.fetch(
         path,
-        json({ plan: 'pro', interval: 'month' }, { authorization: `Bearer ${user.accessToken}` }),
+        json(body, { authorization: `Bearer ${user.accessToken}` }),
       );
-      expect(response.status).toBe(503);
+      expect({ path, status: response.status }).toEqual({ path, status: 503 });
       expect(((await response.json()) as { message: string }).message).toBe(
         'Billing is not configured',
       );
     }
+    for (const path of ['/api/v1/billing/timeline', '/api/v1/billing/invoices'])
+      expect({ path, status: (await api.fetch(path, bearer(user.accessToken))).status }).toEqual({
+        path,
+        status: 503,
+      });
     expect((await api.fetch('/api/v1/billing/webhook', json({}))).status).toBe(503);
     expect((await api.fetch('/api/v1/plans')).status).toBe(200);
     expect((await api.fetch('/api/v1/subscriptions/me', bearer(user.accessToken))).status).toBe(
@@ -602,11 +612,15 @@ describe('billing with Stripe unreachable', () => {
       user.id,
       `cus_unreachable_${user.id.slice(0, 8)}`,
     ]);
-    for (const path of ['/api/v1/billing/portal', '/api/v1/billing/checkout']) {
+    const bodies: [string, object][] = [
+      ['/api/v1/billing/portal', {}],
+      ['/api/v1/billing/checkout', { plan: 'pro', interval: 'month' }],
+    ];
+    for (const [path, body] of bodies) {
       const started = Date.now();
       const response = await api.fetch(
         path,
-        json({ plan: 'pro', interval: 'month' }, { authorization: `Bearer ${user.accessToken}` }),
+        json(body, { authorization: `Bearer ${user.accessToken}` }),
       );
       expect({ path, status: response.status }).toEqual({ path, status: 503 });
       expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);

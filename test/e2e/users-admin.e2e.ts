@@ -63,6 +63,7 @@ describe('users and admin', () => {
           saved_dashboards: 1,
         },
         source: 'free',
+        workspaceId: null,
       },
     });
   });
