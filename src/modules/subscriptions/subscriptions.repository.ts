@@ -23,6 +23,19 @@ export interface SubscriptionChange {
   detail: Record<string, unknown>;
 }
 
+/** A new row's columns: the free plan, and the entitlements it grants. */
+function freeRow() {
+  const free = {
+    plan: 'free' as const,
+    status: 'active' as const,
+    currentPeriodEnd: null,
+    cancelAtPeriodEnd: false,
+    manualPlan: null,
+    manualUntil: null,
+  };
+  return { ...free, features: { ...entitlementsOf(free, new Date(), 0) } };
+}
+
 @Injectable()
 export class SubscriptionsRepository {
   constructor(
@@ -32,17 +45,7 @@ export class SubscriptionsRepository {
   /** The free subscription every account starts with, inside the caller's transaction. */
   async createFree(manager: EntityManager, userId: string): Promise<Subscription> {
     const repository = manager.getRepository(Subscription);
-    const free = {
-      plan: 'free' as const,
-      status: 'active' as const,
-      currentPeriodEnd: null,
-      cancelAtPeriodEnd: false,
-      manualPlan: null,
-      manualUntil: null,
-    };
-    return repository.save(
-      repository.create({ userId, ...free, features: { ...entitlementsOf(free, new Date(), 0) } }),
-    );
+    return repository.save(repository.create({ userId, ...freeRow() }));
   }
 
   findByUserId(
@@ -71,18 +74,10 @@ export class SubscriptionsRepository {
 
   /** A workspace's subscription row, created (free) the first time billing needs it. */
   async findOrCreateForWorkspace(workspaceId: string): Promise<Subscription> {
-    const free = {
-      plan: 'free' as const,
-      status: 'active' as const,
-      currentPeriodEnd: null,
-      cancelAtPeriodEnd: false,
-      manualPlan: null,
-      manualUntil: null,
-    };
     await this.subscriptions
       .createQueryBuilder()
       .insert()
-      .values({ workspaceId, ...free, features: { ...entitlementsOf(free, new Date(), 0) } })
+      .values({ workspaceId, ...freeRow() })
       .orIgnore()
       .execute();
     return this.subscriptions.findOneOrFail({ where: { workspaceId } });

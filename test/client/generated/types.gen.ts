@@ -659,6 +659,23 @@ export type SubscriptionDto = {
      */
     plan: 'free' | 'pro' | 'business';
     /**
+     * Stripe's status of the paid subscription ('active' when free)
+     */
+    status: string;
+    /**
+     * End of the paid period, or of a manual grant
+     */
+    currentPeriodEnd: string | null;
+    cancelAtPeriodEnd: boolean;
+    /**
+     * Effective features
+     */
+    features: PlanFeaturesDto;
+    /**
+     * Effective limits; null means unlimited
+     */
+    limits: PlanLimitsDto;
+    /**
      * Where the plan comes from
      */
     source: 'stripe' | 'manual' | 'free';
@@ -666,17 +683,6 @@ export type SubscriptionDto = {
      * The workspace whose subscription grants the plan; null when the caller's own subscription does
      */
     workspaceId: string | null;
-    /**
-     * Stripe's status of the paid subscription ('active' when free)
-     */
-    status: string;
-    currentPeriodEnd: string | null;
-    cancelAtPeriodEnd: boolean;
-    features: PlanFeaturesDto;
-    /**
-     * null means unlimited
-     */
-    limits: PlanLimitsDto;
     /**
      * End of a manual grant
      */
@@ -718,16 +724,16 @@ export type GrantSubscriptionDto = {
 };
 
 export type CheckoutDto = {
+    /**
+     * A workspace the caller owns or administers; none: the caller's own billing
+     */
+    workspaceId?: string;
     plan: 'pro' | 'business';
     interval: 'month' | 'year';
     /**
      * A promotion code the user typed; checked before checkout opens (400 invalid_promotion_code)
      */
     promotionCode?: string;
-    /**
-     * A workspace's billing (its owner or admins); answers 404 until workspaces bill
-     */
-    workspaceId?: string;
 };
 
 export type CheckoutSessionDto = {
@@ -739,12 +745,12 @@ export type CheckoutSessionDto = {
 };
 
 export type ChangePlanDto = {
-    plan: 'pro' | 'business';
-    interval: 'month' | 'year';
     /**
-     * A workspace's subscription
+     * A workspace the caller owns or administers; none: the caller's own billing
      */
     workspaceId?: string;
+    plan: 'pro' | 'business';
+    interval: 'month' | 'year';
     /**
      * The preview's prorationDate (Unix seconds, at most an hour old): the change is then prorated exactly as previewed. Without it, the moment of the change.
      */
@@ -766,6 +772,23 @@ export type BillingSubscriptionDto = {
      */
     plan: 'free' | 'pro' | 'business';
     /**
+     * Stripe's status of the paid subscription ('active' when free)
+     */
+    status: string;
+    /**
+     * End of the paid period, or of a manual grant
+     */
+    currentPeriodEnd: string | null;
+    cancelAtPeriodEnd: boolean;
+    /**
+     * Effective features
+     */
+    features: PlanFeaturesDto;
+    /**
+     * Effective limits; null means unlimited
+     */
+    limits: PlanLimitsDto;
+    /**
      * Where the plan comes from
      */
     source: 'stripe' | 'manual' | 'free';
@@ -773,17 +796,6 @@ export type BillingSubscriptionDto = {
      * The workspace whose subscription grants the plan; null when the caller's own subscription does
      */
     workspaceId: string | null;
-    /**
-     * Stripe's status of the paid subscription ('active' when free)
-     */
-    status: string;
-    currentPeriodEnd: string | null;
-    cancelAtPeriodEnd: boolean;
-    features: PlanFeaturesDto;
-    /**
-     * null means unlimited
-     */
-    limits: PlanLimitsDto;
     /**
      * End of a manual grant
      */
@@ -3380,12 +3392,12 @@ export type BillingPreviewChangeData = {
     body?: never;
     path?: never;
     query: {
-        plan: 'pro' | 'business';
-        interval: 'month' | 'year';
         /**
-         * A workspace's subscription
+         * A workspace the caller owns or administers; none: the caller's own billing
          */
         workspaceId?: string;
+        plan: 'pro' | 'business';
+        interval: 'month' | 'year';
     };
     url: '/api/v1/billing/change/preview';
 };
@@ -3430,7 +3442,7 @@ export type BillingInvoicesData = {
     path?: never;
     query?: {
         /**
-         * A workspace's invoices
+         * A workspace the caller owns or administers; none: the caller's own billing
          */
         workspaceId?: string;
         limit?: number;

@@ -1,16 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, IsUUID, Matches } from 'class-validator';
+import { IsOptional, IsString, Matches } from 'class-validator';
+import { PlanChangeQueryDto } from './plan-change.dto.js';
 import type { WebhookOutcome } from '../webhook.service.js';
 
-export class CheckoutDto {
-  @ApiProperty({ enum: ['pro', 'business'] })
-  @IsIn(['pro', 'business'])
-  plan!: 'pro' | 'business';
-
-  @ApiProperty({ enum: ['month', 'year'] })
-  @IsIn(['month', 'year'])
-  interval!: 'month' | 'year';
-
+export class CheckoutDto extends PlanChangeQueryDto {
   @ApiPropertyOptional({
     description:
       'A promotion code the user typed; checked before checkout opens (400 invalid_promotion_code)',
@@ -20,14 +13,6 @@ export class CheckoutDto {
   @IsString()
   @Matches(/^[A-Za-z0-9_-]{1,100}$/, { message: 'promotionCode must be a promotion code' })
   promotionCode?: string;
-
-  @ApiPropertyOptional({
-    format: 'uuid',
-    description: "A workspace's billing (its owner or admins); answers 404 until workspaces bill",
-  })
-  @IsOptional()
-  @IsUUID()
-  workspaceId?: string;
 }
 
 export class CheckoutSessionDto {

@@ -1,13 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { BillingScopeQueryDto } from './billing-scope.dto.js';
 
-export class InvoicesQueryDto {
-  @ApiPropertyOptional({ format: 'uuid', description: "A workspace's invoices" })
-  @IsOptional()
-  @IsUUID()
-  workspaceId?: string;
-
+export class InvoicesQueryDto extends BillingScopeQueryDto {
   @ApiPropertyOptional({ type: 'integer', default: 24, minimum: 1, maximum: 100 })
   @IsOptional()
   @Type(() => Number)

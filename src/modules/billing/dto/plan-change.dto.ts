@@ -1,10 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsUUID, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, Min } from 'class-validator';
+import { BillingScopeQueryDto } from './billing-scope.dto.js';
 import { SubscriptionDto } from '../../subscriptions/dto/subscription.dto.js';
 
-/** The target of a plan change: free is not one (cancel in the customer portal). */
-export class PlanChangeQueryDto {
+/**
+ * A paid plan and interval, for the caller's or a workspace's billing (a workspace's is
+ * Business only). Free is not one: cancel in the customer portal.
+ */
+export class PlanChangeQueryDto extends BillingScopeQueryDto {
   @ApiProperty({ enum: ['pro', 'business'] })
   @IsIn(['pro', 'business'])
   plan!: 'pro' | 'business';
@@ -12,11 +16,6 @@ export class PlanChangeQueryDto {
   @ApiProperty({ enum: ['month', 'year'] })
   @IsIn(['month', 'year'])
   interval!: 'month' | 'year';
-
-  @ApiPropertyOptional({ format: 'uuid', description: "A workspace's subscription" })
-  @IsOptional()
-  @IsUUID()
-  workspaceId?: string;
 }
 
 export class ChangePlanDto extends PlanChangeQueryDto {

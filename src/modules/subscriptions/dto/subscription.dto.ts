@@ -5,52 +5,6 @@ import { METERED_FEATURES } from '../plan-catalogue.js';
 import type { UsageCounter } from '../usage.service.js';
 import { PlanFeaturesDto, PlanLimitsDto } from './plan.dto.js';
 
-export class SubscriptionDto {
-  @ApiProperty({
-    enum: ['free', 'pro', 'business'],
-    description: 'The plan whose features apply now',
-  })
-  plan!: string;
-
-  @ApiProperty({ enum: ['stripe', 'manual', 'free'], description: 'Where the plan comes from' })
-  source!: string;
-
-  @ApiProperty({
-    type: String,
-    format: 'uuid',
-    nullable: true,
-    description:
-      "The workspace whose subscription grants the plan; null when the caller's own subscription does",
-  })
-  workspaceId!: string | null;
-
-  @ApiProperty({
-    example: 'active',
-    description: "Stripe's status of the paid subscription ('active' when free)",
-  })
-  status!: string;
-
-  @ApiProperty({ type: String, format: 'date-time', nullable: true })
-  currentPeriodEnd!: Date | null;
-
-  @ApiProperty()
-  cancelAtPeriodEnd!: boolean;
-
-  @ApiProperty({ type: PlanFeaturesDto })
-  features!: PlanFeaturesDto;
-
-  @ApiProperty({ type: PlanLimitsDto, description: 'null means unlimited' })
-  limits!: PlanLimitsDto;
-
-  @ApiProperty({
-    type: String,
-    format: 'date-time',
-    nullable: true,
-    description: 'End of a manual grant',
-  })
-  manualUntil!: Date | null;
-}
-
 export class SubscriptionSummaryDto {
   @ApiProperty({
     enum: ['free', 'pro', 'business'],
@@ -92,6 +46,16 @@ export class SubscriptionSummaryDto {
       "The workspace whose subscription grants the plan; null when the caller's own subscription does",
   })
   workspaceId!: string | null;
+}
+
+export class SubscriptionDto extends SubscriptionSummaryDto {
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'End of a manual grant',
+  })
+  manualUntil!: Date | null;
 }
 
 export class PlanAndStatusDto {
