@@ -1,5 +1,7 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { BillingService } from '../../src/modules/billing/billing.service.js';
+import { SubscriptionsRepository } from '../../src/modules/subscriptions/subscriptions.repository.js';
+import { WorkspaceMemberships } from '../../src/modules/subscriptions/workspace-memberships.js';
 import { eventFactory, signedDelivery, STRIPE_TEST_ENV } from '../factories/stripe.factory.js';
 import {
   bearer,
@@ -120,6 +122,26 @@ describe('workspace billing (per seat)', () => {
       expect(await plan(user)).toMatchObject({ plan: 'business', workspaceId: workspace.id });
     const me = await get('/api/v1/subscriptions/me', team[0]);
     expect(await me.json()).toMatchObject({ plan: 'business', workspaceId: workspace.id });
+  });
+
+  it("keeps a member's effective plan cached: no membership reads per request", async () => {
+    const { team } = await subscribedWorkspace(1);
+    const [user] = team;
+    expect((await plan(user)).plan).toBe('business');
+    const memberships = jest.spyOn(api.app.get(WorkspaceMemberships), 'workspaceIdsOf');
+    const rows = jest.spyOn(api.app.get(SubscriptionsRepository), 'findByWorkspaceIds');
+    try {
+      for (let i = 0; i < 10; i++) {
+        expect((await plan(user)).plan).toBe('business');
+        expect((await get('/api/v1/subscriptions/me', user)).status).toBe(200);
+        expect((await post('/api/v1/usage/analyses', user)).status).toBe(200);
+      }
+      expect(memberships).not.toHaveBeenCalled();
+      expect(rows).not.toHaveBeenCalled();
+    } finally {
+      memberships.mockRestore();
+      rows.mockRestore();
+    }
   });
 
   it('lets only owners and admins manage billing; others get 403, non-members 404', async () => {
