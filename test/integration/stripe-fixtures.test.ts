@@ -71,13 +71,26 @@ const cases: [string, Record<string, unknown>][] = [
   ['subscription_item', subscriptionFactory({ customer: 'cus_1' }).items.data[0]],
   ['price', priceFactory(PRICES.proMonthly)],
   ['coupon', couponFactory({ percentOff: 20 })],
-  ['promotion_code', promotionCodeFactory({ code: 'SPRING', coupon: 'co_1' })],
+  [
+    'promotion_code',
+    promotionCodeFactory({ code: 'SPRING', coupon: couponFactory({ amountOff: 500 }) }),
+  ],
   [
     'checkout.session',
     checkoutSessionFactory({ customer: 'cus_1', subscription: 'sub_1', userId: 'u1' }),
   ],
   ['invoice', invoiceFactory({ customer: 'cus_1', subscription: 'sub_1' })],
-  ['line_item', invoiceLineFactory({ amount: 1200 })],
+  [
+    'line_item',
+    invoiceLineFactory({
+      amount: 1200,
+      price: PRICES.proMonthly,
+      subscription: 'sub_1',
+      subscriptionItem: 'si_1',
+      proration: true,
+      period: { start: 1_700_000_000, end: 1_702_592_000 },
+    }),
+  ],
 ];
 
 describe("the Stripe stand-in's objects against Stripe's fixtures", () => {
