@@ -122,6 +122,12 @@ describe('workspace billing (per seat)', () => {
       expect(await plan(user)).toMatchObject({ plan: 'business', workspaceId: workspace.id });
     const me = await get('/api/v1/subscriptions/me', team[0]);
     expect(await me.json()).toMatchObject({ plan: 'business', workspaceId: workspace.id });
+    // The portal opens on the workspace's customer, not the owner's.
+    const portal = await post('/api/v1/billing/portal', owner, { workspaceId: workspace.id });
+    expect(portal.status).toBe(201);
+    expect(stripe.requestsTo('POST', '/v1/billing_portal/sessions').at(-1)!.body).toMatchObject({
+      customer: session.customer,
+    });
   });
 
   it("keeps a member's effective plan cached: no membership reads per request", async () => {
