@@ -1,0 +1,77 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { STRIPE_TEST_ENV } from '../factories/stripe.factory.js';
+import { registerVerifiedUser, type RegisteredUser } from '../factories/users.factory.js';
+import { WorkspaceFactory } from '../factories/workspaces.factory.js';
+import { TestSmtpServer } from '../support/smtp.js';
+import { StripeStandIn } from '../support/stripe-stand-in.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+
+/** What an attacker tries against workspaces and their billing, and what must hold. */
+describe('workspace security', () => {
+  const stripe = new StripeStandIn(STRIPE_TEST_ENV.STRIPE_SECRET_KEY);
+  const smtp = new TestSmtpServer();
+  let api: TestApp;
+  let workspaces: WorkspaceFactory;
+
+  beforeAll(async () => {
+    await Promise.all([stripe.start(), smtp.start()]);
+    api = await startTestApp({
+      env: { ...STRIPE_TEST_ENV, ...smtp.env, STRIPE_API_BASE: stripe.url, TRIAL_DAYS: '14' },
+    });
+    workspaces = new WorkspaceFactory(api, smtp);
+  });
+  afterAll(async () => {
+    await api.close();
+    await Promise.all([stripe.stop(), smtp.stop()]);
+  });
+  afterEach(() => {
+    expect(stripe.problems).toEqual([]);
+  });
+
+  const call = (method: string, path: string, user: RegisteredUser, body?: object) =>
+    workspaces.call(method, path, user, body);
+
+  describe('invitations outlive no authority', () => {
+    it("a removed admin's open invitations stop working", async () => {
+      const owner = await registerVerifiedUser(api);
+      const workspace = await workspaces.create(owner);
+      const rogue = await workspaces.member(workspace.id, owner, 'admin');
+      // Before being removed, the admin invites an address of their own as an admin.
+      const accomplice = await registerVerifiedUser(api);
+      const token = await workspaces.invite(workspace.id, rogue, accomplice.email, 'admin');
+
+      expect(
+        (await call('DELETE', `/api/v1/workspaces/${workspace.id}/members/${rogue.id}`, owner))
+          .status,
+      ).toBe(204);
+
+      expect((await workspaces.accept(accomplice, token)).status).toBe(400);
+      expect((await call('GET', `/api/v1/workspaces/${workspace.id}`, accomplice)).status).toBe(
+        404,
+      );
+      const open = await call('GET', `/api/v1/workspaces/${workspace.id}/invitations`, owner);
+      expect(await open.json()).toEqual([]);
+    });
+
+    it("a demoted admin's open invitations stop working; others' stay", async () => {
+      const owner = await registerVerifiedUser(api);
+      const workspace = await workspaces.create(owner);
+      const admin = await workspaces.member(workspace.id, owner, 'admin');
+      const fromAdmin = await registerVerifiedUser(api);
+      const fromOwner = await registerVerifiedUser(api);
+      const adminToken = await workspaces.invite(workspace.id, admin, fromAdmin.email, 'admin');
+      const ownerToken = await workspaces.invite(workspace.id, owner, fromOwner.email, 'member');
+
+      const demoted = await call(
+        'PATCH',
+        `/api/v1/workspaces/${workspace.id}/members/${admin.id}`,
+        owner,
+        { role: 'member' },
+      );
+      expect(demoted.status).toBe(200);
+
+      expect((await workspaces.accept(fromAdmin, adminToken)).status).toBe(400);
+      expect((await workspaces.accept(fromOwner, ownerToken)).status).toBe(200);
+    });
+  });
+});
