@@ -1,10 +1,17 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { STRIPE_TEST_ENV } from '../factories/stripe.factory.js';
+import {
+  eventFactory,
+  signedDelivery,
+  STRIPE_TEST_ENV,
+  stripeId,
+  subscriptionFactory,
+  PRICES,
+} from '../factories/stripe.factory.js';
 import { registerVerifiedUser, type RegisteredUser } from '../factories/users.factory.js';
 import { WorkspaceFactory } from '../factories/workspaces.factory.js';
 import { TestSmtpServer } from '../support/smtp.js';
 import { StripeStandIn } from '../support/stripe-stand-in.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { json, startTestApp, type TestApp } from '../support/test-app.js';
 
 /** What an attacker tries against workspaces and their billing, and what must hold. */
 describe('workspace security', () => {
@@ -30,6 +37,38 @@ describe('workspace security', () => {
 
   const call = (method: string, path: string, user: RegisteredUser, body?: object) =>
     workspaces.call(method, path, user, body);
+  const post = (path: string, user: RegisteredUser, body: unknown = {}) =>
+    api.fetch(path, json(body, { authorization: `Bearer ${user.accessToken}` }));
+  const deliver = (event: object) => {
+    const payload = JSON.stringify(event);
+    return api.fetch('/api/v1/billing/webhook', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'stripe-signature': signedDelivery(payload) },
+      body: payload,
+    });
+  };
+  const subscriptionRow = async (column: 'user_id' | 'workspace_id', id: string) =>
+    (
+      await api.query<{
+        plan: string;
+        stripe_customer_id: string | null;
+        stripe_subscription_id: string | null;
+      }>(
+        `SELECT plan, stripe_customer_id, stripe_subscription_id FROM subscriptions
+          WHERE ${column} = $1`,
+        [id],
+      )
+    )[0];
+
+  /** Checkout for `body`, completed at Stripe, its webhook delivered. */
+  async function subscribe(user: RegisteredUser, body: Record<string, unknown>) {
+    const response = await post('/api/v1/billing/checkout', user, body);
+    expect(response.status).toBe(201);
+    const { sessionId } = (await response.json()) as { sessionId: string };
+    const completed = stripe.completeCheckout(sessionId);
+    expect((await deliver(completed.event)).status).toBe(200);
+    return completed.subscription;
+  }
 
   describe('invitations outlive no authority', () => {
     it("a removed admin's open invitations stop working", async () => {
@@ -72,6 +111,34 @@ describe('workspace security', () => {
 
       expect((await workspaces.accept(fromAdmin, adminToken)).status).toBe(400);
       expect((await workspaces.accept(fromOwner, ownerToken)).status).toBe(200);
+    });
+  });
+
+  describe('webhooks', () => {
+    it("an event naming a workspace about another customer's subscription does not move the workspace's billing", async () => {
+      const owner = await registerVerifiedUser(api);
+      const workspace = await workspaces.create(owner);
+      const workspaceSubscription = await subscribe(owner, {
+        plan: 'business',
+        interval: 'month',
+        workspaceId: workspace.id,
+      });
+      const before = await subscriptionRow('workspace_id', workspace.id);
+      expect(before.stripe_subscription_id).toBe(workspaceSubscription.id);
+
+      // Someone else's subscription, at another customer, whose metadata names the workspace.
+      const other = subscriptionFactory({
+        customer: stripeId('cus'),
+        price: PRICES.businessYearly,
+        created: Math.floor(Date.now() / 1000) + 60,
+      });
+      other.metadata = { workspaceId: workspace.id };
+      stripe.putSubscription(other);
+      expect((await deliver(eventFactory('customer.subscription.updated', other))).status).toBe(
+        200,
+      );
+
+      expect(await subscriptionRow('workspace_id', workspace.id)).toEqual(before);
     });
   });
 });
