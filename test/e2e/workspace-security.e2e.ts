@@ -132,13 +132,37 @@ describe('workspace security', () => {
         price: PRICES.businessYearly,
         created: Math.floor(Date.now() / 1000) + 60,
       });
-      other.metadata = { workspaceId: workspace.id };
+      Object.assign(other, { metadata: { workspaceId: workspace.id } });
       stripe.putSubscription(other);
       expect((await deliver(eventFactory('customer.subscription.updated', other))).status).toBe(
         200,
       );
 
       expect(await subscriptionRow('workspace_id', workspace.id)).toEqual(before);
+    });
+
+    it('a checkout completed after its workspace was deleted does not leave a paid subscription behind', async () => {
+      const owner = await registerVerifiedUser(api);
+      const workspace = await workspaces.create(owner);
+      const admin = await workspaces.member(workspace.id, owner, 'admin');
+      // The admin opens a checkout; the owner deletes the workspace before it is paid.
+      const response = await post('/api/v1/billing/checkout', admin, {
+        plan: 'business',
+        interval: 'month',
+        workspaceId: workspace.id,
+      });
+      expect(response.status).toBe(201);
+      const { sessionId } = (await response.json()) as { sessionId: string };
+      expect((await call('DELETE', `/api/v1/workspaces/${workspace.id}`, owner)).status).toBe(204);
+
+      const { subscription, event } = stripe.completeCheckout(sessionId);
+      const answer = await deliver(event);
+      expect(answer.status).toBe(200);
+      expect(await answer.json()).toEqual({ received: true, outcome: 'recorded' });
+      // Nobody could see or cancel it any more: it must not go on charging.
+      expect(stripe.subscriptions.get(subscription.id)!.status).toBe('canceled');
+      // A redelivery changes nothing more.
+      expect(await (await deliver(event)).json()).toEqual({ received: true, outcome: 'duplicate' });
     });
   });
 });
