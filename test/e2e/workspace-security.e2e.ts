@@ -114,6 +114,47 @@ describe('workspace security', () => {
     });
   });
 
+  describe('other workspaces', () => {
+    it("an admin of one workspace cannot revoke, or read, another workspace's invitations", async () => {
+      const owner = await registerVerifiedUser(api);
+      const victim = await workspaces.create(owner, 'Victim');
+      const invitee = await registerVerifiedUser(api);
+      await workspaces.invite(victim.id, owner, invitee.email);
+      const [invitation] = (await (
+        await call('GET', `/api/v1/workspaces/${victim.id}/invitations`, owner)
+      ).json()) as { id: string }[];
+      const attacker = await registerVerifiedUser(api);
+      const own = await workspaces.create(attacker, 'Attacker');
+
+      const path = (id: string) => `/api/v1/workspaces/${id}/invitations/${invitation.id}`;
+      expect((await call('DELETE', path(own.id), attacker)).status).toBe(404);
+      expect((await call('DELETE', path(victim.id), attacker)).status).toBe(404);
+      expect(
+        (await call('GET', `/api/v1/workspaces/${victim.id}/invitations`, attacker)).status,
+      ).toBe(404);
+      for (const route of ['invoices', 'timeline', 'change/preview?plan=business&interval=year&'])
+        expect(
+          (
+            await api.fetch(
+              `/api/v1/billing/${route}${route.includes('?') ? '' : '?'}workspaceId=${victim.id}`,
+              { headers: { authorization: `Bearer ${attacker.accessToken}` } },
+            )
+          ).status,
+        ).toBe(404);
+    });
+
+    it('a workspace previews only the business plan, as it changes only to it', async () => {
+      const owner = await registerVerifiedUser(api);
+      const workspace = await workspaces.create(owner);
+      await subscribe(owner, { plan: 'business', interval: 'month', workspaceId: workspace.id });
+      const preview = await api.fetch(
+        `/api/v1/billing/change/preview?plan=pro&interval=month&workspaceId=${workspace.id}`,
+        { headers: { authorization: `Bearer ${owner.accessToken}` } },
+      );
+      expect(preview.status).toBe(400);
+    });
+  });
+
   describe('webhooks', () => {
     it("an event naming a workspace about another customer's subscription does not move the workspace's billing", async () => {
       const owner = await registerVerifiedUser(api);
