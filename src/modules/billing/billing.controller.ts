@@ -110,7 +110,10 @@ export class BillingController {
       "From Stripe's invoice preview, prorated at prorationDate: POST /billing/change with the same prorationDate charges the amount shown.",
   })
   @ApiOkResponse({ type: PlanChangePreviewDto })
-  @ApiErrorResponse(400, 'An invalid plan or interval, or one that is not on sale')
+  @ApiErrorResponse(
+    400,
+    'An invalid plan or interval, one that is not on sale, or for a workspace another plan than business',
+  )
   @ApiErrorResponse(404, 'No such workspace (or not one whose billing the caller manages)')
   @ApiErrorResponse(
     409,

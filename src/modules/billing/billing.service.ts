@@ -127,6 +127,8 @@ export class BillingService {
     query: PlanChangeQueryDto,
   ): Promise<PlanChangePreviewDto> {
     this.client();
+    if (query.workspaceId && query.plan !== 'business')
+      throw new BadRequestException('A workspace subscribes to the business plan (per seat)');
     const account = await this.accounts.forCaller(userId, query.workspaceId);
     return this.planChanges.preview(account, query);
   }

@@ -71,7 +71,12 @@ export class SubscriptionSyncService {
     };
   }
 
-  /** Stripe's state of the account: every subscription of its customer, and the hinted one. */
+  /**
+   * Stripe's state of the account: every subscription of its customer, and the hinted one.
+   * Once the account has a customer, a subscription of another customer is never taken (an
+   * event names its account through metadata, which is not proof of whose it is): it would
+   * move the account's billing, portal and invoices to that customer.
+   */
   private async fetch(
     account: BillingAccount,
     hintId: string | null,
@@ -92,7 +97,13 @@ export class SubscriptionSyncService {
     for (const id of [hintId, account.stripeSubscriptionId]) {
       if (id && !candidates.some((candidate) => candidate.id === id)) {
         const found = await this.retrieve(id);
-        if (found) candidates.push(found);
+        if (found && (!customer || customerIdOf(found) === customer)) candidates.push(found);
+        else if (found)
+          this.logger.warn({
+            msg: "Stripe subscription of another customer than the account's ignored",
+            account: account.id,
+            subscription: found.id,
+          });
       }
     }
     const snapshot = stripeSnapshot(candidates, (price) => planForPrice(this.config, price));
@@ -119,4 +130,10 @@ export class SubscriptionSyncService {
     if (!this.stripe) throw new Error('Stripe is not configured');
     return this.stripe;
   }
+}
+
+function customerIdOf(subscription: Stripe.Subscription): string {
+  return typeof subscription.customer === 'string'
+    ? subscription.customer
+    : subscription.customer.id;
 }

@@ -7,13 +7,16 @@ import {
   ServiceUnavailableException,
 } from '@nestjs/common';
 import type Stripe from 'stripe';
+import { isUuid } from '../../common/text/identifiers.js';
 import { AppConfig } from '../../config/app-config.js';
 import type { BillingAccount } from '../subscriptions/billing-account.js';
+import { isLiveStatus } from '../subscriptions/subscription-status.js';
 import { SubscriptionsService } from '../subscriptions/subscriptions.service.js';
+import { WorkspacesService } from '../workspaces/workspaces.service.js';
 import { SeatBillingService } from './seat-billing.service.js';
 import { InvoicesService } from './invoices.service.js';
 import { StripeEventsRepository } from './stripe-events.repository.js';
-import { STRIPE } from './stripe.client.js';
+import { callStripe, STRIPE } from './stripe.client.js';
 import { SubscriptionSyncService } from './subscription-sync.service.js';
 
 export type WebhookOutcome = 'applied' | 'duplicate' | 'recorded';
@@ -48,6 +51,7 @@ export class WebhookService {
     private readonly config: AppConfig,
     private readonly seats: SeatBillingService,
     private readonly invoices: InvoicesService,
+    private readonly workspaces: WorkspacesService,
   ) {}
 
   async handle(
@@ -76,6 +80,7 @@ export class WebhookService {
       userId: target?.account.userId ?? null,
     };
     if (!target) {
+      await this.cancelOrphan(event);
       return (await this.inbox.record(entry)) ? 'recorded' : 'duplicate';
     }
     const { account } = target;
@@ -91,6 +96,7 @@ export class WebhookService {
       // The user was erased, or the workspace deleted, while the event was on its way:
       // nothing is left to apply.
       if (!(error instanceof NotFoundException)) throw error;
+      await this.cancelOrphan(event);
       return (await this.inbox.record({ ...entry, userId: null })) ? 'recorded' : 'duplicate';
     }
     this.logger.log({
@@ -107,6 +113,58 @@ export class WebhookService {
       await this.seats.reconcileAfterSync(account.workspaceId, result);
     return result.applied ? 'applied' : 'duplicate';
   }
+
+  /**
+   * A live subscription of a workspace that no longer exists (a checkout paid after the
+   * workspace was deleted, or a second one the deletion did not know of) is cancelled at
+   * Stripe, as the deletion would have: nobody can see or cancel it any more. A failure is a
+   * 5xx, so Stripe delivers the event again.
+   */
+  private async cancelOrphan(event: Stripe.Event): Promise<void> {
+    const named = workspaceSubscriptionOf(event);
+    if (!named || !this.stripe || (await this.workspaces.findSummary(named.workspaceId))) return;
+    const stripe = this.stripe;
+    let subscription: Stripe.Subscription;
+    try {
+      subscription = await callStripe(() => stripe.subscriptions.retrieve(named.subscriptionId));
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return;
+      throw error;
+    }
+    if (subscription.metadata?.workspaceId !== named.workspaceId) return;
+    if (!isLiveStatus(subscription.status)) return;
+    await callStripe(() => stripe.subscriptions.cancel(subscription.id));
+    this.logger.warn({
+      msg: 'Subscription of a deleted workspace cancelled',
+      workspaceId: named.workspaceId,
+      subscription: subscription.id,
+    });
+  }
+}
+
+/** The workspace and Stripe subscription an event's metadata names, if any. */
+function workspaceSubscriptionOf(
+  event: Stripe.Event,
+): { workspaceId: string; subscriptionId: string } | undefined {
+  const object = event.data.object as unknown as Record<string, unknown>;
+  let metadata: Record<string, string> | null | undefined;
+  let reference: string | { id: string } | null | undefined;
+  if (event.type === 'checkout.session.completed') {
+    const session = object as unknown as Stripe.Checkout.Session;
+    metadata = session.metadata;
+    reference = session.subscription;
+  } else if (SUBSCRIPTION_EVENTS.has(event.type)) {
+    const subscription = object as unknown as Stripe.Subscription;
+    metadata = subscription.metadata;
+    reference = subscription.id;
+  } else if (event.type === 'invoice.paid' || event.type === 'invoice.payment_failed') {
+    const details = (object as unknown as Stripe.Invoice).parent?.subscription_details;
+    metadata = details?.metadata;
+    reference = details?.subscription;
+  }
+  const workspaceId = metadata?.workspaceId;
+  const subscriptionId = typeof reference === 'string' ? reference : reference?.id;
+  return isUuid(workspaceId) && subscriptionId ? { workspaceId, subscriptionId } : undefined;
 }
 
 /** The Stripe customer an event is about, if it names one. */

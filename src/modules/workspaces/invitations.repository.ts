@@ -143,6 +143,24 @@ export class InvitationsRepository {
     return row ?? null;
   }
 
+  /**
+   * Revokes the open invitations `userId` sent to the workspace, in the caller's transaction
+   * (which holds the workspace's lock): an invitation stands on its sender's right to invite,
+   * and ends with it (the sender removed, gone or made a member).
+   */
+  async revokeSentBy(
+    manager: EntityManager,
+    workspaceId: string,
+    userId: string,
+    now: Date,
+  ): Promise<void> {
+    await manager.query(
+      `UPDATE workspace_invitations SET revoked_at = $3
+        WHERE workspace_id = $1 AND invited_by = $2 AND ${OPEN}`,
+      [workspaceId, userId, now],
+    );
+  }
+
   /** False when there is no open invitation with this id in the workspace. */
   async revoke(workspaceId: string, id: string, now: Date): Promise<boolean> {
     const rows = returnedRows(

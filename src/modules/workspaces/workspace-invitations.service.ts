@@ -71,6 +71,9 @@ export class WorkspaceInvitations {
     const { invitation, resent } = await this.dataSource.transaction(async (manager) => {
       const workspace = await this.workspaces.lock(manager, workspaceId);
       if (!workspace) throw new NotFoundException('Workspace not found');
+      // Again under the lock: an inviter removed or made a member meanwhile (whose open
+      // invitations were revoked then) sends none.
+      await this.workspaces.requireRole(workspaceId, actorId, 'admin', manager);
       const open = await this.invitations.findOpen(manager, workspaceId, input.email);
       const fields = { role: input.role, invitedBy: actorId, expiresAt, tokenHash, sentAt: now };
       let row: InvitationRow;

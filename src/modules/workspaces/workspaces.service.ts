@@ -8,6 +8,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { DomainEvents, type RequestMeta } from '../../common/events/domain-events.js';
 import { EventPublisher } from '../../common/events/event-publisher.service.js';
+import { Clock } from '../../common/time/clock.js';
 import { UsersService } from '../users/users.service.js';
 import type {
   MemberDto,
@@ -15,6 +16,7 @@ import type {
   WorkspaceListDto,
   WorkspaceListQueryDto,
 } from './dto/workspace.dto.js';
+import { InvitationsRepository } from './invitations.repository.js';
 import {
   hasRole,
   removalRefusal,
@@ -55,6 +57,8 @@ export class WorkspacesService {
     private readonly workspaces: WorkspacesRepository,
     private readonly users: UsersService,
     private readonly events: EventPublisher,
+    private readonly invitations: InvitationsRepository,
+    private readonly clock: Clock,
   ) {}
 
   /** The workspace and the caller's owner membership, in one transaction. */
@@ -138,6 +142,8 @@ export class WorkspacesService {
       const refusal = roleChangeRefusal({ actorId, actorRole, targetId, targetRole, owners, to });
       if (refusal) refuse(refusal);
       if (targetRole !== to) await this.workspaces.setRole(manager, workspaceId, targetId, to);
+      if (!hasRole(to, 'admin'))
+        await this.invitations.revokeSentBy(manager, workspaceId, targetId, this.clock.now());
       return targetRole;
     });
     if (from !== to) {
@@ -172,6 +178,7 @@ export class WorkspacesService {
       const refusal = removalRefusal({ actorId, actorRole, targetId, targetRole, owners });
       if (refusal) refuse(refusal);
       await this.workspaces.removeMember(manager, workspaceId, targetId);
+      await this.invitations.revokeSentBy(manager, workspaceId, targetId, this.clock.now());
       return targetRole;
     });
     this.events.publish(DomainEvents.WorkspaceMemberRemoved, actorId, meta, {
@@ -186,13 +193,15 @@ export class WorkspacesService {
   /**
    * The caller's role when it is `minimum` or above. A non-member gets the 404 of a
    * workspace that does not exist (no existence leak); a member below `minimum` a 403.
+   * With `manager`, read in the caller's transaction (under the workspace's lock).
    */
   async requireRole(
     workspaceId: string,
     userId: string,
     minimum: WorkspaceRole,
+    manager?: EntityManager,
   ): Promise<WorkspaceRole> {
-    const role = await this.workspaces.roleOf(workspaceId, userId);
+    const role = await this.workspaces.roleOf(workspaceId, userId, manager);
     if (!role) throw new NotFoundException(NOT_FOUND);
     if (!hasRole(role, minimum))
       throw new ForbiddenException(
@@ -282,6 +291,7 @@ export class WorkspacesService {
       if (!role) return false;
       const owners = await this.workspaces.ownerCount(manager, workspaceId);
       if (role === 'owner' && owners <= 1) throw new ConflictException(SOLE_OWNER);
+      await this.invitations.revokeSentBy(manager, workspaceId, userId, this.clock.now());
       return this.workspaces.removeMember(manager, workspaceId, userId);
     });
     if (removed) await this.membershipsChanged(workspaceId, [userId]);

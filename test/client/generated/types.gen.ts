@@ -3404,7 +3404,7 @@ export type BillingPreviewChangeData = {
 
 export type BillingPreviewChangeErrors = {
     /**
-     * An invalid plan or interval, or one that is not on sale
+     * An invalid plan or interval, one that is not on sale, or for a workspace another plan than business
      */
     400: ErrorBodyDto;
     /**
