@@ -16,6 +16,7 @@ import { SocialSignIn1764360000000 } from './1764360000000-SocialSignIn.js';
 import { Workspaces1764370000000 } from './1764370000000-Workspaces.js';
 import { WorkspaceBilling1764380000000 } from './1764380000000-WorkspaceBilling.js';
 import { Trials1764390000000 } from './1764390000000-Trials.js';
+import { WorkspaceTrialClaims1764400000000 } from './1764400000000-WorkspaceTrialClaims.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and jest load the same set. */
 export const migrations = [
@@ -37,4 +38,5 @@ export const migrations = [
   Workspaces1764370000000,
   WorkspaceBilling1764380000000,
   Trials1764390000000,
+  WorkspaceTrialClaims1764400000000,
 ];

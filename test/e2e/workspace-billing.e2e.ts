@@ -190,8 +190,9 @@ describe('workspace billing (per seat)', () => {
         : undefined,
     );
     const updates = seatUpdates(subscription.id);
+    // Added seats are invoiced at once.
     for (const update of updates)
-      expect(update.body).toMatchObject({ proration_behavior: 'create_prorations' });
+      expect(update.body).toMatchObject({ proration_behavior: 'always_invoice' });
     const keys = updates.map((update) => update.idempotencyKey);
     expect(new Set(keys).size).toBe(keys.length);
     for (const user of invitees)
@@ -216,6 +217,10 @@ describe('workspace billing (per seat)', () => {
     await eventually('2 seats at Stripe', () =>
       stripeQuantity(subscription.id) === 2 ? true : undefined,
     );
+    // A removed seat is a credit on the next invoice.
+    expect(seatUpdates(subscription.id).at(-1)!.body).toMatchObject({
+      proration_behavior: 'create_prorations',
+    });
   });
 
   it('reconciles a webhook that brings another quantity to the member count', async () => {

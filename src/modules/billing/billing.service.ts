@@ -79,7 +79,7 @@ export class BillingService {
       ? await this.options.promotion(request.promotionCode, price, account.stripeCustomerId)
       : undefined;
     const customer = await this.customerFor(account);
-    const trial = await this.options.trial(account, customer);
+    const trial = await this.options.trial(account, customer, userId);
     const metadata: Record<string, string> = account.workspaceId
       ? { workspaceId: account.workspaceId }
       : { userId: account.userId! };

@@ -28,6 +28,16 @@ class FakeMarker {
   async releaseTrial(_account: BillingAccount, at: Date): Promise<void> {
     if (this.usedAt === at) this.usedAt = null;
   }
+  /** Users who claimed their one workspace trial. */
+  readonly workspaceClaims = new Map<string, Date>();
+  async claimWorkspaceTrial(userId: string, at: Date): Promise<boolean> {
+    if (this.workspaceClaims.has(userId)) return false;
+    this.workspaceClaims.set(userId, at);
+    return true;
+  }
+  async releaseWorkspaceTrial(userId: string, at: Date): Promise<void> {
+    if (this.workspaceClaims.get(userId) === at) this.workspaceClaims.delete(userId);
+  }
 }
 
 function promotion(
@@ -181,29 +191,45 @@ describe(CheckoutOptionsService.name, () => {
   describe('trial', () => {
     it('is off with TRIAL_DAYS 0, and asks Stripe nothing', async () => {
       const { service, calls } = setup();
-      expect(await service.trial(account(), 'cus_1')).toBeUndefined();
+      expect(await service.trial(account(), 'cus_1', 'u1')).toBeUndefined();
       expect(calls).toEqual([]);
     });
 
     it('is not offered when our marker says used, and Stripe is not asked', async () => {
       const { service, calls } = setup({ TRIAL_DAYS: '7' });
-      expect(await service.trial(account({ trialUsedAt: new Date() }), 'cus_1')).toBeUndefined();
+      expect(
+        await service.trial(account({ trialUsedAt: new Date() }), 'cus_1', 'u1'),
+      ).toBeUndefined();
       expect(calls).toEqual([]);
     });
 
     it('is not offered when a subscription at Stripe had a trial, and is marked used', async () => {
       const { service, marker } = setup({ TRIAL_DAYS: '7' }, { trials: true });
-      expect(await service.trial(account(), 'cus_1')).toBeUndefined();
+      expect(await service.trial(account(), 'cus_1', 'u1')).toBeUndefined();
       expect(marker.usedAt).toEqual(new Date(NOW * 1000));
     });
 
     it('is claimed once: a second claim gets none; a release gives it back', async () => {
       const { service, marker } = setup({ TRIAL_DAYS: '7' });
-      const trial = await service.trial(account(), 'cus_1');
+      const trial = await service.trial(account(), 'cus_1', 'u1');
       expect(trial?.days).toBe(7);
-      expect(await service.trial(account(), 'cus_1')).toBeUndefined();
+      expect(await service.trial(account(), 'cus_1', 'u1')).toBeUndefined();
       await trial!.release();
       expect(marker.usedAt).toBeNull();
+    });
+
+    it("gives a user one workspace trial ever, and leaves a refused workspace's trial unused", async () => {
+      const { service, marker } = setup({ TRIAL_DAYS: '14' });
+      const first = await service.trial(account({ workspaceId: 'w1' }), 'cus_w1', 'u1');
+      expect(first?.days).toBe(14);
+      // A second workspace (a new customer): none for the same user...
+      marker.usedAt = null;
+      expect(await service.trial(account({ workspaceId: 'w2' }), 'cus_w2', 'u1')).toBeUndefined();
+      expect(marker.usedAt).toBeNull();
+      // ...but one for another of its admins who has not used theirs.
+      expect((await service.trial(account({ workspaceId: 'w2' }), 'cus_w2', 'u2'))?.days).toBe(14);
+      await first!.release();
+      expect(marker.workspaceClaims.has('u1')).toBe(false);
     });
   });
 

@@ -103,9 +103,15 @@ export class CheckoutOptionsService {
    * The account's one trial, when TRIAL_DAYS is on and it has none used: neither marked on
    * our side nor seen at Stripe (any subscription of the customer that had a trial_start,
    * for instance one given in Stripe's dashboard, counts; it is then marked too). The mark is
-   * claimed by a conditional update, so of concurrent checkouts one offers the trial.
+   * claimed by a conditional update, so of concurrent checkouts one offers the trial. A
+   * workspace's trial also needs the user who opens the checkout (`claimant`) not to have
+   * claimed a workspace trial before: one per user ever, whatever workspaces they create.
    */
-  async trial(account: BillingAccount, customer: string): Promise<ClaimedTrial | undefined> {
+  async trial(
+    account: BillingAccount,
+    customer: string,
+    claimant: string,
+  ): Promise<ClaimedTrial | undefined> {
     const days = this.config.stripe.trialDays;
     if (days === 0 || account.trialUsedAt) return undefined;
     const stripe = this.client();
@@ -122,7 +128,20 @@ export class CheckoutOptionsService {
     const at = this.clock.now();
     const claimed = await this.subscriptions.claimTrial(account, at);
     if (!claimed || trialedBefore) return undefined;
-    return { days, release: () => this.subscriptions.releaseTrial(account, at) };
+    const release = () => this.subscriptions.releaseTrial(account, at);
+    if (!account.workspaceId) return { days, release };
+    if (!(await this.subscriptions.claimWorkspaceTrial(claimant, at))) {
+      // The workspace keeps its trial for an owner or admin who has not used theirs.
+      await release();
+      return undefined;
+    }
+    return {
+      days,
+      release: async () => {
+        await release();
+        await this.subscriptions.releaseWorkspaceTrial(claimant, at);
+      },
+    };
   }
 
   /**

@@ -20,7 +20,7 @@ interface SeatsJob {
 
 /**
  * A workspace's Business subscription bills one seat per member: Stripe's quantity follows
- * the member count. Every membership change (and every webhook or reconciliation that finds
+ * the member count, added seats charged at once and removed ones credited. Every membership change (and every webhook or reconciliation that finds
  * another quantity) queues a job for the workspace; the job reads the member count when it
  * runs and sets the quantity with proration, so one job covers any number of changes and
  * the last one to run always writes the current count. Jobs of one workspace run one at a
@@ -89,7 +89,14 @@ export class SeatBillingService implements OnModuleInit {
       await callStripe(() =>
         stripe.subscriptions.update(
           subscriptionId,
-          { items: [{ id: item.id, quantity: count }], proration_behavior: 'create_prorations' },
+          {
+            items: [{ id: item.id, quantity: count }],
+            // Added seats are invoiced at once (else a workspace could add members and cancel
+            // at the period's end before the prorations were ever invoiced); removed seats
+            // become a credit on the next invoice.
+            proration_behavior:
+              count > (item.quantity ?? 0) ? 'always_invoice' : 'create_prorations',
+          },
           { idempotencyKey: `seats-${workspaceId}-${version}-${count}` },
         ),
       );

@@ -23,6 +23,8 @@ export interface SubscriptionChange {
   detail: Record<string, unknown>;
 }
 
+const FOREIGN_KEY_VIOLATION = '23503';
+
 /** A new row's columns: the free plan, and the entitlements it grants. */
 function freeRow() {
   const free = {
@@ -72,15 +74,23 @@ export class SubscriptionsRepository {
     return this.subscriptions.find({ where: { workspaceId: In(workspaceIds) } });
   }
 
-  /** A workspace's subscription row, created (free) the first time billing needs it. */
-  async findOrCreateForWorkspace(workspaceId: string): Promise<Subscription> {
-    await this.subscriptions
-      .createQueryBuilder()
-      .insert()
-      .values({ workspaceId, ...freeRow() })
-      .orIgnore()
-      .execute();
-    return this.subscriptions.findOneOrFail({ where: { workspaceId } });
+  /**
+   * A workspace's subscription row, created (free) the first time billing needs it. Null
+   * when the workspace is gone (deleted since its caller's access was checked).
+   */
+  async findOrCreateForWorkspace(workspaceId: string): Promise<Subscription | null> {
+    try {
+      await this.subscriptions
+        .createQueryBuilder()
+        .insert()
+        .values({ workspaceId, ...freeRow() })
+        .orIgnore()
+        .execute();
+    } catch (error) {
+      if ((error as { code?: string }).code !== FOREIGN_KEY_VIOLATION) throw error;
+      return null;
+    }
+    return this.subscriptions.findOne({ where: { workspaceId } });
   }
 
   findByUserIds(userIds: string[]): Promise<Subscription[]> {
@@ -194,6 +204,24 @@ export class SubscriptionsRepository {
   /** Undoes the claim made at `at` (the checkout that would have offered it failed). */
   async releaseTrial(id: string, at: Date): Promise<void> {
     await this.subscriptions.update({ id, trialUsedAt: at }, { trialUsedAt: null });
+  }
+
+  /** The user's one workspace trial: false when they claimed it before. */
+  async claimWorkspaceTrial(userId: string, at: Date): Promise<boolean> {
+    const rows: unknown[] = await this.subscriptions.query(
+      `INSERT INTO workspace_trial_claims (user_id, claimed_at) VALUES ($1, $2)
+       ON CONFLICT (user_id) DO NOTHING RETURNING user_id`,
+      [userId, at],
+    );
+    return rows.length > 0;
+  }
+
+  /** Undoes the claim made at `at`. */
+  async releaseWorkspaceTrial(userId: string, at: Date): Promise<void> {
+    await this.subscriptions.query(
+      `DELETE FROM workspace_trial_claims WHERE user_id = $1 AND claimed_at = $2`,
+      [userId, at],
+    );
   }
 
   /** Every row that Stripe knows about, for reconciliation. */

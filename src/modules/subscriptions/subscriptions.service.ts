@@ -185,7 +185,9 @@ export class SubscriptionsService {
 
   /** A workspace's subscription as Billing sees it (created, free, on first use). */
   async workspaceBillingAccount(workspaceId: string): Promise<BillingAccount> {
-    return accountOf(await this.subscriptions.findOrCreateForWorkspace(workspaceId));
+    const row = await this.subscriptions.findOrCreateForWorkspace(workspaceId);
+    if (!row) throw new NotFoundException('Workspace not found');
+    return accountOf(row);
   }
 
   /** A workspace's subscription, or null when it never had one (or is gone). */
@@ -237,6 +239,19 @@ export class SubscriptionsService {
   /** Gives the trial back when the checkout that claimed it at `at` was not opened. */
   releaseTrial(account: BillingAccount, at: Date): Promise<void> {
     return this.subscriptions.releaseTrial(account.id, at);
+  }
+
+  /**
+   * A workspace trial for the user who opens the checkout: each user claims one ever (each
+   * workspace is a new billing customer, so the account's own mark alone would let a user
+   * take a trial per workspace they create).
+   */
+  claimWorkspaceTrial(userId: string, at: Date): Promise<boolean> {
+    return this.subscriptions.claimWorkspaceTrial(userId, at);
+  }
+
+  releaseWorkspaceTrial(userId: string, at: Date): Promise<void> {
+    return this.subscriptions.releaseWorkspaceTrial(userId, at);
   }
 
   /** Every account that Stripe knows about, for reconciliation. */
