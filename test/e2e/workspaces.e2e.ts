@@ -512,6 +512,23 @@ describe('workspaces', () => {
     });
   });
 
+  it("lists the user's workspaces and roles in their data export", async () => {
+    const owner = await registerVerifiedUser(api);
+    const workspace = await createWorkspace(owner, 'Exported team');
+    const admin = await member(workspace.id, owner, 'admin');
+    const response = await call('GET', '/api/v1/users/me/export', admin);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { workspaces: unknown[] };
+    expect(body.workspaces).toEqual([
+      {
+        workspaceId: workspace.id,
+        name: 'Exported team',
+        role: 'admin',
+        joinedAt: expect.any(String),
+      },
+    ]);
+  });
+
   it('records workspace activity as server events', async () => {
     const owner = await registerVerifiedUser(api);
     const workspace = await createWorkspace(owner);

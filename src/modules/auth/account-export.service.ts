@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { ActivityService, type ExportedActivity } from '../activity/activity.service.js';
 import type { UserDto } from '../users/dto/user.dto.js';
 import { UsersService } from '../users/users.service.js';
+import type { ExportedMembershipDto } from '../workspaces/dto/workspace.dto.js';
+import { WorkspacesService } from '../workspaces/workspaces.service.js';
 import { OidcRepository } from './oidc/oidc.repository.js';
 import { PasskeysRepository, type PasskeyView } from './passkeys/passkeys.repository.js';
 import { SessionsRepository, type SessionView } from './sessions.repository.js';
@@ -25,6 +27,8 @@ export interface AccountExport {
   passkeys: PasskeyView[];
   /** Linked social sign-ins: provider, issuer, subject and the address it gave. */
   identities: ExportedIdentity[];
+  /** The workspaces the user belongs to, with their role. */
+  workspaces: ExportedMembershipDto[];
   activity: ExportedActivity[];
 }
 
@@ -37,14 +41,16 @@ export class AccountExportService {
     private readonly passkeys: PasskeysRepository,
     private readonly identities: OidcRepository,
     private readonly activity: ActivityService,
+    private readonly workspaces: WorkspacesService,
   ) {}
 
   async export(userId: string): Promise<AccountExport> {
     const profile = await this.users.profile(userId);
-    const [sessions, passkeys, identities, activity] = await Promise.all([
+    const [sessions, passkeys, identities, workspaces, activity] = await Promise.all([
       this.sessions.listForUser(userId),
       this.passkeys.listForUser(userId),
       this.identities.listForUser(userId),
+      this.workspaces.exportFor(userId),
       this.activity.exportFor(userId),
     ]);
     return {
@@ -64,6 +70,7 @@ export class AccountExportService {
           lastUsedAt,
         }),
       ),
+      workspaces,
       activity,
     };
   }

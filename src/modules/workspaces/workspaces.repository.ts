@@ -1,3 +1,4 @@
+import type { ExportedMembershipDto } from './dto/workspace.dto.js';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -233,6 +234,17 @@ export class WorkspacesRepository {
   }
 
   /** Each workspace the user belongs to, with its member and owner counts. */
+  /** The user's memberships as their data export shows them. */
+  exportedMembershipsOf(userId: string): Promise<ExportedMembershipDto[]> {
+    return this.dataSource.query<ExportedMembershipDto[]>(
+      `SELECT w.id AS "workspaceId", w.name, m.role, m.joined_at AS "joinedAt"
+         FROM workspace_members m JOIN workspaces w ON w.id = m.workspace_id
+        WHERE m.user_id = $1
+        ORDER BY m.joined_at, w.id`,
+      [userId],
+    );
+  }
+
   membershipsOf(userId: string): Promise<MembershipFacts[]> {
     return this.dataSource.query<MembershipFacts[]>(
       `SELECT w.id AS "workspaceId", w.name, m.role,

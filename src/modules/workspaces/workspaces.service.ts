@@ -11,6 +11,7 @@ import { EventPublisher } from '../../common/events/event-publisher.service.js';
 import { Clock } from '../../common/time/clock.js';
 import { UsersService } from '../users/users.service.js';
 import type {
+  ExportedMembershipDto,
   MemberDto,
   WorkspaceDto,
   WorkspaceListDto,
@@ -313,6 +314,11 @@ export class WorkspacesService {
 
   roleOf(workspaceId: string, userId: string): Promise<WorkspaceRole | null> {
     return this.workspaces.roleOf(workspaceId, userId);
+  }
+
+  /** The user's memberships, for their data export. */
+  exportFor(userId: string): Promise<ExportedMembershipDto[]> {
+    return this.workspaces.exportedMembershipsOf(userId);
   }
 
   /** Owners and admins manage billing; a non-member gets 404, a member 403. */

@@ -306,6 +306,13 @@ export type ExportedIdentityDto = {
     lastUsedAt: string | null;
 };
 
+export type ExportedMembershipDto = {
+    workspaceId: string;
+    name: string;
+    role: 'owner' | 'admin' | 'member';
+    joinedAt: string;
+};
+
 export type ExportedActivityDto = {
     action: string;
     resource: string | null;
@@ -337,6 +344,7 @@ export type AccountExportDto = {
      * Linked social sign-ins
      */
     identities: Array<ExportedIdentityDto>;
+    workspaces: Array<ExportedMembershipDto>;
     activity: Array<ExportedActivityDto>;
 };
 

@@ -2,6 +2,7 @@ import { ApiProperty, OmitType } from '@nestjs/swagger';
 import { ActivityItemDto } from '../../activity/dto/activity.dto.js';
 import { UserDto } from '../../users/dto/user.dto.js';
 import type { AccountExport, ExportedIdentity } from '../account-export.service.js';
+import { ExportedMembershipDto } from '../../workspaces/dto/workspace.dto.js';
 import { PasskeyDto } from '../passkeys/dto/passkey.dto.js';
 import type { SessionView } from '../sessions.repository.js';
 
@@ -81,6 +82,9 @@ export class AccountExportDto implements AccountExport {
 
   @ApiProperty({ type: ExportedIdentityDto, isArray: true, description: 'Linked social sign-ins' })
   identities!: ExportedIdentityDto[];
+
+  @ApiProperty({ type: ExportedMembershipDto, isArray: true })
+  workspaces!: ExportedMembershipDto[];
 
   @ApiProperty({ type: ExportedActivityDto, isArray: true })
   activity!: ExportedActivityDto[];

@@ -185,3 +185,18 @@ export class MembershipDto {
   @ApiProperty({ type: String, format: 'date-time' })
   joinedAt!: Date;
 }
+
+/** One of a user's memberships, as their data export shows it. */
+export class ExportedMembershipDto {
+  @ApiProperty({ format: 'uuid' })
+  workspaceId!: string;
+
+  @ApiProperty()
+  name!: string;
+
+  @ApiProperty({ enum: ['owner', 'admin', 'member'] })
+  role!: WorkspaceRole;
+
+  @ApiProperty({ type: String, format: 'date-time' })
+  joinedAt!: Date;
+}
