@@ -14,7 +14,7 @@ import { ActivityPartitionsService } from './modules/activity/activity-partition
 import { ActivitySeeder } from './modules/activity/activity-seeder.service.js';
 import { AccessAdministration } from './modules/auth/access-administration.service.js';
 import { RegistrationService } from './modules/auth/registration.service.js';
-import { BillingService } from './modules/billing/billing.service.js';
+import { BillingReconciliationService } from './modules/billing/billing-reconciliation.service.js';
 import { UsersService } from './modules/users/users.service.js';
 
 const HELP = `InsightSheet operator commands
@@ -157,7 +157,7 @@ function adminMfaHint(config: AppConfig): string {
 
 async function reconcileBilling(): Promise<void> {
   await withApp(async (app) => {
-    const changes = await app.get(BillingService).reconcile();
+    const changes = await app.get(BillingReconciliationService).reconcile();
     for (const change of changes)
       process.stdout.write(`${change.account}: ${change.from} -> ${change.to}\n`);
     process.stdout.write(`Reconciled with Stripe: ${changes.length} subscription(s) changed\n`);

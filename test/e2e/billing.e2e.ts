@@ -3,7 +3,7 @@ import { EventEmitter2 } from '@nestjs/event-emitter';
 import pg from 'pg';
 import { DomainEvents, type DomainEvent } from '../../src/common/events/domain-events.js';
 import { EventPublisher } from '../../src/common/events/event-publisher.service.js';
-import { BillingService } from '../../src/modules/billing/billing.service.js';
+import { BillingReconciliationService } from '../../src/modules/billing/billing-reconciliation.service.js';
 import {
   checkoutSessionFactory,
   eventFactory,
@@ -496,14 +496,14 @@ describe('billing with Stripe', () => {
   it('reconciliation repairs drift and reports it; a second run changes nothing', async () => {
     const user = await subscribedUser();
     stripe.subscriptions.get(user.subscription)!.status = 'unpaid';
-    const changes = await api.app.get(BillingService).reconcile();
+    const changes = await api.app.get(BillingReconciliationService).reconcile();
     expect(changes).toContainEqual({
       account: `user ${user.id}`,
       from: 'pro/active',
       to: 'pro/unpaid',
     });
     expect(await row(user.id)).toMatchObject({ status: 'unpaid', features: { plan: 'free' } });
-    const again = await api.app.get(BillingService).reconcile();
+    const again = await api.app.get(BillingReconciliationService).reconcile();
     expect(again.find((change) => change.account === `user ${user.id}`)).toBeUndefined();
   });
 

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { BillingService } from '../../src/modules/billing/billing.service.js';
+import { BillingReconciliationService } from '../../src/modules/billing/billing-reconciliation.service.js';
 import { SubscriptionsRepository } from '../../src/modules/subscriptions/subscriptions.repository.js';
 import { WorkspaceMemberships } from '../../src/modules/subscriptions/workspace-memberships.js';
 import { eventFactory, signedDelivery, STRIPE_TEST_ENV } from '../factories/stripe.factory.js';
@@ -239,7 +239,7 @@ describe('workspace billing (per seat)', () => {
   it('billing:reconcile repairs seat drift that no webhook reported', async () => {
     const { workspace, subscription } = await subscribedWorkspace(2);
     stripe.subscriptions.get(subscription.id)!.items.data[0].quantity = 9;
-    const changes = await api.app.get(BillingService).reconcile();
+    const changes = await api.app.get(BillingReconciliationService).reconcile();
     expect(changes.find((change) => change.account.includes(workspace.id))).toBeUndefined();
     await eventually('Stripe back at 3 seats', () =>
       stripeQuantity(subscription.id) === 3 ? true : undefined,

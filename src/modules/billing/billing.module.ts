@@ -4,6 +4,8 @@ import { SubscriptionsModule } from '../subscriptions/subscriptions.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { WorkspacesModule } from '../workspaces/workspaces.module.js';
 import { BillingAccountsService } from './billing-accounts.service.js';
+import { BillingLifecycleService } from './billing-lifecycle.service.js';
+import { BillingReconciliationService } from './billing-reconciliation.service.js';
 import { BillingTimelineController } from './billing-timeline.controller.js';
 import { BillingController } from './billing.controller.js';
 import { BillingService } from './billing.service.js';
@@ -23,6 +25,8 @@ import { WebhookService } from './webhook.service.js';
     { provide: STRIPE, inject: [AppConfig], useFactory: createStripeClient },
     BillingService,
     BillingAccountsService,
+    BillingLifecycleService,
+    BillingReconciliationService,
     SeatBillingService,
     CheckoutOptionsService,
     InvoicesService,
@@ -31,6 +35,6 @@ import { WebhookService } from './webhook.service.js';
     StripeEventsRepository,
     WebhookService,
   ],
-  exports: [BillingService],
+  exports: [BillingService, BillingReconciliationService],
 })
 export class BillingModule {}
