@@ -7,6 +7,8 @@
 // its own database, and REDIS_URL (default redis://127.0.0.1:6379) for the Redis cases.
 // BENCH_COMPARE_REF=<commit> also measures POST /api/v1/activity on that commit, same run;
 // with BENCH_ONLY=http, every route of both servers, interleaved for BENCH_ROUNDS rounds.
+// BENCH_ONLY=targets: the request pipeline's targets alone, printed beside the results with
+// the misses marked (about a minute with BENCH_DURATION=5).
 import argon2 from 'argon2';
 import autocannon from 'autocannon';
 import { execFileSync, fork, spawn } from 'node:child_process';
@@ -240,7 +242,7 @@ async function registerAndLogin(url) {
   if (response.status !== 201)
     throw new Error(`register failed: ${response.status} ${await response.text()}`);
   const body = await response.json();
-  return { email, password, accessToken: body.accessToken };
+  return { email, password, accessToken: body.accessToken, refreshToken: body.refreshToken };
 }
 
 /** Bare argon2id verifications per second with the server's parameters, as many in flight as libuv threads. */
@@ -369,9 +371,9 @@ async function startComparison(ref) {
   }
 }
 
-async function activityScenarios(base, notes, { analyticsOnly = false } = {}) {
+async function activityScenarios(base, notes, { analyticsOnly = false, measured = {} } = {}) {
   const lines = [];
-  if (!analyticsOnly) await intakeScenarios(base, notes, lines);
+  if (!analyticsOnly) measured.activity = await intakeScenarios(base, notes, lines);
   await analyticsScenario(notes);
   return lines;
 }
@@ -439,6 +441,139 @@ function activityRequest(accessToken) {
   };
 }
 
+/** A client address of its own for a request (the API trusts X-Forwarded-For from loopback). */
+function someAddress() {
+  const [a, b, c] = randomBytes(3);
+  return `10.${a}.${b}.${(c % 250) + 1}`;
+}
+
+/**
+ * Refresh-token rotation: each request presents a token from the pool and puts the one it
+ * gets back in its place (a rotated token presented again would end its session).
+ */
+async function refreshes(url, sessions = 64) {
+  const tokens = [];
+  for (let i = 0; i < sessions; i++) tokens.push((await registerAndLogin(url)).refreshToken);
+  return {
+    connections: AUTH_CONNECTIONS,
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (request, context) => {
+          context.token = tokens.shift();
+          return {
+            ...request,
+            headers: { 'content-type': 'application/json', 'x-forwarded-for': someAddress() },
+            body: JSON.stringify({ refreshToken: context.token }),
+          };
+        },
+        onResponse: (status, body, context) => {
+          tokens.push(status === 200 ? JSON.parse(body).refreshToken : context.token);
+        },
+      },
+    ],
+  };
+}
+
+/**
+ * A user whose plan comes from a workspace on Business: they create the workspace (so the
+ * API drops their cached plan), its subscription row is written directly (the bench has no
+ * Stripe), and the second eviction that follows a membership change has passed.
+ */
+async function workspaceMember(url) {
+  const user = await registerAndLogin(url);
+  const created = await fetch(`${url}/api/v1/workspaces`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${user.accessToken}` },
+    body: JSON.stringify({ name: 'Bench team' }),
+  });
+  if (created.status !== 201) throw new Error(`workspace not created: ${created.status}`);
+  const workspace = await created.json();
+  const client = new pg.Client({ connectionString: databaseUrl() });
+  await client.connect();
+  try {
+    await client.query(
+      `INSERT INTO subscriptions (workspace_id, plan, status, current_period_end, seats, features)
+       VALUES ($1, 'business', 'active', now() + interval '30 days', 1, '{}'::jsonb)`,
+      [workspace.id],
+    );
+  } finally {
+    await client.end();
+  }
+  await sleep(1500);
+  const me = await fetch(`${url}/api/v1/users/me`, {
+    headers: { authorization: `Bearer ${user.accessToken}` },
+  });
+  const plan = (await me.json()).subscription?.plan;
+  if (plan !== 'business') throw new Error(`the workspace member's plan is ${plan}`);
+  return user;
+}
+
+/** Scenarios added with sessions and workspaces: refresh, the sessions page, a member's profile. */
+async function sessionScenarios(api, base, lines) {
+  const refresh = await measure(
+    'POST /api/v1/auth/refresh (rotation)',
+    `${api.url}/api/v1/auth/refresh`,
+    await refreshes(api.url),
+    api,
+  );
+  const user = await registerAndLogin(api.url);
+  const sessions = await measure(
+    'GET /api/v1/auth/sessions',
+    `${api.url}/api/v1/auth/sessions`,
+    { headers: { authorization: `Bearer ${user.accessToken}` } },
+    api,
+  );
+  const member = await workspaceMember(api.url);
+  const memberMe = await measure(
+    'GET /api/v1/users/me, a workspace member on Business',
+    `${api.url}/api/v1/users/me`,
+    { headers: { authorization: `Bearer ${member.accessToken}` } },
+    api,
+  );
+  lines.push(row(refresh, base), row(sessions, base), row(memberMe, base));
+  return { refresh, sessions, memberMe };
+}
+
+/**
+ * The targets of the request pipeline (ratios to bare node:http in the same run, or absolute
+ * for the crowd of 1,000 connections), printed beside what was measured; a miss is marked.
+ */
+const TARGETS = [
+  ['GET /health/live', 'health', 0.7],
+  ['GET /api/v1/users/me, in-process state', 'meMemory', 0.25],
+  ['GET /api/v1/users/me, Redis state', 'meRedis', 0.2],
+  ['POST /api/v1/activity (durable 202)', 'activity', 0.18],
+];
+
+function targetLines(measured, base) {
+  const lines = ['| target | measured | goal | |', '|---|---:|---:|---|'];
+  let misses = 0;
+  const mark = (met) => {
+    if (!met) misses++;
+    return met ? 'met' : '**MISS**';
+  };
+  for (const [name, key, goal] of TARGETS) {
+    const result = measured[key];
+    if (!result) continue;
+    const ratio = result.rps / base.rps;
+    lines.push(`| ${name} | ${ratio.toFixed(2)} | ${goal.toFixed(2)} | ${mark(ratio >= goal)} |`);
+  }
+  if (measured.loginRatio !== undefined)
+    lines.push(
+      `| login vs bare argon2id, same process count | ${measured.loginRatio.toFixed(2)} | 0.90 | ${mark(measured.loginRatio >= 0.9)} |`,
+    );
+  if (measured.crowd) {
+    const { crowd } = measured;
+    const met = crowd.errors + crowd.timeouts + crowd.non2xx === 0 && crowd.p99 < 500;
+    lines.push(
+      `| 1,000 connections on /users/me (Redis) | ${crowd.errors + crowd.timeouts + crowd.non2xx} failed, p99 ${crowd.p99} ms | 0 failed, p99 < 500 ms | ${mark(met)} |`,
+    );
+  }
+  lines.push('', misses ? `${misses} target(s) missed.` : 'Every target met.');
+  return lines;
+}
+
 async function intakeScenarios(base, notes, lines) {
   const ref = process.env.BENCH_COMPARE_REF;
   if (ref) {
@@ -466,6 +601,7 @@ async function intakeScenarios(base, notes, lines) {
     `- activity rows written per second: ${Math.round(rates.batched)} in the writer's batches of 500 against ` +
       `${Math.round(rates.single)} one INSERT at a time (same run): ${(rates.batched / rates.single).toFixed(1)}x`,
   );
+  return intake;
 }
 
 async function analyticsScenario(notes) {
@@ -561,6 +697,59 @@ async function main() {
       return;
     }
 
+    if (process.env.BENCH_ONLY === 'targets') {
+      // The pipeline's targets alone (run it with BENCH_DURATION=5 before a merge that
+      // touches the request pipeline), and the session and workspace scenarios.
+      const measured = {};
+      const memory = await startApi({});
+      const redis = await startApi({ REDIS_URL });
+      const user = await registerAndLogin(memory.url);
+      const redisUser = await registerAndLogin(redis.url);
+      const bearer = (token) => ({ headers: { authorization: `Bearer ${token}` } });
+      measured.health = await measure('GET /health/live', `${memory.url}/health/live`, {}, memory);
+      measured.meMemory = await measure(
+        'GET /api/v1/users/me (in-process state)',
+        `${memory.url}/api/v1/users/me`,
+        bearer(user.accessToken),
+        memory,
+      );
+      measured.meRedis = await measure(
+        'GET /api/v1/users/me (Redis state)',
+        `${redis.url}/api/v1/users/me`,
+        bearer(redisUser.accessToken),
+        redis,
+      );
+      measured.crowd = await measure(
+        'GET /api/v1/users/me, 1,000 connections (Redis state)',
+        `${redis.url}/api/v1/users/me`,
+        { ...bearer(redisUser.accessToken), connections: 1000 },
+        redis,
+      );
+      measured.activity = await measure(
+        'POST /api/v1/activity',
+        `${memory.url}/api/v1/activity`,
+        activityRequest(user.accessToken),
+        memory,
+      );
+      const accounts = [];
+      for (let i = 0; i < AUTH_CONNECTIONS; i++) accounts.push(await registerAndLogin(memory.url));
+      const login = await measure(
+        'POST /api/v1/auth/login',
+        `${memory.url}/api/v1/auth/login`,
+        logins(accounts),
+        memory,
+      );
+      measured.loginRatio = login.rps / (await argon2Rate(Math.min(DURATION, 5)));
+      for (const key of ['health', 'meMemory', 'meRedis', 'crowd', 'activity'])
+        lines.push(row(measured[key], base));
+      lines.push(row(login, base));
+      await sessionScenarios(memory, base, lines);
+      await memory.stop();
+      await redis.stop();
+      console.log([...lines, '', ...targetLines(measured, base)].join('\n'));
+      return;
+    }
+
     if (process.env.BENCH_ONLY === 'http') {
       // A quick look at the request pipeline alone, for profiling; with BENCH_COMPARE_REF the
       // same routes on that commit's server, in the same run.
@@ -636,15 +825,19 @@ async function main() {
       return;
     }
 
+    const measured = {};
     for (const [label, env] of [
       ['in-process state', {}],
       ['Redis state', { REDIS_URL }],
     ]) {
+      const memory = label === 'in-process state';
       const on = await startApi(env);
       const off = await startApi({ ...env, RATE_LIMIT_ENABLED: 'false' });
       const user = await registerAndLogin(on.url);
       const headers = { authorization: `Bearer ${user.accessToken}` };
-      lines.push(row(await measure(`GET /health/live (${label})`, `${on.url}/health/live`), base));
+      const health = await measure(`GET /health/live (${label})`, `${on.url}/health/live`);
+      if (memory) measured.health = health;
+      lines.push(row(health, base));
       const [limited, unlimited] = await pair(
         `GET /api/v1/users/me, rate limit on (${label})`,
         `${on.url}/api/v1/users/me`,
@@ -653,6 +846,7 @@ async function main() {
         { headers },
       );
       lines.push(row(limited, base), row(unlimited, base));
+      measured[memory ? 'meMemory' : 'meRedis'] = limited;
       notes.push(
         `- rate limiting on an authenticated endpoint (${label}): ${(limited.rps / unlimited.rps).toFixed(2)} of the throughput without it`,
       );
@@ -662,6 +856,7 @@ async function main() {
         { headers, connections: 1000 },
       );
       lines.push(row(crowd, base));
+      if (!memory) measured.crowd = crowd;
       notes.push(
         `- 1,000 concurrent connections on GET /api/v1/users/me (${label}): ${crowd.errors} errors, ` +
           `${crowd.timeouts} timeouts, ${crowd.non2xx} answers other than 200, p99 ${crowd.p99} ms`,
@@ -679,6 +874,8 @@ async function main() {
         const loop = await on.loopDelay();
         lines.push(row(login, base));
         const verifies = await argon2Rate(Math.min(DURATION, 5));
+        measured.loginRatio = login.rps / verifies;
+        await sessionScenarios(on, base, lines);
         notes.push(
           `- login: ${Math.round(login.rps)} per second against ${Math.round(verifies)} bare argon2id verifications per second ` +
             `(m=19456, t=2, p=1, same run): ${(login.rps / verifies).toFixed(2)} of the bare rate`,
@@ -689,7 +886,7 @@ async function main() {
       await off.stop();
     }
 
-    lines.push(...(await activityScenarios(base, notes)));
+    lines.push(...(await activityScenarios(base, notes, { measured })));
 
     const report = [
       '# Benchmarks',
@@ -705,6 +902,10 @@ async function main() {
       ...lines,
       '',
       ...notes,
+      '',
+      '## Targets',
+      '',
+      ...targetLines(measured, base),
       '',
     ].join('\n');
     console.log(report);
