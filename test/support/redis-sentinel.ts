@@ -155,9 +155,12 @@ export class RedisSentinelGroup {
   }
 
   async stop(): Promise<void> {
-    for (const client of this.clients.values()) if (client.isOpen) client.destroy();
-    await Promise.all([...this.sentinels, ...this.nodes].map(({ child }) => kill(child)));
-    rmSync(this.dir, { recursive: true, force: true });
+    try {
+      for (const client of this.clients.values()) if (client.isOpen) client.destroy();
+    } finally {
+      await Promise.all([...this.sentinels, ...this.nodes].map(({ child }) => kill(child)));
+      rmSync(this.dir, { recursive: true, force: true });
+    }
   }
 
   private startNode(port: number, primaryPort?: number): Member {
