@@ -112,6 +112,29 @@ describe('loadConfig', () => {
     );
   });
 
+  it('reads Redis Sentinel settings, which take precedence over REDIS_URL', () => {
+    expect(loadConfig({ REDIS_URL: 'redis://localhost:6379' }).redis.sentinel).toBeUndefined();
+    const { redis } = loadConfig({
+      REDIS_URL: 'redis://app:secret@ignored-host:6379/2',
+      REDIS_SENTINELS: ' sentinel-1:26379, 10.0.0.2:26380,[::1]:26381 ',
+      REDIS_SENTINEL_PASSWORD: 'sentinel-secret',
+    });
+    expect(redis.sentinel).toEqual({
+      nodes: [
+        { host: 'sentinel-1', port: 26379 },
+        { host: '10.0.0.2', port: 26380 },
+        { host: '::1', port: 26381 },
+      ],
+      name: 'mymaster',
+      password: 'sentinel-secret',
+    });
+    expect(redis.url).toBe('redis://app:secret@ignored-host:6379/2');
+    expect(
+      loadConfig({ REDIS_SENTINELS: 's:26379', REDIS_SENTINEL_NAME: 'cache-1' }).redis.sentinel
+        ?.name,
+    ).toBe('cache-1');
+  });
+
   it('treats empty values as unset', () => {
     expect(loadConfig({ PORT: '', REDIS_URL: '' }).port).toBe(3000);
   });
@@ -150,6 +173,19 @@ describe('loadConfig', () => {
     [
       { REDIS_PING_INTERVAL_MS: '10000', REDIS_SOCKET_TIMEOUT_MS: '5000' },
       'REDIS_SOCKET_TIMEOUT_MS',
+    ],
+    // Issue 17, item 5: sentinels as host:port, a master group name, no TLS through them.
+    [{ REDIS_SENTINELS: 'sentinel-1' }, 'REDIS_SENTINELS'],
+    [{ REDIS_SENTINELS: 'sentinel-1:26379,sentinel-2:99999' }, 'REDIS_SENTINELS'],
+    [{ REDIS_SENTINELS: 'redis://sentinel-1:26379' }, 'REDIS_SENTINELS'],
+    [{ REDIS_SENTINELS: '[nonsense]:26379' }, 'REDIS_SENTINELS'],
+    [
+      { REDIS_SENTINELS: 'sentinel-1:26379', REDIS_SENTINEL_NAME: 'my master' },
+      'REDIS_SENTINEL_NAME',
+    ],
+    [
+      { REDIS_SENTINELS: 'sentinel-1:26379', REDIS_URL: 'rediss://:secret@redis.internal' },
+      'REDIS_URL',
     ],
   ])('refuses %j with one line naming the variable', (env, name) => {
     const message = errorOf(env);

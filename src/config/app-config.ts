@@ -31,7 +31,11 @@ export class AppConfig {
     embedded: { port: number; dir: string };
   };
   readonly redis: {
+    /** Without sentinels, the server; with them, only its user, password and database. */
     url: string | undefined;
+    /** Set when the primary is found through Redis Sentinel (REDIS_SENTINELS). */
+    sentinel:
+      { nodes: { host: string; port: number }[]; name: string; password?: string } | undefined;
     keyPrefix: string;
     pingIntervalMs: number;
     socketTimeoutMs: number;
@@ -135,6 +139,13 @@ export class AppConfig {
     };
     this.redis = {
       url: env.REDIS_URL,
+      sentinel: env.REDIS_SENTINELS
+        ? {
+            nodes: env.REDIS_SENTINELS,
+            name: env.REDIS_SENTINEL_NAME,
+            password: env.REDIS_SENTINEL_PASSWORD,
+          }
+        : undefined,
       keyPrefix: env.REDIS_KEY_PREFIX,
       pingIntervalMs: env.REDIS_PING_INTERVAL_MS,
       socketTimeoutMs: env.REDIS_SOCKET_TIMEOUT_MS,

@@ -90,6 +90,16 @@ const trustProxy = z.string().transform((value, ctx): number | string[] => {
   return entries;
 });
 
+/** "host:port" or "[ipv6]:port" -> { host, port }; undefined when it is neither. */
+const sentinelNode = (entry: string): { host: string; port: number } | undefined => {
+  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(entry);
+  if (!match) return undefined;
+  const host = match[1] ?? match[2];
+  const port = Number(match[3]);
+  if (match[1] !== undefined && isIP(host) !== 6) return undefined;
+  return port >= 1 && port <= 65535 ? { host, port } : undefined;
+};
+
 const optionalString = z
   .string()
   .trim()
@@ -124,6 +134,30 @@ export const envSchema = z
         message: 'must be a redis:// or rediss:// URL',
       })
       .optional(),
+    // Sentinel mode: the primary's address comes from these sentinels (REDIS_URL then gives
+    // only the data nodes' user, password and database number).
+    REDIS_SENTINELS: z
+      .string()
+      .transform((value, ctx) => {
+        const entries = list(value);
+        const nodes = entries.map(sentinelNode);
+        const invalid = entries.find((_, index) => nodes[index] === undefined);
+        if (invalid !== undefined || entries.length === 0) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `"${invalid ?? value}" is not a host:port such as sentinel-1:26379`,
+          });
+          return z.NEVER;
+        }
+        return nodes as { host: string; port: number }[];
+      })
+      .optional(),
+    REDIS_SENTINEL_NAME: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, ".", "_" or "-"')
+      .default('mymaster'),
+    REDIS_SENTINEL_PASSWORD: optionalString,
     REDIS_KEY_PREFIX: z
       .string()
       .trim()
@@ -296,6 +330,13 @@ export const envSchema = z
         code: 'custom',
         path: ['DB_POOL_MIN'],
         message: 'must not exceed DB_POOL_MAX',
+      });
+    }
+    if (env.REDIS_SENTINELS && env.REDIS_URL?.startsWith('rediss://')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['REDIS_URL'],
+        message: 'must be redis:// with REDIS_SENTINELS (TLS through Sentinel is not supported)',
       });
     }
     if (env.REDIS_SOCKET_TIMEOUT_MS < 2 * env.REDIS_PING_INTERVAL_MS) {

@@ -93,7 +93,7 @@ export class RateLimitStorage implements ThrottlerStorage, OnApplicationShutdown
     throttlerName: string,
   ): Promise<ThrottlerStorageRecord> {
     const client = this.redis.client;
-    if (client?.isReady) {
+    if (client && this.redis.isReady) {
       try {
         const record = await withTimeout(
           this.evalIncrement(
@@ -130,7 +130,7 @@ export class RateLimitStorage implements ThrottlerStorage, OnApplicationShutdown
    */
   async release(key: string, throttlerName: string): Promise<void> {
     const client = this.redis.client;
-    if (client?.isReady) {
+    if (client && this.redis.isReady) {
       try {
         await withTimeout(
           client.eval(RELEASE_SCRIPT, { keys: [this.redis.key('rl', throttlerName, key)] }),
@@ -149,7 +149,7 @@ export class RateLimitStorage implements ThrottlerStorage, OnApplicationShutdown
   async reset(key: string, throttlerName: string): Promise<void> {
     this.memory.reset(`${throttlerName}:${key}`);
     const client = this.redis.client;
-    if (client?.isReady) {
+    if (client && this.redis.isReady) {
       const redisKey = this.redis.key('rl', throttlerName, key);
       await withTimeout(
         client.del([redisKey, `${redisKey}:block`]),
