@@ -50,6 +50,13 @@ async function readiness(api: ApiProcess) {
   };
 }
 
+/** Responses the balancer took from its fail-open pool (used while no process is ready). */
+async function failedOpenResponses(balancer: Haproxy): Promise<number> {
+  return (await balancer.servers())
+    .filter((server) => server.backend === 'api_fail_open')
+    .reduce((sum, server) => sum + server.responses, 0);
+}
+
 const waitFor = (what: string, check: () => Promise<boolean>, timeoutMs = 20_000) =>
   eventually(what, check, { timeoutMs, intervalMs: 50 });
 
@@ -229,6 +236,7 @@ describe('two built API processes: shared state, faults and shutdown', () => {
     // Through the balancer: readiness fails on both processes at once, and the balancer then
     // fails open (as an ALB does) so the processes' own fast 503s reach the clients.
     await balancer.waitForStatus([a.url, b.url], 'UP');
+    const failedOpen = () => failedOpenResponses(balancer);
     const user = await registerUser(front);
     const event = (action: string) =>
       front.fetch(
@@ -256,7 +264,9 @@ describe('two built API processes: shared state, faults and shutdown', () => {
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
       await balancer.waitForStatus([a.url, b.url], 'DOWN');
       // No process is ready: the balancer fails open and the processes keep answering.
+      const failedOpenBefore = await failedOpen();
       await moreAnswers(load, 16, 'while the balancer fails open');
+      expect(await failedOpen()).toBeGreaterThan(failedOpenBefore);
       // Real time on purpose: the process must outlast a database that stays away, under load.
       await sleep(1500);
       expect(a.child.exitCode).toBeNull();
