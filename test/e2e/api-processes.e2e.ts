@@ -18,13 +18,13 @@ import {
   registerVerifiedUser,
 } from '../factories/users.factory.js';
 import { eventually } from '../support/eventually.js';
-import { LoadBalancer } from '../support/load-balancer.js';
+import { Haproxy } from '../support/haproxy.js';
 import { countStatuses, startLoad, type Load } from '../support/load.js';
 import { startPostgresCluster, type PostgresCluster } from '../support/postgres-cluster.js';
 import { RedisProcess } from '../support/redis-process.js';
 import { ensureBuilt, startApiProcess, type ApiProcess } from '../support/server-process.js';
 import { StripeStandIn } from '../support/stripe-stand-in.js';
-import { json, TEST_JWT_SECRET, testEnv } from '../support/test-app.js';
+import { json, TEST_JWT_SECRET, testEnv, type ApiClient } from '../support/test-app.js';
 
 const DATABASE = 'insightsheet';
 const RATE_LIMIT = 40;
@@ -50,6 +50,13 @@ async function readiness(api: ApiProcess) {
   };
 }
 
+/** Responses the balancer took from its fail-open pool (used while no process is ready). */
+async function failedOpenResponses(balancer: Haproxy): Promise<number> {
+  return (await balancer.servers())
+    .filter((server) => server.backend === 'api_fail_open')
+    .reduce((sum, server) => sum + server.responses, 0);
+}
+
 const waitFor = (what: string, check: () => Promise<boolean>, timeoutMs = 20_000) =>
   eventually(what, check, { timeoutMs, intervalMs: 50 });
 
@@ -64,8 +71,9 @@ async function moreAnswers(load: Load, more: number, what: string): Promise<void
 
 /**
  * Two API processes built as in production (`node dist/src/main.js`, NODE_ENV=production) on a
- * PostgreSQL and a Redis of this suite's own, which it stops and starts, behind a load balancer
- * that health-checks /health/ready as a platform's does.
+ * PostgreSQL and a Redis of this suite's own, which it stops and starts, behind HAProxy run
+ * from the shipped docker/haproxy.cfg: /health/ready checked every second, out after two
+ * failures, in after two successes, failing open when no instance is ready.
  */
 describe('two built API processes: shared state, faults and shutdown', () => {
   const stripe = new StripeStandIn(STRIPE_TEST_ENV.STRIPE_SECRET_KEY);
@@ -73,7 +81,9 @@ describe('two built API processes: shared state, faults and shutdown', () => {
   let cluster: PostgresCluster;
   let a: ApiProcess;
   let b: ApiProcess;
-  let balancer: LoadBalancer;
+  let balancer: Haproxy;
+  /** The API as its clients reach it: through the balancer. */
+  let front: ApiClient;
 
   beforeAll(async () => {
     ensureBuilt();
@@ -94,13 +104,21 @@ describe('two built API processes: shared state, faults and shutdown', () => {
       FRONTEND_URL: 'https://app.insightsheet.test',
       TRUST_PROXY: '127.0.0.1',
       RATE_LIMIT_MAX_REQUESTS: String(RATE_LIMIT),
-      SHUTDOWN_DRAIN_MS: '1500',
+      // Longer than HAProxy takes to see readiness fail twice (inter 1s, fall 2), as
+      // docs/OPERATIONS.md asks, so no request reaches a closed listener.
+      SHUTDOWN_DRAIN_MS: '3000',
       DB_POOL_MAX: '10',
       ACTIVITY_FLUSH_MS: '100',
     };
     [a, b] = await Promise.all([startApiProcess(env), startApiProcess(env)]);
-    balancer = new LoadBalancer([a.url, b.url]);
+    balancer = new Haproxy([a.url, b.url]);
     await balancer.start();
+    await balancer.waitForStatus([a.url, b.url], 'UP');
+    front = {
+      url: balancer.url,
+      fetch: (path, init) => balancer.fetch(path, init),
+      query: a.query,
+    };
   }, 120_000);
 
   afterAll(async () => {
@@ -111,19 +129,25 @@ describe('two built API processes: shared state, faults and shutdown', () => {
     cluster?.stop();
   });
 
-  it('counts one rate limit of N across both processes', async () => {
-    const user = await registerUser(a);
-    // An address of its own: its budget, spent here too, must not limit the tests below.
+  it('counts one rate limit of N across both processes behind the load balancer', async () => {
+    await balancer.waitForStatus([a.url, b.url], 'UP');
+    const user = await registerUser(front);
+    // An address of its own: its budget, spent here too, must not limit the tests below. The
+    // balancer appends the address it sees to X-Forwarded-For; TRUST_PROXY (127.0.0.1) trusts
+    // that hop, so each process counts this address, not the balancer's.
     const address = clientAddress();
+    const [servedA, servedB] = await Promise.all([balancer.served(a.url), balancer.served(b.url)]);
     const statuses: number[] = [];
     for (let i = 0; i < RATE_LIMIT + 4; i++) {
-      const instance = i % 2 === 0 ? a : b;
-      statuses.push(
-        (await instance.fetch('/api/v1/users/me', bearer(user.accessToken, address))).status,
-      );
+      const response = await front.fetch('/api/v1/users/me', bearer(user.accessToken, address));
+      await response.arrayBuffer();
+      statuses.push(response.status);
     }
     expect(statuses.filter((status) => status === 200)).toHaveLength(RATE_LIMIT);
     expect(statuses.slice(RATE_LIMIT)).toEqual([429, 429, 429, 429]);
+    // Round robin: each process answered about half of them.
+    expect((await balancer.served(a.url)) - servedA).toBeGreaterThanOrEqual(RATE_LIMIT / 4);
+    expect((await balancer.served(b.url)) - servedB).toBeGreaterThanOrEqual(RATE_LIMIT / 4);
   });
 
   it('logout-all on one process rejects the token on the other at once', async () => {
@@ -209,9 +233,13 @@ describe('two built API processes: shared state, faults and shutdown', () => {
   });
 
   it('fails fast with 503 while PostgreSQL is stopped, accepts no event it cannot write, and recovers by itself', async () => {
-    const user = await registerUser(a);
+    // Through the balancer: readiness fails on both processes at once, and the balancer then
+    // fails open (as an ALB does) so the processes' own fast 503s reach the clients.
+    await balancer.waitForStatus([a.url, b.url], 'UP');
+    const failedOpen = () => failedOpenResponses(balancer);
+    const user = await registerUser(front);
     const event = (action: string) =>
-      a.fetch(
+      front.fetch(
         '/api/v1/activity',
         json({ action }, { authorization: `Bearer ${user.accessToken}` }),
       );
@@ -219,7 +247,7 @@ describe('two built API processes: shared state, faults and shutdown', () => {
 
     let stopLoad!: () => void;
     const stopped = new Promise<void>((resolve) => (stopLoad = resolve));
-    const load = startLoad((signal) => refreshUnknown(a, signal), {
+    const load = startLoad((signal) => refreshUnknown(balancer, signal), {
       concurrency: 8,
       stop: stopped,
     });
@@ -234,24 +262,32 @@ describe('two built API processes: shared state, faults and shutdown', () => {
       const refused = await event('sheet.during_outage');
       expect(refused.status).toBe(503);
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      await balancer.waitForStatus([a.url, b.url], 'DOWN');
+      // No process is ready: the balancer fails open and the processes keep answering.
+      const failedOpenBefore = await failedOpen();
+      await moreAnswers(load, 16, 'while the balancer fails open');
+      expect(await failedOpen()).toBeGreaterThan(failedOpenBefore);
       // Real time on purpose: the process must outlast a database that stays away, under load.
       await sleep(1500);
       expect(a.child.exitCode).toBeNull();
       cluster.startPrimary();
       restarted = true;
       await waitFor('readiness is 200 again', async () => (await readiness(a)).status === 200);
+      await balancer.waitForStatus([a.url, b.url], 'UP');
       await moreAnswers(load, 16, 'after PostgreSQL is back');
     } finally {
       if (!restarted) cluster.startPrimary();
       stopLoad();
     }
     const result = await load.finished;
-    // Nothing hung or crashed: every request got an answer, 401 (database up) or 503 (down).
+    // Nothing hung or crashed: every request got an answer, 401 (database up) or 503 (down),
+    // and none was the balancer's own 502, 503 or 504.
     expect(result.errors).toEqual([]);
     expect(countStatuses(result, 500, 503) + countStatuses(result, 504, 600)).toBe(0);
     expect(result.statuses.get(503)).toBeGreaterThan(0);
     expect(result.statuses.get(401)).toBeGreaterThan(0);
     expect(result.maxMs).toBeLessThan(5000);
+    expect(balancer.output()).not.toContain('NOSRV');
 
     // The client's retry after the outage is written, and the refused attempt left nothing.
     expect((await event('sheet.during_outage')).status).toBe(202);
@@ -263,11 +299,7 @@ describe('two built API processes: shared state, faults and shutdown', () => {
   });
 
   it('drains on SIGTERM under load behind the load balancer: no failed request, exit 0', async () => {
-    await waitFor('both processes are in rotation', async () => {
-      const [ra, rb] = await Promise.all([readiness(a), readiness(b)]);
-      return ra.status === 200 && rb.status === 200;
-    });
-    await eventually('the load balancer to route to both', () => balancer.inRotation.length === 2);
+    await balancer.waitForStatus([a.url, b.url], 'UP');
     let stopLoad!: () => void;
     const stopped = new Promise<void>((resolve) => (stopLoad = resolve));
     const load = startLoad(
@@ -275,25 +307,30 @@ describe('two built API processes: shared state, faults and shutdown', () => {
         Math.random() < 0.5 ? plans(balancer, signal) : refreshUnknown(balancer, signal),
       { concurrency: 16, stop: stopped },
     );
-    const served = (api: ApiProcess) => balancer.served.get(api.url) ?? 0;
-    const [servedA, servedB] = [served(a), served(b)];
+    const [servedA, servedB] = await Promise.all([balancer.served(a.url), balancer.served(b.url)]);
     await eventually(
       'both processes to serve the load',
-      () => served(a) >= servedA + 50 && served(b) >= servedB + 50,
+      async () =>
+        (await balancer.served(a.url)) >= servedA + 50 &&
+        (await balancer.served(b.url)) >= servedB + 50,
       { timeoutMs: 10_000 },
     );
-    const servedBefore = balancer.served.get(b.url) ?? 0;
     const logBefore = b.output().length;
-    const exit = await b.stop('SIGTERM');
+    const exiting = b.stop('SIGTERM');
+    // The balancer takes b out on its failing readiness, while b still serves its drain.
+    await balancer.waitForStatus([b.url], 'DOWN');
+    const downBeforeExit = b.child.exitCode === null;
+    const exit = await exiting;
     await moreAnswers(load, 50, 'after the drained process has exited');
     stopLoad();
     const result = await load.finished;
 
     expect(exit.code).toBe(0);
-    expect(servedBefore).toBeGreaterThan(0);
+    expect(downBeforeExit).toBe(true);
     expect(result.errors).toEqual([]);
     expect(countStatuses(result, 500, 600)).toBe(0);
     expect(countStatuses(result, 200, 300) + (result.statuses.get(401) ?? 0)).toBe(result.total);
+    expect(await balancer.status(a.url)).toBe('UP');
     const shutdownLog = b.output().slice(logBefore);
     expect(shutdownLog).toContain('Not ready: lifecycle down');
     expect(shutdownLog).not.toMatch(/"level":"(error|fatal)"/);
