@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+
 const swc = [
   '@swc/jest',
   {
@@ -11,12 +13,8 @@ const swc = [
   },
 ];
 
-/**
- * Three tiers in one run: *.spec.ts beside the code (pure logic), test/integration
- * (repositories and services against real PostgreSQL and Redis) and test/e2e (the real
- * app over HTTP). Global setup creates this run's databases; teardown drops them.
- */
-export default {
+/** How every test file is loaded, in both projects below. */
+const project = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
@@ -30,10 +28,69 @@ export default {
   // cookie 2 and content-disposition 3 ship only as ESM but are require()d by Fastify's
   // inject and @fastify/static: jest's module system must transform them.
   transformIgnorePatterns: ['/node_modules/(?!(cookie|content-disposition|@nestjs/throttler)/)'],
-  testMatch: [
-    '<rootDir>/src/**/*.spec.ts',
-    '<rootDir>/test/**/*.test.ts',
-    '<rootDir>/test/**/*.e2e.ts',
+};
+
+const testMatch = [
+  '<rootDir>/src/**/*.spec.ts',
+  '<rootDir>/test/**/*.test.ts',
+  '<rootDir>/test/**/*.e2e.ts',
+];
+
+/**
+ * The suites that run a second time with PostgreSQL behind a real PgBouncer in transaction mode
+ * (issue 17, item 4): together they use every module (auth with sessions and MFA, users,
+ * subscriptions and quotas, the Stripe webhook, workspaces, activity intake and reads, the mail
+ * queue in process and across processes, health), and pgbouncer.e2e.ts proves the sharing.
+ */
+const viaPgBouncer = [
+  'pgbouncer',
+  'health',
+  'auth-register-login',
+  'sessions',
+  'mfa',
+  'users-admin',
+  'subscriptions-usage',
+  'billing',
+  'workspaces',
+  'activity',
+  'mail-queue',
+  'mail-instances',
+].map((name) => `<rootDir>/test/e2e/${name}.e2e.ts`);
+
+/** Debian's pgbouncer (.ci/run installs it); without it, and outside CI, that project is left out. */
+const pgbouncerInstalled = [
+  process.env.PGBOUNCER_BIN,
+  '/usr/sbin/pgbouncer',
+  '/usr/bin/pgbouncer',
+].some((path) => path && existsSync(path));
+
+/**
+ * Three tiers in one run: *.spec.ts beside the code (pure logic), test/integration
+ * (repositories and services against real PostgreSQL and Redis) and test/e2e (the real
+ * app over HTTP), all in the `direct` project; the `pgbouncer` project runs a subset again
+ * through PgBouncer (`--selectProjects direct` skips it). Global setup creates this run's
+ * databases and PgBouncer; teardown drops them.
+ */
+export default {
+  ...project,
+  testMatch,
+  projects: [
+    {
+      ...project,
+      displayName: 'direct',
+      testMatch,
+      testPathIgnorePatterns: ['/node_modules/', '/test/e2e/pgbouncer\\.e2e\\.ts$'],
+    },
+    ...(pgbouncerInstalled || process.env.CI
+      ? [
+          {
+            ...project,
+            displayName: 'pgbouncer',
+            testMatch: viaPgBouncer,
+            setupFiles: [...project.setupFiles, '<rootDir>/test/support/via-pgbouncer.setup.ts'],
+          },
+        ]
+      : []),
   ],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',

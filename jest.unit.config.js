@@ -6,6 +6,7 @@ import base from './jest.config.js';
  */
 export default {
   ...base,
+  projects: undefined,
   testMatch: ['<rootDir>/src/**/*.spec.ts'],
   globalSetup: undefined,
   globalTeardown: undefined,

@@ -38,9 +38,10 @@ const HELP = `InsightSheet operator commands
       Refused with NODE_ENV=production.
 
   npm run cli -- db:roles --app-role <name> --analytics-role <name>
-      Connected as the schema's owner (DATABASE_URL), creates or updates the application's
-      role (data only, no DDL) and the analytics role (read only). Their passwords come from
-      APP_DB_PASSWORD and ANALYTICS_DB_PASSWORD, never from the command line.
+      Connected as the schema's owner (DATABASE_DIRECT_URL, else DATABASE_URL), creates or
+      updates the application's role (data only, no DDL) and the analytics role (read only),
+      both with DB_STATEMENT_TIMEOUT_MS as their statement timeout in this database. Their
+      passwords come from APP_DB_PASSWORD and ANALYTICS_DB_PASSWORD, never from the command line.
 
   npm run cli -- --help
       This text.
@@ -220,13 +221,14 @@ async function main(): Promise<number> {
         process.env.APP_DB_PASSWORD,
         process.env.ANALYTICS_DB_PASSWORD,
       ];
-      if (!config.database.url || !appPassword || !analyticsPassword) {
+      if (!config.database.directUrl || !appPassword || !analyticsPassword) {
         process.stderr.write(
           'db:roles needs DATABASE_URL (the owner), APP_DB_PASSWORD and ANALYTICS_DB_PASSWORD\n',
         );
         return 1;
       }
-      await setUpDatabaseRoles(config.database.url, {
+      await setUpDatabaseRoles(config.database.directUrl, {
+        statementTimeoutMs: config.database.statementTimeoutMs,
         app: { name: values['app-role'] ?? 'insightsheet_app', password: appPassword },
         analytics: {
           name: values['analytics-role'] ?? 'insightsheet_analytics',

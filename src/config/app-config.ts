@@ -19,6 +19,16 @@ export class AppConfig {
   readonly database: {
     /** Undefined until the embedded server is up when DATABASE_URL is not set. */
     url: string | undefined;
+    /**
+     * The primary without a pooler in between (DATABASE_DIRECT_URL, else `url`): migrations and
+     * the database roles command, which need a session of their own, connect here.
+     */
+    directUrl: string | undefined;
+    /**
+     * `url` and the replica URLs lead to a transaction-mode pooler: a connection is one
+     * transaction's, so the API's pools send no session setting when they open.
+     */
+    transactionPooling: boolean;
     replicaUrls: string[];
     /** A replica further behind the primary than this is skipped. */
     replicaMaxLagMs: number;
@@ -127,6 +137,8 @@ export class AppConfig {
     this.logLevel = env.LOG_LEVEL;
     this.database = {
       url: env.DATABASE_URL,
+      directUrl: env.DATABASE_DIRECT_URL ?? env.DATABASE_URL,
+      transactionPooling: env.DB_TRANSACTION_POOLING,
       replicaUrls: env.READ_REPLICA_URL,
       replicaMaxLagMs: env.REPLICA_MAX_LAG_MS,
       replicaCheckIntervalMs: env.REPLICA_CHECK_INTERVAL_MS,
@@ -233,7 +245,7 @@ export class AppConfig {
   /** A copy pointing at another database, for the embedded server and for tests. */
   withDatabaseUrl(url: string): AppConfig {
     const copy = Object.create(AppConfig.prototype) as AppConfig;
-    Object.assign(copy, this, { database: { ...this.database, url } });
+    Object.assign(copy, this, { database: { ...this.database, url, directUrl: url } });
     return copy;
   }
 }

@@ -116,6 +116,15 @@ export const envSchema = z
       .default('info'),
 
     DATABASE_URL: postgresUrl.optional(),
+    // The primary without a pooler in between, for what needs a session of its own: migrations
+    // and the database roles command. Unset: DATABASE_URL.
+    DATABASE_DIRECT_URL: postgresUrl.optional(),
+    // DATABASE_URL and READ_REPLICA_URL lead to a transaction-mode pooler (PgBouncer): the API's
+    // connections then send no session setting (statement_timeout) when they open.
+    DB_TRANSACTION_POOLING: z
+      .enum(['true', 'false'], { message: 'must be true or false' })
+      .transform((value) => value === 'true')
+      .default(false),
     READ_REPLICA_URL: z.string().transform(list).pipe(z.array(postgresUrl)).default([]),
     REPLICA_MAX_LAG_MS: int(0, 3_600_000).default(5000),
     REPLICA_CHECK_INTERVAL_MS: int(100, 60_000).default(1000),
@@ -359,6 +368,13 @@ export const envSchema = z
         code: 'custom',
         path: [env.WEBAUTHN_ORIGINS ? 'WEBAUTHN_ORIGINS' : 'WEBAUTHN_RP_ID'],
         message: `"${outside}" is not on the relying party's domain ${rpId} (WEBAUTHN_RP_ID)`,
+      });
+    }
+    if (env.DATABASE_DIRECT_URL && !env.DATABASE_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DATABASE_DIRECT_URL'],
+        message: 'needs DATABASE_URL (the embedded server has no pooler in front)',
       });
     }
     if (env.NODE_ENV === 'production') {

@@ -5,6 +5,12 @@ export interface RoleSetup {
   app: { name: string; password: string };
   /** The analytics role: SELECT on ANALYTICS_READS only. */
   analytics: { name: string; password: string };
+  /**
+   * Both roles' statement_timeout in this database (DB_STATEMENT_TIMEOUT_MS). Their connections
+   * carry it however they come: behind a transaction-mode pooler the API cannot ask for it when
+   * a connection opens.
+   */
+  statementTimeoutMs?: number;
 }
 
 /**
@@ -72,6 +78,11 @@ export async function setUpDatabaseRoles(ownerUrl: string, roles: RoleSetup): Pr
       await client.query(`GRANT CONNECT ON DATABASE ${ident(database)} TO ${ident(role.name)}`);
       await client.query(`GRANT USAGE ON SCHEMA public TO ${ident(role.name)}`);
       await client.query(`REVOKE CREATE ON SCHEMA public FROM ${ident(role.name)}`);
+      if (roles.statementTimeoutMs !== undefined) {
+        await client.query(
+          `ALTER ROLE ${ident(role.name)} IN DATABASE ${ident(database)} SET statement_timeout = ${Math.trunc(roles.statementTimeoutMs)}`,
+        );
+      }
     }
     const app = ident(roles.app.name);
     const analytics = ident(roles.analytics.name);

@@ -28,19 +28,46 @@ export function buildDataSourceOptions(
     maxQueryExecutionTime: 1000,
     poolSize: db.poolMax,
     applicationName: 'insightsheet-api',
-    extra: { min: db.poolMin, ...poolOptions(config) },
+    extra: { min: db.poolMin, ...poolOptions(config, url) },
   };
 }
 
 /** The pg pool settings every pool of the API shares (primary and replicas). */
-export function poolOptions(config: AppConfig) {
+export function poolOptions(config: AppConfig, url: string) {
   const db = config.database;
   return {
     max: db.poolMax,
     connectionTimeoutMillis: db.connectTimeoutMs,
     idleTimeoutMillis: db.idleTimeoutMs,
-    statement_timeout: db.statementTimeoutMs,
+    ...sessionSettings(config, url),
     query_timeout: db.statementTimeoutMs + 1000,
     keepAlive: true,
   };
+}
+
+/**
+ * Whether `url` leads to a transaction-mode pooler (DB_TRANSACTION_POOLING): DATABASE_URL and
+ * the replicas do then, DATABASE_DIRECT_URL does not (unless it is DATABASE_URL itself).
+ */
+export function leadsToPooler(config: AppConfig, url: string | undefined): boolean {
+  const db = config.database;
+  const direct = db.directUrl !== db.url && url === db.directUrl;
+  return db.transactionPooling && !direct;
+}
+
+/**
+ * The settings a connection asks for when it opens (startup parameters). Through a
+ * transaction-mode pooler there is no session to set up: PgBouncer refuses a startup parameter
+ * it does not track ("unsupported startup parameter: statement_timeout"), and the server
+ * connection a statement runs on is shared with other clients anyway. The statement timeout is
+ * then the database role's (`ALTER ROLE ... SET statement_timeout`, which db:roles sets); the
+ * client-side query timeout still bounds every wait.
+ */
+export function sessionSettings(
+  config: AppConfig,
+  url: string | undefined,
+): { statement_timeout?: number } {
+  return leadsToPooler(config, url)
+    ? {}
+    : { statement_timeout: config.database.statementTimeoutMs };
 }

@@ -57,7 +57,7 @@ export class ReplicaHealth implements OnApplicationBootstrap, OnApplicationShutd
       const name = `replica-${index + 1}`;
       const pool = new pg.Pool({
         connectionString: url,
-        ...poolOptions(config),
+        ...poolOptions(config, url),
         application_name: 'insightsheet-api-reads',
       });
       // An idle connection dropped by a stopped replica must not crash the process.

@@ -25,6 +25,32 @@ describe('database pool', () => {
     });
   });
 
+  // Issue 17, item 4: PgBouncer refuses a connection asking for statement_timeout at startup.
+  it('asks for no session setting through a transaction pooler, and does on the direct URL', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://app@pgbouncer:6432/db',
+      DATABASE_DIRECT_URL: 'postgres://owner@db:5432/db',
+      DB_TRANSACTION_POOLING: 'true',
+      DB_STATEMENT_TIMEOUT_MS: '5000',
+    });
+    expect(buildDataSourceOptions(config).extra).not.toHaveProperty('statement_timeout');
+    expect(buildDataSourceOptions(config).extra).toMatchObject({ query_timeout: 6000 });
+    expect(buildDataSourceOptions(config, config.database.directUrl).extra).toMatchObject({
+      statement_timeout: 5000,
+    });
+    const direct = loadConfig({ DATABASE_URL: 'postgres://app@db:5432/db' });
+    expect(direct.database.directUrl).toBe('postgres://app@db:5432/db');
+    expect(buildDataSourceOptions(direct).extra).toMatchObject({ statement_timeout: 15_000 });
+    // Only a pooler: the migrations go through it too, asking for nothing.
+    const pooledOnly = loadConfig({
+      DATABASE_URL: 'postgres://app@pgbouncer:6432/db',
+      DB_TRANSACTION_POOLING: 'true',
+    });
+    expect(
+      buildDataSourceOptions(pooledOnly, pooledOnly.database.directUrl).extra,
+    ).not.toHaveProperty('statement_timeout');
+  });
+
   describe('against a server that accepts connections and never answers', () => {
     let blackhole: Server;
     const sockets: Socket[] = [];

@@ -36,6 +36,7 @@ describe('least-privilege database roles', () => {
   const roles = {
     app: { name: `is_app_${suffix}`, password: randomBytes(16).toString('hex') },
     analytics: { name: `is_analytics_${suffix}`, password: randomBytes(16).toString('hex') },
+    statementTimeoutMs: 7000,
   };
   let database: TestDatabase;
 
@@ -85,6 +86,27 @@ describe('least-privilege database roles', () => {
       expect(role).toBe(roles.app.name);
     } finally {
       await api.close();
+    }
+  });
+
+  // Issue 17, item 4: behind PgBouncer the API cannot ask for a timeout when it connects.
+  it("gives both roles the statement timeout in this database, whoever's client connects", async () => {
+    for (const role of [roles.app, roles.analytics]) {
+      const client = new pg.Client({
+        connectionString: as(role.name, role.password, database.url),
+      });
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ statement_timeout: string }>(
+          'SHOW statement_timeout',
+        );
+        expect({ role: role.name, timeout: rows[0].statement_timeout }).toEqual({
+          role: role.name,
+          timeout: '7s',
+        });
+      } finally {
+        await client.end();
+      }
     }
   });
 

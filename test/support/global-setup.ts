@@ -5,13 +5,16 @@ import pg from 'pg';
 import { loadConfig } from '../../src/config/app-config.js';
 import { startEmbeddedPostgres } from '../../src/database/embedded-postgres.js';
 import { runPendingMigrations } from '../../src/database/migrate.js';
+import { PgBouncer, pgbouncerBinary } from './pgbouncer.js';
 import { databaseUrlFor, runState } from './run-state.js';
 import { build } from './server-process.js';
 
 /**
  * Once per run: find a PostgreSQL (DATABASE_URL, or an embedded one), create this run's
  * template database with every migration applied, and hand its name to the workers through
- * the environment. Each suite then clones the template; teardown drops them all.
+ * the environment. Each suite then clones the template; teardown drops them all. A PgBouncer
+ * in transaction mode is started in front of that PostgreSQL for the suites of the `pgbouncer`
+ * project (jest.config.js), which reach their databases through it (TEST_PGBOUNCER_URL).
  */
 export default async function globalSetup(): Promise<void> {
   // Process tests run the built server and CLI, as `npm start` and operators do.
@@ -36,6 +39,17 @@ export default async function globalSetup(): Promise<void> {
     await admin.end();
   }
   await runPendingMigrations(loadConfig({ NODE_ENV: 'test' }), databaseUrlFor(adminUrl, template));
+
+  if (pgbouncerBinary()) {
+    // Two server connections per database and user, for any number of clients: a session
+    // setting one client left behind would reach the next.
+    const pgbouncer = new PgBouncer({ serverUrl: adminUrl, poolSize: 2 });
+    await pgbouncer.start();
+    runState().pgbouncer = pgbouncer;
+    process.env.TEST_PGBOUNCER_URL = pgbouncer.urlFor('postgres');
+  } else if (process.env.CI) {
+    throw new Error('CI is set and pgbouncer is not installed (Debian package pgbouncer)');
+  }
 
   process.env.TEST_ADMIN_DATABASE_URL = adminUrl;
   process.env.TEST_RUN_ID = runId;

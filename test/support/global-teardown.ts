@@ -6,6 +6,8 @@ import { runState } from './run-state.js';
 export default async function globalTeardown(): Promise<void> {
   const adminUrl = process.env.TEST_ADMIN_DATABASE_URL;
   const runId = process.env.TEST_RUN_ID;
+  // First: its server connections would hold the run's databases open.
+  await runState().pgbouncer?.stop();
   if (adminUrl && runId) {
     const admin = new pg.Client({ connectionString: adminUrl });
     await admin.connect();

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { eventually } from './eventually.js';
+import { viaPgBouncer } from './pgbouncer.js';
 
 export const MAIN = 'dist/src/main.js';
 
@@ -69,8 +70,12 @@ export interface ApiProcess extends ServerProcess {
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<{ code: number | null }>;
 }
 
-/** The built server as its own OS process on a free port, once it answers ready. */
-export async function startApiProcess(env: Record<string, string>): Promise<ApiProcess> {
+/**
+ * The built server as its own OS process on a free port, once it answers ready (through the
+ * run's PgBouncer in the `pgbouncer` jest project).
+ */
+export async function startApiProcess(given: Record<string, string>): Promise<ApiProcess> {
+  const env = viaPgBouncer(given);
   const port = await freePort();
   const server = spawnServer({ ...env, HOST: '127.0.0.1', PORT: String(port) });
   const url = `http://127.0.0.1:${port}`;

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { Writable } from 'node:stream';
 import { createApp, type CreateAppOptions } from '../../src/app.setup.js';
 import { loadConfig, type AppConfig } from '../../src/config/app-config.js';
+import { viaPgBouncer } from './pgbouncer.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 
 export const TEST_JWT_SECRET =
@@ -12,11 +13,14 @@ export const TEST_JWT_SECRET =
 /** The Redis that tests use when a suite needs one: REDIS_URL, or the local default. */
 export const TEST_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-/** A test configuration: explicit values only, never the developer's own environment. */
+/**
+ * A test configuration: explicit values only, never the developer's own environment. In the
+ * `pgbouncer` jest project its DATABASE_URL goes through the run's PgBouncer (viaPgBouncer).
+ */
 export function testEnv(
   overrides: Record<string, string | undefined> = {},
 ): Record<string, string | undefined> {
-  return {
+  return viaPgBouncer({
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
     JWT_SECRET: TEST_JWT_SECRET,
@@ -29,7 +33,7 @@ export function testEnv(
     // Tests act as many clients through X-Forwarded-For (see factories/users.factory.ts).
     TRUST_PROXY: '127.0.0.1',
     ...overrides,
-  };
+  });
 }
 
 /** Captures log lines (as parsed JSON) for assertions on logging. */

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import pg from 'pg';
 import { AppConfig } from '../../config/app-config.js';
 import { isTransientDatabaseError, sqlStateOf } from '../../database/database-errors.js';
+import { sessionSettings } from '../../database/database.options.js';
 import { guardClientErrors } from '../../database/pool-client-errors.js';
 
 export const ACTIVITY_SOURCES = ['client', 'server'] as const;
@@ -125,7 +126,7 @@ export class ActivityWriter {
       max: 2,
       connectionTimeoutMillis: config.database.connectTimeoutMs,
       idleTimeoutMillis: config.database.idleTimeoutMs,
-      statement_timeout: config.database.statementTimeoutMs,
+      ...sessionSettings(config, config.database.url),
       query_timeout: config.database.statementTimeoutMs + 1000,
       application_name: 'insightsheet-activity',
     });
