@@ -1,7 +1,7 @@
 import type { Cache } from 'cache-manager';
 
 /** How long after a change its cache step runs again. */
-const LATE_REPEAT_MS = 1000;
+export const LATE_REPEAT_MS = 1000;
 
 /**
  * Runs a cache step for a change that is already committed, now and once more a moment later:
