@@ -6,7 +6,7 @@ import {
   invoiceLineFactory,
   PRICES,
   promotionCodeFactory,
-  signedDelivery,
+  deliverWebhook,
   STRIPE_TEST_ENV,
   stripeId,
   subscriptionFactory,
@@ -54,17 +54,7 @@ function billingHarness(env: Record<string, string>) {
     get: (path: string, token: string) => harness.api.fetch(path, bearer(token)),
     row: async (userId: string) =>
       (await harness.api.query<Row>(`SELECT * FROM subscriptions WHERE user_id = $1`, [userId]))[0],
-    deliver: (event: object) => {
-      const payload = JSON.stringify(event);
-      return harness.api.fetch('/api/v1/billing/webhook', {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'stripe-signature': signedDelivery(payload),
-        },
-        body: payload,
-      });
-    },
+    deliver: (event: object) => deliverWebhook(harness.api, event),
     /** The last checkout session the app asked Stripe for. */
     lastSession: () => stripe.requestsTo('POST', '/v1/checkout/sessions').at(-1)!.body,
     /** Checkout, then Stripe completes it (with or without a card) and its webhook arrives. */

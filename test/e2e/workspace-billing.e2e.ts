@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jes
 import { BillingReconciliationService } from '../../src/modules/billing/billing-reconciliation.service.js';
 import { SubscriptionsRepository } from '../../src/modules/subscriptions/subscriptions.repository.js';
 import { WorkspaceMemberships } from '../../src/modules/subscriptions/workspace-memberships.js';
-import { eventFactory, signedDelivery, STRIPE_TEST_ENV } from '../factories/stripe.factory.js';
+import { deliverWebhook, eventFactory, STRIPE_TEST_ENV } from '../factories/stripe.factory.js';
 import {
   bearer,
   createAdmin,
@@ -55,14 +55,7 @@ describe('workspace billing (per seat)', () => {
   const post = (path: string, user: RegisteredUser, body: unknown = {}) =>
     api.fetch(path, json(body, { authorization: `Bearer ${user.accessToken}` }));
   const get = (path: string, user: RegisteredUser) => api.fetch(path, bearer(user.accessToken));
-  const deliver = (event: object) => {
-    const payload = JSON.stringify(event);
-    return api.fetch('/api/v1/billing/webhook', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'stripe-signature': signedDelivery(payload) },
-      body: payload,
-    });
-  };
+  const deliver = (event: object) => deliverWebhook(api, event);
   const workspaceRow = async (workspaceId: string) =>
     (
       await api.query<{ plan: string; status: string; seats: number | null }>(

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   eventFactory,
-  signedDelivery,
+  deliverWebhook,
   STRIPE_TEST_ENV,
   stripeId,
   subscriptionFactory,
@@ -39,14 +39,7 @@ describe('workspace security', () => {
     workspaces.call(method, path, user, body);
   const post = (path: string, user: RegisteredUser, body: unknown = {}) =>
     api.fetch(path, json(body, { authorization: `Bearer ${user.accessToken}` }));
-  const deliver = (event: object) => {
-    const payload = JSON.stringify(event);
-    return api.fetch('/api/v1/billing/webhook', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'stripe-signature': signedDelivery(payload) },
-      body: payload,
-    });
-  };
+  const deliver = (event: object) => deliverWebhook(api, event);
   const subscriptionRow = async (column: 'user_id' | 'workspace_id', id: string) =>
     (
       await api.query<{

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import Stripe from 'stripe';
+import type { ApiClient } from '../support/test-app.js';
 
 export const PRICES = {
   proMonthly: 'price_test_pro_month',
@@ -365,4 +366,14 @@ export function signedDelivery(
   }: { secret?: string; timestamp?: number } = {},
 ) {
   return signer.webhooks.generateTestHeaderString({ payload, secret, timestamp });
+}
+
+/** Delivers an event to the API's webhook as Stripe would: the raw JSON, signed. */
+export function deliverWebhook(api: ApiClient, event: object): Promise<Response> {
+  const payload = JSON.stringify(event);
+  return api.fetch('/api/v1/billing/webhook', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'stripe-signature': signedDelivery(payload) },
+    body: payload,
+  });
 }
