@@ -25,6 +25,7 @@ import { requestIdFor, type RequestWithUser } from './common/http/request-contex
 import { ShutdownService } from './common/lifecycle/shutdown.service.js';
 import { MetricsService } from './modules/metrics/metrics.service.js';
 import { createLoggers, PinoNestLogger, type Loggers } from './common/logging/logger.js';
+import { requestLog } from './common/logging/request-log.js';
 import type { AppConfig } from './config/app-config.js';
 import type { Clock } from './common/time/clock.js';
 
@@ -101,6 +102,7 @@ export function createFastifyAdapter(config: AppConfig, logger: Logger): Fastify
     trustProxy: trustProxySetting(config.trustProxy),
     requestIdHeader: false,
     genReqId: requestIdFor,
+    childLoggerFactory: requestLog,
     forceCloseConnections: 'idle',
     return503OnClosing: true,
   });
