@@ -86,8 +86,27 @@ export class MetricsService {
     });
   }
 
+  /**
+   * The series of each method, route and status, looked up once: prom-client hashes a label
+   * object on every call otherwise. Bounded by the routes, methods and statuses there are
+   * (unknown paths share the route "unmatched").
+   */
+  private readonly series = new Map<
+    string,
+    { count: Counter.Internal; latency: Histogram.Internal<'method' | 'route' | 'status_class'> }
+  >();
+
   recordRequest(method: string, route: string, status: number, seconds: number): void {
-    this.requests.inc({ method, route, status: String(status) });
-    this.latency.observe({ method, route, status_class: `${Math.floor(status / 100)}xx` }, seconds);
+    const key = `${method} ${status} ${route}`;
+    let series = this.series.get(key);
+    if (series === undefined) {
+      series = {
+        count: this.requests.labels(method, route, String(status)),
+        latency: this.latency.labels(method, route, `${Math.floor(status / 100)}xx`),
+      };
+      this.series.set(key, series);
+    }
+    series.count.inc();
+    series.latency.observe(seconds);
   }
 }
