@@ -130,15 +130,13 @@ function freePort() {
   });
 }
 
-async function startApi(env, cwd = process.cwd()) {
+async function startApi(env, cwd = process.cwd(), profileDir = process.env.BENCH_PROFILE) {
   const port = await freePort();
   const loopReport = join(tmpdir(), `insightsheet-bench-loop-${RUN}-${port}.json`);
   const child = spawn(
     process.execPath,
     [
-      ...(process.env.BENCH_PROFILE
-        ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE]
-        : []),
+      ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
       '--import',
       new URL('./event-loop-monitor.mjs', import.meta.url).pathname,
       join(cwd, 'dist/src/main.js'),
@@ -433,6 +431,10 @@ function logins(accounts) {
 }
 
 /** One web-app event, as POST /api/v1/activity receives it. */
+function bearerOf(session) {
+  return { headers: { authorization: `Bearer ${session.accessToken}` } };
+}
+
 function activityRequest(accessToken) {
   return {
     method: 'POST',
@@ -748,6 +750,59 @@ async function main() {
       await memory.stop();
       await redis.stop();
       console.log([...lines, '', ...targetLines(measured, base)].join('\n'));
+      return;
+    }
+
+    if (process.env.BENCH_ONLY === 'profile') {
+      // One server per route, each writing a CPU profile of the warm-up and the measured run
+      // alone, summarised by package and by function (bench/profile-summary.mjs).
+      const scenarios = [
+        ['GET /health/live', {}, async (url) => [`${url}/health/live`, {}]],
+        [
+          'GET /api/v1/users/me (in-process state)',
+          {},
+          async (url) => [`${url}/api/v1/users/me`, bearerOf(await registerAndLogin(url))],
+        ],
+        [
+          'GET /api/v1/users/me (Redis state)',
+          { REDIS_URL },
+          async (url) => [`${url}/api/v1/users/me`, bearerOf(await registerAndLogin(url))],
+        ],
+        [
+          'POST /api/v1/activity',
+          {},
+          async (url) => [
+            `${url}/api/v1/activity`,
+            activityRequest((await registerAndLogin(url)).accessToken),
+          ],
+        ],
+        [
+          'POST /api/v1/auth/login',
+          {},
+          async (url) => {
+            const accounts = [];
+            for (let i = 0; i < AUTH_CONNECTIONS; i++) accounts.push(await registerAndLogin(url));
+            return [`${url}/api/v1/auth/login`, logins(accounts)];
+          },
+        ],
+      ];
+      const only = process.env.BENCH_PROFILE_ROUTE;
+      for (const [name, env, prepare] of scenarios) {
+        if (only && !name.includes(only)) continue;
+        const dir = join(process.env.BENCH_PROFILE ?? tmpdir(), `profile-${RUN}-${lines.length}`);
+        const api = await startApi(env, process.cwd(), dir);
+        const [url, options] = await prepare(api.url);
+        const result = await measure(name, url, options, api);
+        await api.stop();
+        lines.push(row(result, base));
+        const summary = execFileSync(
+          process.execPath,
+          [new URL('./profile-summary.mjs', import.meta.url).pathname, dir, '25'],
+          { encoding: 'utf8' },
+        );
+        notes.push(`### ${name}`, '', summary);
+      }
+      console.log([...lines, '', ...notes].join('\n'));
       return;
     }
 
