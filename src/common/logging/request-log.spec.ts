@@ -26,6 +26,7 @@ async function serverWithLines() {
     childLoggerFactory: requestLog,
   });
   server.get('/quiet', async () => ({ ok: true }));
+  server.get('/level', { logLevel: 'warn' }, async (request) => ({ level: request.log.level }));
   server.get('/noisy', async (request) => {
     request.log.warn({ authorization: 'Bearer secret-token', step: 2 }, 'Something to say');
     request.log.info('And more');
@@ -42,6 +43,12 @@ describe('requestLog', () => {
     expect((await server.inject({ url: '/quiet' })).statusCode).toBe(200);
     expect(children).not.toHaveBeenCalled();
     expect(lines).toEqual([]);
+  });
+
+  it("reports a route's own log level before any line is written", async () => {
+    const { server, children } = await serverWithLines();
+    expect((await server.inject({ url: '/level' })).json()).toEqual({ level: 'warn' });
+    expect(children).not.toHaveBeenCalled();
   });
 
   it("writes a request's lines with its id and through the redaction, from one child", async () => {

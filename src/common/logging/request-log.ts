@@ -23,7 +23,7 @@ class RequestLog implements FastifyBaseLogger {
   }
 
   get level(): string {
-    return (this.made ?? this.parent).level;
+    return this.made?.level ?? this.options.level ?? this.parent.level;
   }
 
   set level(level: string) {

@@ -23,7 +23,11 @@ function sign(claims: Record<string, unknown> = {}, expiresIn = 900): string {
 type Outcome = { outcome: 'success'; user: unknown } | { outcome: 'fail' } | { outcome: 'error' };
 
 /** What passport does with a strategy for each request: a copy given the three outcomes. */
-function authenticate(strategy: JwtStrategy, token: string): Promise<Outcome> {
+function authenticate(
+  strategy: JwtStrategy,
+  token: string,
+  authorization = `Bearer ${token}`,
+): Promise<Outcome> {
   return new Promise((resolve) => {
     const attempt = Object.create(strategy) as JwtStrategy;
     Object.assign(attempt, {
@@ -31,7 +35,7 @@ function authenticate(strategy: JwtStrategy, token: string): Promise<Outcome> {
       fail: () => resolve({ outcome: 'fail' }),
       error: () => resolve({ outcome: 'error' }),
     });
-    attempt.authenticate({ headers: { authorization: `Bearer ${token}` } } as never, {});
+    attempt.authenticate({ headers: { authorization } } as never, {});
   });
 }
 
@@ -100,6 +104,19 @@ describe(JwtStrategy.name, () => {
     ];
     for (const forged of altered)
       await expect(authenticate(strategy, forged)).resolves.toEqual({ outcome: 'fail' });
+    expect(verifications).toHaveBeenCalledTimes(3);
+  });
+
+  it('keeps a token only from a header that holds nothing else', async () => {
+    const token = sign();
+    const padded = `Bearer ${token} ${'x'.repeat(15_000)}`;
+    for (let i = 0; i < 2; i++)
+      await expect(authenticate(strategy, token, padded)).resolves.toMatchObject({
+        outcome: 'success',
+      });
+    expect(verifications).toHaveBeenCalledTimes(2);
+    await authenticate(strategy, token, `bearer ${token}`);
+    await authenticate(strategy, token);
     expect(verifications).toHaveBeenCalledTimes(3);
   });
 

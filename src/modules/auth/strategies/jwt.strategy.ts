@@ -14,6 +14,7 @@ type VerifiedClaims = AccessClaims & { exp: number };
 type Request = Parameters<Strategy['authenticate']>[0];
 
 const bearerToken = ExtractJwt.fromAuthHeaderAsBearerToken();
+const BEARER = 'Bearer ';
 
 /**
  * Bearer access tokens: HS256 only (alg none and every other algorithm refused), with the
@@ -64,8 +65,11 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     const state = await this.accessState.get(claims.sub);
     if (!state || !state.isActive || state.tokenVersion !== claims.tv) return false;
     if (state.revokedSessions.includes(claims.sid)) return false;
+    // Only a header that is the scheme and the token alone: the token is a slice of the header,
+    // which V8 keeps whole behind it, so anything padded around a token would be kept too.
     const token = bearerToken(request);
-    if (token) this.verified.remember(token, claims);
+    if (token && request.headers.authorization?.length === BEARER.length + token.length)
+      this.verified.remember(token, claims);
     const authTime = Number.isInteger(claims.auth_time) ? claims.auth_time : null;
     const amr = Array.isArray(claims.amr) ? claims.amr.filter((m) => typeof m === 'string') : [];
     return { id: claims.sub, role: state.role, sessionId: claims.sid, authTime, amr };
