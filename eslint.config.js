@@ -36,7 +36,16 @@ const moduleBoundaries = MODULES.flatMap((name) =>
 
 export default tseslint.config(
   {
-    ignores: ['dist/**', 'coverage/**', 'node_modules/**', '.data/**', 'test/client/generated/**'],
+    ignores: [
+      'dist/**',
+      'coverage/**',
+      'node_modules/**',
+      '.data/**',
+      'test/client/generated/**',
+      // The CDK app's build output and synthesised templates.
+      'deploy/aws/dist/**',
+      'deploy/aws/cdk.out/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

@@ -65,10 +65,29 @@ const pgbouncerInstalled = [
 ].some((path) => path && existsSync(path));
 
 /**
+ * The deployment files (deploy/): railway.json, render.yaml and the workflows, and the AWS CDK
+ * app's template. The CDK app has its own package.json: its tests resolve aws-cdk-lib from
+ * deploy/aws/node_modules (`npm ci --prefix deploy/aws`, which .ci/run runs). Without that
+ * folder, and outside CI, its tests are left out.
+ */
+const cdkInstalled = existsSync(new URL('./deploy/aws/node_modules/aws-cdk-lib', import.meta.url));
+const deployProject = {
+  ...project,
+  displayName: 'deploy',
+  testMatch: ['<rootDir>/deploy/**/*.test.ts'],
+  testPathIgnorePatterns: [
+    '/node_modules/',
+    '/cdk\\.out/',
+    ...(cdkInstalled || process.env.CI ? [] : ['<rootDir>/deploy/aws/']),
+  ],
+};
+
+/**
  * Three tiers in one run: *.spec.ts beside the code (pure logic), test/integration
  * (repositories and services against real PostgreSQL and Redis) and test/e2e (the real
  * app over HTTP), all in the `direct` project; the `pgbouncer` project runs a subset again
- * through PgBouncer (`--selectProjects direct` skips it). Global setup creates this run's
+ * through PgBouncer (`--selectProjects direct` skips it); the `deploy` project checks the
+ * deployment files. Global setup creates this run's
  * databases and PgBouncer; teardown drops them.
  */
 export default {
@@ -91,6 +110,7 @@ export default {
           },
         ]
       : []),
+    deployProject,
   ],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
