@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { LATE_REPEAT_MS } from '../../src/common/cache/now-and-later.js';
 import { BillingReconciliationService } from '../../src/modules/billing/billing-reconciliation.service.js';
 import { SubscriptionsRepository } from '../../src/modules/subscriptions/subscriptions.repository.js';
 import { WorkspaceMemberships } from '../../src/modules/subscriptions/workspace-memberships.js';
@@ -126,6 +127,9 @@ describe('workspace billing (per seat)', () => {
   it("keeps a member's effective plan cached: no membership reads per request", async () => {
     const { team } = await subscribedWorkspace(1);
     const [user] = team;
+    // The webhook's changes drop the members' cached plans once more a moment later (see
+    // nowAndLater): the requests below start after that, on a cache that stays.
+    await new Promise((resolve) => setTimeout(resolve, LATE_REPEAT_MS + 200));
     expect((await plan(user)).plan).toBe('business');
     const memberships = jest.spyOn(api.app.get(WorkspaceMemberships), 'workspaceIdsOf');
     const rows = jest.spyOn(api.app.get(SubscriptionsRepository), 'findByWorkspaceIds');
