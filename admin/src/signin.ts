@@ -183,21 +183,12 @@ export function signIn(main: HTMLElement, notice?: string): Promise<void> {
   });
 }
 
-/** What the signed-in account may do here: 'ok', or why not. */
-export type Access = 'ok' | 'not-admin' | 'mfa-required';
+/** Who signed in; whether their session may use admin routes shows at the first one called. */
+export const whoAmI = (): Promise<Me> => api<Me>('GET', '/users/me');
 
-export async function checkAccess(): Promise<{ access: Access; me: Me }> {
-  const me = await api<Me>('GET', '/users/me');
-  if (me.role !== 'admin') return { access: 'not-admin', me };
-  try {
-    await api('GET', '/admin/users?limit=1');
-    return { access: 'ok', me };
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 403 && error.code === 'mfa_required')
-      return { access: 'mfa-required', me };
-    throw error;
-  }
-}
+/** The API's answer to an admin whose session used no second factor (REQUIRE_ADMIN_MFA). */
+export const isMfaRequired = (error: unknown): boolean =>
+  error instanceof ApiError && error.status === 403 && error.code === 'mfa_required';
 
 export function refusal(main: HTMLElement, me: Me, signOut: () => void): void {
   const again = h('button', { type: 'button' }, 'Sign in with another account');

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { generateSync } from 'otplib';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import {
   ADMIN_CONSOLE_PATH,
@@ -10,7 +11,12 @@ import {
 import { ActivityBuffer } from '../../src/modules/activity/activity-buffer.service.js';
 import { ActivitySeeder } from '../../src/modules/activity/activity-seeder.service.js';
 import { createTotpAdmin, type TotpAdmin } from '../factories/admins.factory.js';
-import { bearer, registerUser, type RegisteredUser } from '../factories/users.factory.js';
+import {
+  bearer,
+  createAdmin,
+  registerUser,
+  type RegisteredUser,
+} from '../factories/users.factory.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { CHROMIUM, chromiumInstalled, launchChromium } from '../support/passkey-browser.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
@@ -63,6 +69,7 @@ if (!chromiumInstalled() && !process.env.CI) {
     const clock = new ManualClock();
     let admin: TotpAdmin;
     let member: RegisteredUser;
+    let adminWithoutSecondFactor: RegisteredUser;
     let target: RegisteredUser;
     const consoleErrors: string[] = [];
     const screenshots = join(
@@ -80,6 +87,7 @@ if (!chromiumInstalled() && !process.env.CI) {
       await api.app.get(ActivitySeeder).seed(60, 2000, 20);
       admin = await createTotpAdmin(api, clock);
       member = await registerUser(api, { name: 'Not An Admin' });
+      adminWithoutSecondFactor = await createAdmin(api);
       target = await registerUser(api, { name: 'Target Person' });
       await api.app.get(ActivityBuffer).flush();
       browser = await launchChromium();
@@ -158,6 +166,30 @@ if (!chromiumInstalled() && !process.env.CI) {
       expect(await main().textContent()).toContain(member.email);
       await expect(page.locator('#top').isHidden()).resolves.toBe(true);
       await page.getByRole('button', { name: 'Sign in with another account' }).click();
+      await page.getByRole('heading', { name: 'Sign in to the admin console' }).waitFor();
+    });
+
+    it('tells an admin without a second factor why they cannot go on, and enrols an authenticator app', async () => {
+      await signInWithPassword(adminWithoutSecondFactor);
+      await page.getByRole('heading', { name: 'A second factor is required' }).waitFor();
+      expect(await main().textContent()).toContain('mfa_required');
+      await expect(page.locator('#top').isHidden()).resolves.toBe(true);
+
+      await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
+      const secret = (await page.locator('code.secret').first().textContent()) ?? '';
+      expect(secret).toMatch(/^[A-Z2-7]{16,}$/);
+      const code = generateSync({ secret, epoch: Math.floor(clock.nowMs() / 1000) });
+      await page.getByLabel('Code from the app').fill(code);
+      await page.getByRole('button', { name: 'Confirm' }).click();
+      await page.getByText('The authenticator is set up.').waitFor();
+      expect(await page.locator('ul.codes li').count()).toBe(10);
+      const [row] = await api.query<{ confirmed: boolean }>(
+        `SELECT confirmed_at IS NOT NULL AS confirmed FROM user_totp WHERE user_id = $1`,
+        [adminWithoutSecondFactor.id],
+      );
+      expect(row.confirmed).toBe(true);
+      clock.advance(30_000);
+      await page.getByRole('button', { name: 'Sign in again with the code' }).click();
       await page.getByRole('heading', { name: 'Sign in to the admin console' }).waitFor();
     });
 
