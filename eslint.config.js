@@ -77,6 +77,11 @@ export default tseslint.config(
     },
   },
   {
+    // The admin console runs in the browser (built by Vite, see admin/vite.config.ts).
+    files: ['admin/src/**/*.ts'],
+    languageOptions: { globals: globals.browser },
+  },
+  {
     files: ['bench/**', '.ci/**', 'scripts/**'],
     rules: { 'no-console': 'off' },
   },

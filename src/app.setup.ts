@@ -24,6 +24,7 @@ import { securityHeaders } from './common/http/security-headers.js';
 import { requestIdFor, type RequestWithUser } from './common/http/request-context.js';
 import { ShutdownService } from './common/lifecycle/shutdown.service.js';
 import { MetricsService } from './modules/metrics/metrics.service.js';
+import { serveAdminConsole } from './modules/admin-console/admin-console.js';
 import { createLoggers, PinoNestLogger, type Loggers } from './common/logging/logger.js';
 import { requestLog } from './common/logging/request-log.js';
 import type { AppConfig } from './config/app-config.js';
@@ -206,6 +207,8 @@ export async function configureApp(
   fastify.get('/health/live', (_request, reply) => {
     void reply.type('application/json; charset=utf-8').send(alive);
   });
+  // The admin console's static files, with headers of their own (no data, no other route).
+  serveAdminConsole(fastify, logger);
 
   applyRoutePrefix(app);
   app.useGlobalPipes(

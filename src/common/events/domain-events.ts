@@ -44,6 +44,8 @@ export const DomainEvents = {
   PasskeyCounterRegression: 'auth.passkey_counter_regression',
   RoleChanged: 'user.role_changed',
   ActiveChanged: 'user.active_changed',
+  /** An administrator ended every session of the user. */
+  SessionsEndedByAdmin: 'user.sessions_ended',
   /**
    * Awaited before anything of an erasure is done: a listener refuses it by failing (e.g.
    * Workspaces, while the user is the only owner of a workspace that has other members).
@@ -136,6 +138,7 @@ export interface DomainEventPayloads {
   };
   [DomainEvents.RoleChanged]: { by: string; from: UserRole; to: UserRole };
   [DomainEvents.ActiveChanged]: { by: string; isActive: boolean };
+  [DomainEvents.SessionsEndedByAdmin]: { by: string };
   [DomainEvents.ErasureRequested]: undefined;
   [DomainEvents.Erasing]: undefined;
   [DomainEvents.Erased]: { erasedUserId: string };

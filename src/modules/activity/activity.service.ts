@@ -101,6 +101,7 @@ export class ActivityService {
   @OnEvent(DomainEvents.PasskeyCounterRegression)
   @OnEvent(DomainEvents.RoleChanged)
   @OnEvent(DomainEvents.ActiveChanged)
+  @OnEvent(DomainEvents.SessionsEndedByAdmin)
   @OnEvent(DomainEvents.PlanChanged)
   @OnEvent(DomainEvents.WorkspaceCreated)
   @OnEvent(DomainEvents.WorkspaceRenamed)

@@ -4,7 +4,9 @@ import { EmailNotVerifiedException } from '../../common/errors/email-not-verifie
 import { EventPublisher } from '../../common/events/event-publisher.service.js';
 import type { AdminUpdateUserDto, UserDto } from '../users/dto/user.dto.js';
 import { UsersService } from '../users/users.service.js';
+import type { SessionDto } from './dto/session.dto.js';
 import { TokenRevocation } from './token-revocation.service.js';
+import { UserSessionsService } from './user-sessions.service.js';
 
 /** An administrator's changes to a user's role and active flag. */
 @Injectable()
@@ -13,7 +15,26 @@ export class AccessAdministration {
     private readonly users: UsersService,
     private readonly revocation: TokenRevocation,
     private readonly events: EventPublisher,
+    private readonly sessions: UserSessionsService,
   ) {}
+
+  /** A user's live sessions; `current` marks the administrator's own. */
+  async sessionsOf(userId: string, viewerSessionId: string): Promise<SessionDto[]> {
+    if (!(await this.users.findById(userId))) throw new NotFoundException('User not found');
+    return this.sessions.listOf(userId, viewerSessionId);
+  }
+
+  /**
+   * Ends every session of the user, and so every refresh and access token, on every instance.
+   * An administrator's own sessions end through POST /auth/logout-all instead.
+   */
+  async endSessions(actorId: string, userId: string, meta: RequestMeta): Promise<void> {
+    if (actorId === userId)
+      throw new BadRequestException('End your own sessions with POST /api/v1/auth/logout-all');
+    const found = await this.revocation.revokeTokens(userId, { reason: 'ended_by_admin' });
+    if (!found) throw new NotFoundException('User not found');
+    this.events.publish(DomainEvents.SessionsEndedByAdmin, userId, meta, { by: actorId });
+  }
 
   /**
    * Either change refuses the user's existing access tokens at once on every instance; a

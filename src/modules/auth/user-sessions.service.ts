@@ -52,14 +52,19 @@ export class UserSessionsService {
     this.stepUpMaxAgeSeconds = config.auth.stepUpMaxAgeSeconds;
   }
 
-  async list(principal: Principal): Promise<SessionDto[]> {
+  list(principal: Principal): Promise<SessionDto[]> {
+    return this.listOf(principal.id, principal.sessionId);
+  }
+
+  /** A user's live sessions, as an administrator sees them (`current`: the viewer's own). */
+  async listOf(userId: string, viewerSessionId: string): Promise<SessionDto[]> {
     const sessions = await this.sessions.listLive(
-      principal.id,
-      principal.sessionId,
+      userId,
+      viewerSessionId,
       this.clock.now(),
       SESSION_LIST_LIMIT,
     );
-    return sessions.map((session) => toSessionDto(session, principal.sessionId));
+    return sessions.map((session) => toSessionDto(session, viewerSessionId));
   }
 
   /**

@@ -5,7 +5,12 @@ import { ParseIdPipe } from '../../common/http/parse-id.pipe.js';
 import { Meta } from '../../common/http/request-meta.js';
 import { ApiErrorResponse } from '../../common/openapi/api-error-response.decorator.js';
 import { CurrentUser, Roles, type Principal } from '../../common/auth/auth.decorators.js';
-import { GrantSubscriptionDto, SubscriptionDto, UsageCounterDto } from './dto/subscription.dto.js';
+import {
+  GrantSubscriptionDto,
+  SubscriptionDto,
+  TimelineEntryDto,
+  UsageCounterDto,
+} from './dto/subscription.dto.js';
 import { METERED_FEATURES } from './plan-catalogue.js';
 import { SubscriptionsService } from './subscriptions.service.js';
 import { UsageService } from './usage.service.js';
@@ -64,5 +69,19 @@ export class SubscriptionsController {
     @Meta() meta: RequestMeta,
   ): Promise<SubscriptionDto> {
     return this.subscriptions.grant(principal.id, id, body.plan, body.currentPeriodEnd, meta);
+  }
+
+  @Get('admin/users/:id/subscription/timeline')
+  @Roles('admin')
+  @ApiOperation({
+    summary: "What changed a user's own subscription and when",
+    description:
+      "The newest 100 changes, newest first: Stripe's state applied after its events, checkouts, in-app changes and administrators' grants (a workspace's subscription is not included).",
+  })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiOkResponse({ type: TimelineEntryDto, isArray: true })
+  @ApiErrorResponse(404, 'No user with this id')
+  timeline(@Param('id', ParseIdPipe) id: string): Promise<TimelineEntryDto[]> {
+    return this.subscriptions.timelineOfUser(id);
   }
 }

@@ -265,6 +265,13 @@ export class SubscriptionsService {
     return changes.map(timelineEntryOf);
   }
 
+  /** A user's own subscription's timeline, for an administrator; 404 for an unknown user. */
+  async timelineOfUser(userId: string): Promise<TimelineEntryDto[]> {
+    const account = await this.billingAccount(userId);
+    if (!account) throw new NotFoundException('User not found');
+    return this.timeline(account);
+  }
+
   /**
    * Begins a sync with Stripe, before Stripe is asked anything: the account, and a ticket from
    * one PostgreSQL sequence shared by every instance. See applyBillingSnapshot for its use.

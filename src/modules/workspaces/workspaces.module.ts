@@ -8,6 +8,7 @@ import { Workspace, WorkspaceInvitation, WorkspaceMember } from './workspace.ent
 import { WorkspaceErasure } from './workspace-erasure.service.js';
 import { WorkspaceInvitations } from './workspace-invitations.service.js';
 import { WorkspaceMail } from './workspace-mail.js';
+import { AdminWorkspacesController } from './admin-workspaces.controller.js';
 import { WorkspacesController } from './workspaces.controller.js';
 import { WorkspacesRepository } from './workspaces.repository.js';
 import { WorkspacesService } from './workspaces.service.js';
@@ -25,7 +26,7 @@ import { WorkspaceMembershipsLookup } from './workspace-memberships.lookup.js';
     TypeOrmModule.forFeature([Workspace, WorkspaceMember, WorkspaceInvitation]),
     UsersModule,
   ],
-  controllers: [WorkspacesController, InvitationsController],
+  controllers: [WorkspacesController, InvitationsController, AdminWorkspacesController],
   providers: [
     WorkspacesRepository,
     InvitationsRepository,

@@ -24,6 +24,11 @@ export interface MyWorkspaceRow extends WorkspaceRow {
   memberCount: number;
 }
 
+/** A workspace as an administrator lists it. */
+export interface AdminWorkspaceRow extends WorkspaceRow {
+  memberCount: number;
+}
+
 /** One of a user's memberships, with what erasure needs to decide about it. */
 export interface MembershipFacts {
   workspaceId: string;
@@ -175,6 +180,31 @@ export class WorkspacesRepository {
       this.dataSource.query<{ total: number }[]>(
         `SELECT count(*)::int AS total FROM workspace_members WHERE user_id = $1`,
         [userId],
+      ),
+    ]);
+    return { items, total };
+  }
+
+  /** Every workspace, by name, optionally those whose name contains `search`, with the total. */
+  async listAll(
+    search: string | undefined,
+    page: { offset: number; limit: number },
+  ): Promise<{ items: AdminWorkspaceRow[]; total: number }> {
+    const pattern = search ? `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
+    const [items, [{ total }]] = await Promise.all([
+      this.dataSource.query<AdminWorkspaceRow[]>(
+        `SELECT ${WORKSPACE_COLUMNS},
+                (SELECT count(*)::int FROM workspace_members c
+                  WHERE c.workspace_id = w.id) AS "memberCount"
+           FROM workspaces w
+          WHERE $1::text IS NULL OR w.name ILIKE $1
+          ORDER BY lower(w.name), w.id
+          LIMIT $2 OFFSET $3`,
+        [pattern, page.limit, page.offset],
+      ),
+      this.dataSource.query<{ total: number }[]>(
+        `SELECT count(*)::int AS total FROM workspaces w WHERE $1::text IS NULL OR w.name ILIKE $1`,
+        [pattern],
       ),
     ]);
     return { items, total };

@@ -11,6 +11,8 @@ import { EventPublisher } from '../../common/events/event-publisher.service.js';
 import { Clock } from '../../common/time/clock.js';
 import { UsersService } from '../users/users.service.js';
 import type {
+  AdminWorkspaceListDto,
+  AdminWorkspaceQueryDto,
   ExportedMembershipDto,
   MemberDto,
   WorkspaceDto,
@@ -115,6 +117,25 @@ export class WorkspacesService {
 
   async members(workspaceId: string, userId: string): Promise<MemberDto[]> {
     await this.requireRole(workspaceId, userId, 'member');
+    return this.membersOf(workspaceId);
+  }
+
+  /** Every workspace, for an administrator: by name, a page at a time. */
+  async listAll(query: AdminWorkspaceQueryDto): Promise<AdminWorkspaceListDto> {
+    const { items, total } = await this.workspaces.listAll(query.search, {
+      offset: (query.page - 1) * query.limit,
+      limit: query.limit,
+    });
+    return { items, total, page: query.page, limit: query.limit };
+  }
+
+  /** Any workspace's members, for an administrator; 404 for an unknown workspace. */
+  async membersForAdmin(workspaceId: string): Promise<MemberDto[]> {
+    await this.found(workspaceId);
+    return this.membersOf(workspaceId);
+  }
+
+  private async membersOf(workspaceId: string): Promise<MemberDto[]> {
     const members = await this.workspaces.members(workspaceId);
     const contacts = await this.users.contacts(members.map((member) => member.userId));
     return members.flatMap((member) => {

@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { AccountChangePasswordData, AccountChangePasswordErrors, AccountChangePasswordResponses, AccountEraseData, AccountEraseErrors, AccountEraseResponses, AccountExportData, AccountExportErrors, AccountExportResponses, ActivityAllData, ActivityAllErrors, ActivityAllResponses, ActivityMineData, ActivityMineErrors, ActivityMineResponses, ActivityOverviewData, ActivityOverviewErrors, ActivityOverviewResponses, ActivityRecordBatchData, ActivityRecordBatchErrors, ActivityRecordBatchResponses, ActivityRecordData, ActivityRecordErrors, ActivityRecordResponses, AdminUsersGetData, AdminUsersGetErrors, AdminUsersGetResponses, AdminUsersListData, AdminUsersListErrors, AdminUsersListResponses, AdminUsersUpdateData, AdminUsersUpdateErrors, AdminUsersUpdateResponses, AuthForgotData, AuthForgotErrors, AuthForgotResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutAllData, AuthLogoutAllErrors, AuthLogoutAllResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthReauthenticateData, AuthReauthenticateErrors, AuthReauthenticateResponses, AuthRefreshData, AuthRefreshErrors, AuthRefreshResponses, AuthRegisterData, AuthRegisterErrors, AuthRegisterResponses, AuthResetData, AuthResetErrors, AuthResetResponses, BillingChangeData, BillingChangeErrors, BillingChangeResponses, BillingCheckoutData, BillingCheckoutErrors, BillingCheckoutResponses, BillingInvoicesData, BillingInvoicesErrors, BillingInvoicesResponses, BillingPortalData, BillingPortalErrors, BillingPortalResponses, BillingPreviewChangeData, BillingPreviewChangeErrors, BillingPreviewChangeResponses, BillingTimelineTimelineData, BillingTimelineTimelineErrors, BillingTimelineTimelineResponses, BillingWebhookData, BillingWebhookErrors, BillingWebhookResponses, EmailConfirmChangeData, EmailConfirmChangeErrors, EmailConfirmChangeResponses, EmailRequestChangeData, EmailRequestChangeErrors, EmailRequestChangeResponses, EmailResendData, EmailResendErrors, EmailResendResponses, EmailVerifyData, EmailVerifyErrors, EmailVerifyResponses, HealthCheckData, HealthCheckErrors, HealthCheckResponses, HealthLiveData, HealthLiveErrors, HealthLiveResponses, HealthReadyData, HealthReadyErrors, HealthReadyResponses, IdentitiesListData, IdentitiesListErrors, IdentitiesListResponses, IdentitiesUnlinkData, IdentitiesUnlinkErrors, IdentitiesUnlinkResponses, InvitationsAcceptData, InvitationsAcceptErrors, InvitationsAcceptResponses, MetricsScrapeData, MetricsScrapeErrors, MetricsScrapeResponses, MfaConfirmData, MfaConfirmErrors, MfaConfirmResponses, MfaDisableData, MfaDisableErrors, MfaDisableResponses, MfaRegenerateData, MfaRegenerateErrors, MfaRegenerateResponses, MfaSetupData, MfaSetupErrors, MfaSetupResponses, MfaStatusData, MfaStatusErrors, MfaStatusResponses, MfaVerifyData, MfaVerifyErrors, MfaVerifyResponses, OidcCallbackData, OidcCallbackErrors, OidcCallbackResponses, OidcLinkData, OidcLinkErrors, OidcLinkResponses, OidcProvidersData, OidcProvidersErrors, OidcProvidersResponses, OidcStartData, OidcStartErrors, OidcStartLinkData, OidcStartLinkErrors, OidcStartLinkResponses, OidcStartResponses, PasskeysCreationOptionsData, PasskeysCreationOptionsErrors, PasskeysCreationOptionsResponses, PasskeysListData, PasskeysListErrors, PasskeysListResponses, PasskeysLoginData, PasskeysLoginErrors, PasskeysLoginOptionsData, PasskeysLoginOptionsErrors, PasskeysLoginOptionsResponses, PasskeysLoginResponses, PasskeysRegisterData, PasskeysRegisterErrors, PasskeysRegisterResponses, PasskeysRemoveData, PasskeysRemoveErrors, PasskeysRemoveResponses, PasskeysRenameData, PasskeysRenameErrors, PasskeysRenameResponses, PlansListData, PlansListErrors, PlansListResponses, SessionsEndData, SessionsEndErrors, SessionsEndResponses, SessionsListData, SessionsListErrors, SessionsListResponses, SessionsRevokeOthersData, SessionsRevokeOthersErrors, SessionsRevokeOthersResponses, SubscriptionsConsumeData, SubscriptionsConsumeErrors, SubscriptionsConsumeResponses, SubscriptionsGrantData, SubscriptionsGrantErrors, SubscriptionsGrantResponses, SubscriptionsListUsageData, SubscriptionsListUsageErrors, SubscriptionsListUsageResponses, SubscriptionsMeData, SubscriptionsMeErrors, SubscriptionsMeResponses, UsersMeData, UsersMeErrors, UsersMeResponses, UsersUpdateData, UsersUpdateErrors, UsersUpdateResponses, WorkspacesChangeRoleData, WorkspacesChangeRoleErrors, WorkspacesChangeRoleResponses, WorkspacesCreateData, WorkspacesCreateErrors, WorkspacesCreateResponses, WorkspacesDeleteData, WorkspacesDeleteErrors, WorkspacesDeleteResponses, WorkspacesGetData, WorkspacesGetErrors, WorkspacesGetResponses, WorkspacesInviteData, WorkspacesInviteErrors, WorkspacesInviteResponses, WorkspacesListData, WorkspacesListErrors, WorkspacesListInvitationsData, WorkspacesListInvitationsErrors, WorkspacesListInvitationsResponses, WorkspacesListResponses, WorkspacesMembersData, WorkspacesMembersErrors, WorkspacesMembersResponses, WorkspacesRemoveMemberData, WorkspacesRemoveMemberErrors, WorkspacesRemoveMemberResponses, WorkspacesRenameData, WorkspacesRenameErrors, WorkspacesRenameResponses, WorkspacesRevokeInvitationData, WorkspacesRevokeInvitationErrors, WorkspacesRevokeInvitationResponses } from './types.gen.js';
+import type { AccountChangePasswordData, AccountChangePasswordErrors, AccountChangePasswordResponses, AccountEraseData, AccountEraseErrors, AccountEraseResponses, AccountExportData, AccountExportErrors, AccountExportResponses, ActivityAllData, ActivityAllErrors, ActivityAllResponses, ActivityMineData, ActivityMineErrors, ActivityMineResponses, ActivityOverviewData, ActivityOverviewErrors, ActivityOverviewResponses, ActivityRecordBatchData, ActivityRecordBatchErrors, ActivityRecordBatchResponses, ActivityRecordData, ActivityRecordErrors, ActivityRecordResponses, AdminUsersEndSessionsData, AdminUsersEndSessionsErrors, AdminUsersEndSessionsResponses, AdminUsersGetData, AdminUsersGetErrors, AdminUsersGetResponses, AdminUsersListData, AdminUsersListErrors, AdminUsersListResponses, AdminUsersSessionsData, AdminUsersSessionsErrors, AdminUsersSessionsResponses, AdminUsersUpdateData, AdminUsersUpdateErrors, AdminUsersUpdateResponses, AdminWorkspacesListData, AdminWorkspacesListErrors, AdminWorkspacesListResponses, AdminWorkspacesMembersData, AdminWorkspacesMembersErrors, AdminWorkspacesMembersResponses, AuthForgotData, AuthForgotErrors, AuthForgotResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutAllData, AuthLogoutAllErrors, AuthLogoutAllResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthReauthenticateData, AuthReauthenticateErrors, AuthReauthenticateResponses, AuthRefreshData, AuthRefreshErrors, AuthRefreshResponses, AuthRegisterData, AuthRegisterErrors, AuthRegisterResponses, AuthResetData, AuthResetErrors, AuthResetResponses, BillingChangeData, BillingChangeErrors, BillingChangeResponses, BillingCheckoutData, BillingCheckoutErrors, BillingCheckoutResponses, BillingInvoicesData, BillingInvoicesErrors, BillingInvoicesResponses, BillingPortalData, BillingPortalErrors, BillingPortalResponses, BillingPreviewChangeData, BillingPreviewChangeErrors, BillingPreviewChangeResponses, BillingTimelineTimelineData, BillingTimelineTimelineErrors, BillingTimelineTimelineResponses, BillingWebhookData, BillingWebhookErrors, BillingWebhookResponses, EmailConfirmChangeData, EmailConfirmChangeErrors, EmailConfirmChangeResponses, EmailRequestChangeData, EmailRequestChangeErrors, EmailRequestChangeResponses, EmailResendData, EmailResendErrors, EmailResendResponses, EmailVerifyData, EmailVerifyErrors, EmailVerifyResponses, HealthCheckData, HealthCheckErrors, HealthCheckResponses, HealthLiveData, HealthLiveErrors, HealthLiveResponses, HealthReadyData, HealthReadyErrors, HealthReadyResponses, IdentitiesListData, IdentitiesListErrors, IdentitiesListResponses, IdentitiesUnlinkData, IdentitiesUnlinkErrors, IdentitiesUnlinkResponses, InvitationsAcceptData, InvitationsAcceptErrors, InvitationsAcceptResponses, MetricsScrapeData, MetricsScrapeErrors, MetricsScrapeResponses, MfaConfirmData, MfaConfirmErrors, MfaConfirmResponses, MfaDisableData, MfaDisableErrors, MfaDisableResponses, MfaRegenerateData, MfaRegenerateErrors, MfaRegenerateResponses, MfaSetupData, MfaSetupErrors, MfaSetupResponses, MfaStatusData, MfaStatusErrors, MfaStatusResponses, MfaVerifyData, MfaVerifyErrors, MfaVerifyResponses, OidcCallbackData, OidcCallbackErrors, OidcCallbackResponses, OidcLinkData, OidcLinkErrors, OidcLinkResponses, OidcProvidersData, OidcProvidersErrors, OidcProvidersResponses, OidcStartData, OidcStartErrors, OidcStartLinkData, OidcStartLinkErrors, OidcStartLinkResponses, OidcStartResponses, PasskeysCreationOptionsData, PasskeysCreationOptionsErrors, PasskeysCreationOptionsResponses, PasskeysListData, PasskeysListErrors, PasskeysListResponses, PasskeysLoginData, PasskeysLoginErrors, PasskeysLoginOptionsData, PasskeysLoginOptionsErrors, PasskeysLoginOptionsResponses, PasskeysLoginResponses, PasskeysRegisterData, PasskeysRegisterErrors, PasskeysRegisterResponses, PasskeysRemoveData, PasskeysRemoveErrors, PasskeysRemoveResponses, PasskeysRenameData, PasskeysRenameErrors, PasskeysRenameResponses, PlansListData, PlansListErrors, PlansListResponses, SessionsEndData, SessionsEndErrors, SessionsEndResponses, SessionsListData, SessionsListErrors, SessionsListResponses, SessionsRevokeOthersData, SessionsRevokeOthersErrors, SessionsRevokeOthersResponses, SubscriptionsConsumeData, SubscriptionsConsumeErrors, SubscriptionsConsumeResponses, SubscriptionsGrantData, SubscriptionsGrantErrors, SubscriptionsGrantResponses, SubscriptionsListUsageData, SubscriptionsListUsageErrors, SubscriptionsListUsageResponses, SubscriptionsMeData, SubscriptionsMeErrors, SubscriptionsMeResponses, SubscriptionsTimelineData, SubscriptionsTimelineErrors, SubscriptionsTimelineResponses, UsersMeData, UsersMeErrors, UsersMeResponses, UsersUpdateData, UsersUpdateErrors, UsersUpdateResponses, WorkspacesChangeRoleData, WorkspacesChangeRoleErrors, WorkspacesChangeRoleResponses, WorkspacesCreateData, WorkspacesCreateErrors, WorkspacesCreateResponses, WorkspacesDeleteData, WorkspacesDeleteErrors, WorkspacesDeleteResponses, WorkspacesGetData, WorkspacesGetErrors, WorkspacesGetResponses, WorkspacesInviteData, WorkspacesInviteErrors, WorkspacesInviteResponses, WorkspacesListData, WorkspacesListErrors, WorkspacesListInvitationsData, WorkspacesListInvitationsErrors, WorkspacesListInvitationsResponses, WorkspacesListResponses, WorkspacesMembersData, WorkspacesMembersErrors, WorkspacesMembersResponses, WorkspacesRemoveMemberData, WorkspacesRemoveMemberErrors, WorkspacesRemoveMemberResponses, WorkspacesRenameData, WorkspacesRenameErrors, WorkspacesRenameResponses, WorkspacesRevokeInvitationData, WorkspacesRevokeInvitationErrors, WorkspacesRevokeInvitationResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -504,6 +504,26 @@ export const adminUsersUpdate = <ThrowOnError extends boolean = false>(options: 
 });
 
 /**
+ * End every session of a user
+ */
+export const adminUsersEndSessions = <ThrowOnError extends boolean = false>(options: Options<AdminUsersEndSessionsData, ThrowOnError>) => (options.client ?? client).delete<AdminUsersEndSessionsResponses, AdminUsersEndSessionsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/admin/users/{id}/sessions',
+    ...options
+});
+
+/**
+ * A user's live sessions
+ *
+ * The most recently used first, at most 100; `current` marks the caller's own session.
+ */
+export const adminUsersSessions = <ThrowOnError extends boolean = false>(options: Options<AdminUsersSessionsData, ThrowOnError>) => (options.client ?? client).get<AdminUsersSessionsResponses, AdminUsersSessionsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/admin/users/{id}/sessions',
+    ...options
+});
+
+/**
  * Find users by email or name, role and plan, a page at a time
  */
 export const adminUsersList = <ThrowOnError extends boolean = false>(options?: Options<AdminUsersListData, ThrowOnError>) => (options?.client ?? client).get<AdminUsersListResponses, AdminUsersListErrors, ThrowOnError>({
@@ -555,6 +575,17 @@ export const subscriptionsGrant = <ThrowOnError extends boolean = false>(options
         'Content-Type': 'application/json',
         ...options.headers
     }
+});
+
+/**
+ * What changed a user's own subscription and when
+ *
+ * The newest 100 changes, newest first: Stripe's state applied after its events, checkouts, in-app changes and administrators' grants (a workspace's subscription is not included).
+ */
+export const subscriptionsTimeline = <ThrowOnError extends boolean = false>(options: Options<SubscriptionsTimelineData, ThrowOnError>) => (options.client ?? client).get<SubscriptionsTimelineResponses, SubscriptionsTimelineErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/admin/users/{id}/subscription/timeline',
+    ...options
 });
 
 /**
@@ -788,6 +819,24 @@ export const invitationsAccept = <ThrowOnError extends boolean = false>(options:
         'Content-Type': 'application/json',
         ...options.headers
     }
+});
+
+/**
+ * Every workspace, by name, a page at a time
+ */
+export const adminWorkspacesList = <ThrowOnError extends boolean = false>(options?: Options<AdminWorkspacesListData, ThrowOnError>) => (options?.client ?? client).get<AdminWorkspacesListResponses, AdminWorkspacesListErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/admin/workspaces',
+    ...options
+});
+
+/**
+ * A workspace's members, oldest first
+ */
+export const adminWorkspacesMembers = <ThrowOnError extends boolean = false>(options: Options<AdminWorkspacesMembersData, ThrowOnError>) => (options.client ?? client).get<AdminWorkspacesMembersResponses, AdminWorkspacesMembersErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/admin/workspaces/{id}/members',
+    ...options
 });
 
 /**

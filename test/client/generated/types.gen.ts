@@ -731,6 +731,29 @@ export type GrantSubscriptionDto = {
     currentPeriodEnd?: string;
 };
 
+export type PlanAndStatusDto = {
+    plan: 'free' | 'pro' | 'business';
+    status: string;
+};
+
+export type TimelineEntryDto = {
+    occurredAt: string;
+    /**
+     * Stripe's state applied (after one of its events), or an administrator's grant
+     */
+    cause: 'stripe' | 'admin_grant';
+    /**
+     * The Stripe event that carried the change, when one did
+     */
+    stripeEventType: string | null;
+    from: PlanAndStatusDto;
+    to: PlanAndStatusDto;
+    /**
+     * For people
+     */
+    summary: string;
+};
+
 export type CheckoutDto = {
     /**
      * A workspace the caller owns or administers; none: the caller's own billing
@@ -899,29 +922,6 @@ export type WebhookAckDto = {
     outcome: 'applied' | 'duplicate' | 'recorded';
 };
 
-export type PlanAndStatusDto = {
-    plan: 'free' | 'pro' | 'business';
-    status: string;
-};
-
-export type TimelineEntryDto = {
-    occurredAt: string;
-    /**
-     * Stripe's state applied (after one of its events), or an administrator's grant
-     */
-    cause: 'stripe' | 'admin_grant';
-    /**
-     * The Stripe event that carried the change, when one did
-     */
-    stripeEventType: string | null;
-    from: PlanAndStatusDto;
-    to: PlanAndStatusDto;
-    /**
-     * For people
-     */
-    summary: string;
-};
-
 export type WorkspaceNameDto = {
     name: string;
 };
@@ -996,6 +996,21 @@ export type MembershipDto = {
     userId: string;
     role: 'owner' | 'admin' | 'member';
     joinedAt: string;
+};
+
+export type AdminWorkspaceDto = {
+    id: string;
+    name: string;
+    memberCount: number;
+    createdAt: string;
+    updatedAt: string;
+};
+
+export type AdminWorkspaceListDto = {
+    items: Array<AdminWorkspaceDto>;
+    total: number;
+    page: number;
+    limit: number;
 };
 
 export type ActivityEventDto = {
@@ -3035,6 +3050,105 @@ export type AdminUsersUpdateResponses = {
 
 export type AdminUsersUpdateResponse = AdminUsersUpdateResponses[keyof AdminUsersUpdateResponses];
 
+export type AdminUsersEndSessionsData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/users/{id}/sessions';
+};
+
+export type AdminUsersEndSessionsErrors = {
+    /**
+     * The id is not a UUID, or it is the caller (use POST /auth/logout-all)
+     */
+    400: ErrorBodyDto;
+    /**
+     * No valid access token (missing, expired or revoked)
+     */
+    401: ErrorBodyDto;
+    /**
+     * The caller lacks the role this route needs; or, for an admin with REQUIRE_ADMIN_MFA on, error "mfa_required": the session did not use a second factor or a passkey
+     */
+    403: ErrorBodyDto;
+    /**
+     * No user with this id
+     */
+    404: ErrorBodyDto;
+    /**
+     * The body is larger than the limit (BODY_LIMIT, 100 KB by default)
+     */
+    413: ErrorBodyDto;
+    /**
+     * The body is not application/json (file content, multipart/form-data and octet-stream are never accepted)
+     */
+    415: ErrorBodyDto;
+    /**
+     * Too many requests from this address or user; retry after Retry-After seconds
+     */
+    429: ErrorBodyDto;
+    /**
+     * Temporarily unavailable (the database cannot be reached, or the instance is shutting down); retry after Retry-After seconds
+     */
+    503: ErrorBodyDto;
+};
+
+export type AdminUsersEndSessionsError = AdminUsersEndSessionsErrors[keyof AdminUsersEndSessionsErrors];
+
+export type AdminUsersEndSessionsResponses = {
+    /**
+     * The user's refresh and access tokens stop working at once, on every instance
+     */
+    204: void;
+};
+
+export type AdminUsersEndSessionsResponse = AdminUsersEndSessionsResponses[keyof AdminUsersEndSessionsResponses];
+
+export type AdminUsersSessionsData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/users/{id}/sessions';
+};
+
+export type AdminUsersSessionsErrors = {
+    /**
+     * The request breaks a rule: invalid JSON, an unknown or invalid field, or a parameter out of its bounds
+     */
+    400: ErrorBodyDto;
+    /**
+     * No valid access token (missing, expired or revoked)
+     */
+    401: ErrorBodyDto;
+    /**
+     * The caller lacks the role this route needs; or, for an admin with REQUIRE_ADMIN_MFA on, error "mfa_required": the session did not use a second factor or a passkey
+     */
+    403: ErrorBodyDto;
+    /**
+     * No user with this id
+     */
+    404: ErrorBodyDto;
+    /**
+     * Too many requests from this address or user; retry after Retry-After seconds
+     */
+    429: ErrorBodyDto;
+    /**
+     * Temporarily unavailable (the database cannot be reached, or the instance is shutting down); retry after Retry-After seconds
+     */
+    503: ErrorBodyDto;
+};
+
+export type AdminUsersSessionsError = AdminUsersSessionsErrors[keyof AdminUsersSessionsErrors];
+
+export type AdminUsersSessionsResponses = {
+    200: Array<SessionDto>;
+};
+
+export type AdminUsersSessionsResponse = AdminUsersSessionsResponses[keyof AdminUsersSessionsResponses];
+
 export type AdminUsersListData = {
     body?: never;
     path?: never;
@@ -3284,6 +3398,50 @@ export type SubscriptionsGrantResponses = {
 };
 
 export type SubscriptionsGrantResponse = SubscriptionsGrantResponses[keyof SubscriptionsGrantResponses];
+
+export type SubscriptionsTimelineData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/users/{id}/subscription/timeline';
+};
+
+export type SubscriptionsTimelineErrors = {
+    /**
+     * The request breaks a rule: invalid JSON, an unknown or invalid field, or a parameter out of its bounds
+     */
+    400: ErrorBodyDto;
+    /**
+     * No valid access token (missing, expired or revoked)
+     */
+    401: ErrorBodyDto;
+    /**
+     * The caller lacks the role this route needs; or, for an admin with REQUIRE_ADMIN_MFA on, error "mfa_required": the session did not use a second factor or a passkey
+     */
+    403: ErrorBodyDto;
+    /**
+     * No user with this id
+     */
+    404: ErrorBodyDto;
+    /**
+     * Too many requests from this address or user; retry after Retry-After seconds
+     */
+    429: ErrorBodyDto;
+    /**
+     * Temporarily unavailable (the database cannot be reached, or the instance is shutting down); retry after Retry-After seconds
+     */
+    503: ErrorBodyDto;
+};
+
+export type SubscriptionsTimelineError = SubscriptionsTimelineErrors[keyof SubscriptionsTimelineErrors];
+
+export type SubscriptionsTimelineResponses = {
+    200: Array<TimelineEntryDto>;
+};
+
+export type SubscriptionsTimelineResponse = SubscriptionsTimelineResponses[keyof SubscriptionsTimelineResponses];
 
 export type BillingCheckoutData = {
     body: CheckoutDto;
@@ -4209,6 +4367,95 @@ export type InvitationsAcceptResponses = {
 };
 
 export type InvitationsAcceptResponse = InvitationsAcceptResponses[keyof InvitationsAcceptResponses];
+
+export type AdminWorkspacesListData = {
+    body?: never;
+    path?: never;
+    query?: {
+        page?: number;
+        limit?: number;
+        /**
+         * Part of the name, any case
+         */
+        search?: string;
+    };
+    url: '/api/v1/admin/workspaces';
+};
+
+export type AdminWorkspacesListErrors = {
+    /**
+     * The request breaks a rule: invalid JSON, an unknown or invalid field, or a parameter out of its bounds
+     */
+    400: ErrorBodyDto;
+    /**
+     * No valid access token (missing, expired or revoked)
+     */
+    401: ErrorBodyDto;
+    /**
+     * The caller lacks the role this route needs; or, for an admin with REQUIRE_ADMIN_MFA on, error "mfa_required": the session did not use a second factor or a passkey
+     */
+    403: ErrorBodyDto;
+    /**
+     * Too many requests from this address or user; retry after Retry-After seconds
+     */
+    429: ErrorBodyDto;
+    /**
+     * Temporarily unavailable (the database cannot be reached, or the instance is shutting down); retry after Retry-After seconds
+     */
+    503: ErrorBodyDto;
+};
+
+export type AdminWorkspacesListError = AdminWorkspacesListErrors[keyof AdminWorkspacesListErrors];
+
+export type AdminWorkspacesListResponses = {
+    200: AdminWorkspaceListDto;
+};
+
+export type AdminWorkspacesListResponse = AdminWorkspacesListResponses[keyof AdminWorkspacesListResponses];
+
+export type AdminWorkspacesMembersData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/workspaces/{id}/members';
+};
+
+export type AdminWorkspacesMembersErrors = {
+    /**
+     * The request breaks a rule: invalid JSON, an unknown or invalid field, or a parameter out of its bounds
+     */
+    400: ErrorBodyDto;
+    /**
+     * No valid access token (missing, expired or revoked)
+     */
+    401: ErrorBodyDto;
+    /**
+     * The caller lacks the role this route needs; or, for an admin with REQUIRE_ADMIN_MFA on, error "mfa_required": the session did not use a second factor or a passkey
+     */
+    403: ErrorBodyDto;
+    /**
+     * No workspace with this id
+     */
+    404: ErrorBodyDto;
+    /**
+     * Too many requests from this address or user; retry after Retry-After seconds
+     */
+    429: ErrorBodyDto;
+    /**
+     * Temporarily unavailable (the database cannot be reached, or the instance is shutting down); retry after Retry-After seconds
+     */
+    503: ErrorBodyDto;
+};
+
+export type AdminWorkspacesMembersError = AdminWorkspacesMembersErrors[keyof AdminWorkspacesMembersErrors];
+
+export type AdminWorkspacesMembersResponses = {
+    200: Array<MemberDto>;
+};
+
+export type AdminWorkspacesMembersResponse = AdminWorkspacesMembersResponses[keyof AdminWorkspacesMembersResponses];
 
 export type ActivityRecordData = {
     body: ActivityEventDto;

@@ -118,6 +118,45 @@ export class WorkspaceListDto {
   limit!: number;
 }
 
+export class AdminWorkspaceQueryDto extends WorkspaceListQueryDto {
+  @ApiPropertyOptional({ description: 'Part of the name, any case', maxLength: 100 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  search?: string;
+}
+
+export class AdminWorkspaceDto {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+
+  @ApiProperty({ example: 'Finance team' })
+  name!: string;
+
+  @ApiProperty({ type: 'integer' })
+  memberCount!: number;
+
+  @ApiProperty({ type: String, format: 'date-time' })
+  createdAt!: Date;
+
+  @ApiProperty({ type: String, format: 'date-time' })
+  updatedAt!: Date;
+}
+
+export class AdminWorkspaceListDto {
+  @ApiProperty({ type: AdminWorkspaceDto, isArray: true })
+  items!: AdminWorkspaceDto[];
+
+  @ApiProperty({ type: 'integer' })
+  total!: number;
+
+  @ApiProperty({ type: 'integer' })
+  page!: number;
+
+  @ApiProperty({ type: 'integer' })
+  limit!: number;
+}
+
 export class MemberDto {
   @ApiProperty({ format: 'uuid' })
   userId!: string;
