@@ -4,7 +4,6 @@ import { NestFactory } from '@nestjs/core';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { AppModule } from './app.module.js';
-import type { RequestMeta } from './common/events/domain-events.js';
 import { AppConfig, ConfigError, loadConfig, loadDotEnv } from './config/app-config.js';
 import { normaliseEmail } from './common/text/identifiers.js';
 import { setUpDatabaseRoles } from './database/database-roles.js';
@@ -92,9 +91,6 @@ async function withApp<T>(
   }
 }
 
-/** What the activity log records as the origin of an operator's change. */
-const CLI_META: RequestMeta = { ip: null, userAgent: 'insightsheet-cli' };
-
 /**
  * An existing account becomes an admin only when asked (--promote) and when its email is
  * verified: otherwise whoever registered the address first would receive admin rights with
@@ -120,7 +116,7 @@ async function createAdmin(email: string, promote: boolean): Promise<number> {
       }
       await app
         .get(AccessAdministration)
-        .update('cli', existing.id, { role: 'admin' }, CLI_META, { endSessions: true });
+        .update('cli', existing.id, { role: 'admin' }, { endSessions: true });
       process.stdout.write(`Promoted admin ${normalised}; their sessions were ended\n`);
       process.stdout.write(adminMfaHint(app.get(AppConfig)));
       return 0;

@@ -154,6 +154,40 @@ describe('admin routes for the console', () => {
     expect(recorded).toEqual([{ action: 'user.sessions_ended', metadata: { by: admin.id } }]);
   });
 
+  it("records an administrator's actions on a user without the administrator's address or browser", async () => {
+    const someone = await registerUser(api);
+    const asAdmin = (method: string, path: string, body?: object) =>
+      api.fetch(path, {
+        method,
+        headers: {
+          authorization: `Bearer ${admin.accessToken}`,
+          'x-forwarded-for': '203.0.113.9',
+          'user-agent': 'AdminBrowser/1',
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
+        body: body && JSON.stringify(body),
+      });
+    const users = `/api/v1/admin/users/${someone.id}`;
+    expect((await asAdmin('DELETE', `${users}/sessions`)).status).toBe(204);
+    expect((await asAdmin('PATCH', users, { isActive: false })).status).toBe(200);
+    expect((await asAdmin('PATCH', users, { isActive: true })).status).toBe(200);
+    expect((await asAdmin('PUT', `${users}/subscription`, { plan: 'pro' })).status).toBe(200);
+
+    await api.app.get(ActivityBuffer).flush();
+    const recorded = await api.query<{ action: string; ip: string | null; agent: string | null }>(
+      `SELECT action, host(ip_address) AS ip, user_agent AS agent FROM user_activities
+        WHERE user_id = $1 AND metadata->>'by' = $2 ORDER BY created_at`,
+      [someone.id, admin.id],
+    );
+    expect(recorded.map(({ action }) => action).sort()).toEqual([
+      'billing.plan_changed',
+      'user.active_changed',
+      'user.active_changed',
+      'user.sessions_ended',
+    ]);
+    for (const row of recorded) expect(row).toMatchObject({ ip: null, agent: null });
+  });
+
   it("refuses to end the admin's own sessions here (400), leaving them working", async () => {
     const response = await call(
       'DELETE',

@@ -85,6 +85,14 @@ export interface RequestMeta {
   userAgent: string | null;
 }
 
+/**
+ * The request meta of an event about a user that an administrator caused (a grant, a role or
+ * active-flag change, ended sessions): the administrator's address and browser are theirs, not
+ * the user's, and never go into the user's activity or export. The administrator's id is in
+ * the event's metadata (`by`).
+ */
+export const BY_ADMINISTRATOR: RequestMeta = { ip: null, userAgent: null };
+
 /** Who moved a plan: an administrator's grant, or Stripe's state applied by Billing. */
 export type PlanChangeSource =
   | { source: 'manual'; by: string }

@@ -1,5 +1,5 @@
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
-import { DomainEvents, type RequestMeta } from '../../common/events/domain-events.js';
+import { BY_ADMINISTRATOR, DomainEvents } from '../../common/events/domain-events.js';
 import { EmailNotVerifiedException } from '../../common/errors/email-not-verified.exception.js';
 import { EventPublisher } from '../../common/events/event-publisher.service.js';
 import type { AdminUpdateUserDto, UserDto } from '../users/dto/user.dto.js';
@@ -28,12 +28,14 @@ export class AccessAdministration {
    * Ends every session of the user, and so every refresh and access token, on every instance.
    * An administrator's own sessions end through POST /auth/logout-all instead.
    */
-  async endSessions(actorId: string, userId: string, meta: RequestMeta): Promise<void> {
+  async endSessions(actorId: string, userId: string): Promise<void> {
     if (actorId === userId)
       throw new BadRequestException('End your own sessions with POST /api/v1/auth/logout-all');
     const found = await this.revocation.revokeTokens(userId, { reason: 'ended_by_admin' });
     if (!found) throw new NotFoundException('User not found');
-    this.events.publish(DomainEvents.SessionsEndedByAdmin, userId, meta, { by: actorId });
+    this.events.publish(DomainEvents.SessionsEndedByAdmin, userId, BY_ADMINISTRATOR, {
+      by: actorId,
+    });
   }
 
   /**
@@ -45,7 +47,6 @@ export class AccessAdministration {
     actorId: string,
     userId: string,
     changes: AdminUpdateUserDto,
-    meta: RequestMeta,
     options: { endSessions?: boolean } = {},
   ): Promise<UserDto> {
     if (changes.role === undefined && changes.isActive === undefined) {
@@ -65,14 +66,14 @@ export class AccessAdministration {
     });
     if (!found) throw new NotFoundException('User not found');
     if (changes.role !== undefined && changes.role !== before.role) {
-      this.events.publish(DomainEvents.RoleChanged, userId, meta, {
+      this.events.publish(DomainEvents.RoleChanged, userId, BY_ADMINISTRATOR, {
         by: actorId,
         from: before.role,
         to: changes.role,
       });
     }
     if (changes.isActive !== undefined && changes.isActive !== before.isActive) {
-      this.events.publish(DomainEvents.ActiveChanged, userId, meta, {
+      this.events.publish(DomainEvents.ActiveChanged, userId, BY_ADMINISTRATOR, {
         by: actorId,
         isActive: changes.isActive,
       });

@@ -8,9 +8,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { CurrentUser, Roles, type Principal } from '../../common/auth/auth.decorators.js';
-import type { RequestMeta } from '../../common/events/domain-events.js';
 import { ParseIdPipe } from '../../common/http/parse-id.pipe.js';
-import { Meta } from '../../common/http/request-meta.js';
 import { ApiErrorResponse } from '../../common/openapi/api-error-response.decorator.js';
 import { ApiOperationGroup } from '../../common/openapi/openapi-document.js';
 import { AdminUpdateUserDto, UserDto } from '../users/dto/user.dto.js';
@@ -36,9 +34,8 @@ export class AdminAccessController {
     @CurrentUser() principal: Principal,
     @Param('id', ParseIdPipe) id: string,
     @Body() body: AdminUpdateUserDto,
-    @Meta() meta: RequestMeta,
   ): Promise<UserDto> {
-    return this.access.update(principal.id, id, body, meta);
+    return this.access.update(principal.id, id, body);
   }
 
   @Get(':id/sessions')
@@ -68,8 +65,7 @@ export class AdminAccessController {
   endSessions(
     @CurrentUser() principal: Principal,
     @Param('id', ParseIdPipe) id: string,
-    @Meta() meta: RequestMeta,
   ): Promise<void> {
-    return this.access.endSessions(principal.id, id, meta);
+    return this.access.endSessions(principal.id, id);
   }
 }

@@ -1,8 +1,6 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import type { RequestMeta } from '../../common/events/domain-events.js';
 import { ParseIdPipe } from '../../common/http/parse-id.pipe.js';
-import { Meta } from '../../common/http/request-meta.js';
 import { ApiErrorResponse } from '../../common/openapi/api-error-response.decorator.js';
 import { CurrentUser, Roles, type Principal } from '../../common/auth/auth.decorators.js';
 import {
@@ -66,9 +64,8 @@ export class SubscriptionsController {
     @CurrentUser() principal: Principal,
     @Param('id', ParseIdPipe) id: string,
     @Body() body: GrantSubscriptionDto,
-    @Meta() meta: RequestMeta,
   ): Promise<SubscriptionDto> {
-    return this.subscriptions.grant(principal.id, id, body.plan, body.currentPeriodEnd, meta);
+    return this.subscriptions.grant(principal.id, id, body.plan, body.currentPeriodEnd);
   }
 
   @Get('admin/users/:id/subscription/timeline')

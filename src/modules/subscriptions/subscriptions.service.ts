@@ -5,6 +5,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { OnEvent } from '@nestjs/event-emitter';
 import {
+  BY_ADMINISTRATOR,
   DomainEvents,
   type DomainEvent,
   type PlanChangeSource,
@@ -158,14 +159,13 @@ export class SubscriptionsService {
     userId: string,
     plan: PlanId,
     until: Date | undefined,
-    meta: RequestMeta,
   ): Promise<SubscriptionDto> {
     if (until && until.getTime() <= this.clock.nowMs())
       throw new BadRequestException('currentPeriodEnd must be in the future');
     const account = await this.billingAccount(userId);
     if (!account) throw new NotFoundException('Subscription not found');
     const cause: ChangeCause = { kind: 'manual', by: adminId };
-    await this.change(account.id, meta, cause, async (manager) => {
+    await this.change(account.id, BY_ADMINISTRATOR, cause, async (manager) => {
       await this.subscriptions.update(manager, account.id, {
         manualPlan: plan === 'free' ? null : plan,
         manualUntil: plan === 'free' ? null : (until ?? null),
