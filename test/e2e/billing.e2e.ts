@@ -3,6 +3,7 @@ import { EventEmitter2 } from '@nestjs/event-emitter';
 import pg from 'pg';
 import { DomainEvents, type DomainEvent } from '../../src/common/events/domain-events.js';
 import { EventPublisher } from '../../src/common/events/event-publisher.service.js';
+import { ActivityBuffer } from '../../src/modules/activity/activity-buffer.service.js';
 import { BillingReconciliationService } from '../../src/modules/billing/billing-reconciliation.service.js';
 import {
   checkoutSessionFactory,
@@ -510,6 +511,9 @@ describe('billing with Stripe', () => {
   it('records and accepts (200) a late event for an erased user, so Stripe does not retry it', async () => {
     const user = await subscribedUser();
     const subscription = stripe.subscriptions.get(user.subscription)!;
+    // The user's activity rows written first: a flush inserting them while the DELETE cascades
+    // into the same rows deadlocked (seen through PgBouncer's slower round trips).
+    await api.app.get(ActivityBuffer).flush();
     await api.query(`DELETE FROM users WHERE id = $1`, [user.id]);
     subscription.status = 'canceled';
     const event = eventFactory('customer.subscription.deleted', subscription);
