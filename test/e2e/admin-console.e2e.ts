@@ -25,6 +25,7 @@ interface Overview {
   range: { from: string; to: string };
   users: { total: number; new: number };
   activeUsers: { dau: number; wau: number; mau: number };
+  activeUsersPerDay: { day: string; dau: number; wau: number; mau: number }[];
   planMix: { plan: string; users: number }[];
   signupsPerDay: { day: string; signups: number }[];
   topActions: { action: string; source: string; events: number }[];
@@ -227,6 +228,17 @@ if (!chromiumInstalled() && !process.env.CI) {
       expect(await rows('Signups per day')).toEqual(
         expected.signupsPerDay.map((entry) => [entry.day, number.format(entry.signups)]),
       );
+      expect(await rows('Active users')).toEqual(
+        expected.activeUsersPerDay.map((entry) =>
+          [entry.day, entry.dau, entry.wau, entry.mau].map((cell) =>
+            typeof cell === 'number' ? number.format(cell) : cell,
+          ),
+        ),
+      );
+      expect(expected.activeUsersPerDay.at(-1)).toEqual({
+        day: expected.range.to,
+        ...expected.activeUsers,
+      });
       expect(await rows('Plan mix')).toEqual(
         expected.planMix.map((entry) => [entry.plan, number.format(entry.users)]),
       );

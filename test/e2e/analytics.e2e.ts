@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ActivityBuffer } from '../../src/modules/activity/activity-buffer.service.js';
 import { ActivitySeeder } from '../../src/modules/activity/activity-seeder.service.js';
+import { AnalyticsRepository } from '../../src/modules/activity/analytics.repository.js';
 import {
   bearer,
   createAdmin,
@@ -13,6 +14,7 @@ interface Overview {
   range: { from: string; to: string };
   users: { total: number; new: number };
   activeUsers: { dau: number; wau: number; mau: number };
+  activeUsersPerDay: { day: string; dau: number; wau: number; mau: number }[];
   planMix: { plan: string; users: number }[];
   signupsPerDay: { day: string; signups: number }[];
   topActions: { action: string; source: string; events: number }[];
@@ -141,6 +143,31 @@ describe('admin analytics overview', () => {
       [settled],
     );
     expect(row.mau).toBeGreaterThan(0);
+  });
+
+  it('gives DAU, WAU and MAU for each settled day of the range and its last day, equal to the brute force', async () => {
+    await api.app.get(AnalyticsRepository).settleDays(100);
+    const from = day(9);
+    const to = day(2);
+    const response = await api.fetch(
+      `/api/v1/admin/analytics/overview?from=${from}&to=${to}`,
+      bearer(admin.accessToken),
+    );
+    const overview = (await response.json()) as Overview;
+    const expected = await api.query(
+      `SELECT to_char(d.day, 'YYYY-MM-DD') AS day,
+              count(DISTINCT a.user_id) FILTER (WHERE (a.created_at AT TIME ZONE 'UTC')::date = d.day)::int AS dau,
+              count(DISTINCT a.user_id) FILTER (WHERE (a.created_at AT TIME ZONE 'UTC')::date > d.day - 7)::int AS wau,
+              count(DISTINCT a.user_id)::int AS mau
+         FROM (SELECT generate_series($1::date, $2::date, interval '1 day')::date AS day) AS d
+         LEFT JOIN user_activities a
+           ON a.user_id IS NOT NULL AND (a.created_at AT TIME ZONE 'UTC')::date > d.day - 30
+          AND (a.created_at AT TIME ZONE 'UTC')::date <= d.day
+        GROUP BY d.day ORDER BY d.day`,
+      [from, to],
+    );
+    expect(overview.activeUsersPerDay).toEqual(expected);
+    expect(overview.activeUsersPerDay.at(-1)).toEqual({ day: to, ...overview.activeUsers });
   });
 
   it('defaults to the last 30 days and validates the range', async () => {

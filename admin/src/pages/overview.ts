@@ -7,6 +7,8 @@ export interface Overview {
   range: { from: string; to: string };
   users: { total: number; new: number };
   activeUsers: { dau: number; wau: number; mau: number };
+  /** The settled days of the range and its last day (days not settled yet are left out). */
+  activeUsersPerDay: { day: string; dau: number; wau: number; mau: number }[];
   planMix: { plan: string; users: number }[];
   signupsPerDay: { day: string; signups: number }[];
   topActions: { action: string; source: string; events: number }[];
@@ -72,7 +74,8 @@ export async function renderOverview(
     h('p', { class: 'muted', role: 'status' }, 'Loading the overview…'),
   );
   const overview = await get<Overview>(`/admin/analytics/overview${query(requested)}`);
-  const { range, users, activeUsers, planMix, signupsPerDay, topActions } = overview;
+  const { range, users, activeUsers, activeUsersPerDay, planMix, signupsPerDay, topActions } =
+    overview;
 
   const kpi = (name: string, label: string, value: number) =>
     h(
@@ -103,24 +106,29 @@ export async function renderOverview(
       options: { scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
     },
   );
+  const windows = [
+    ['DAU (the day)', 'dau'],
+    ['WAU (7 days)', 'wau'],
+    ['MAU (30 days)', 'mau'],
+  ] as const;
   const active = chartFigure(
     'chart-active',
-    `Active users as of ${range.to}`,
-    `DAU ${formatNumber(activeUsers.dau)}, WAU ${formatNumber(activeUsers.wau)}, MAU ${formatNumber(activeUsers.mau)}`,
+    'Active users per day',
+    `As of ${range.to}: DAU ${formatNumber(activeUsers.dau)}, WAU ${formatNumber(activeUsers.wau)}, MAU ${formatNumber(activeUsers.mau)}`,
     {
-      type: 'bar',
+      type: 'line',
       data: {
-        labels: ['DAU (the day)', 'WAU (7 days)', 'MAU (30 days)'],
-        datasets: [
-          {
-            label: 'Active users',
-            data: [activeUsers.dau, activeUsers.wau, activeUsers.mau],
-            backgroundColor: [PALETTE[0], PALETTE[1], PALETTE[2]],
-          },
-        ],
+        labels: activeUsersPerDay.map((entry) => entry.day),
+        datasets: windows.map(([label, key], index) => ({
+          label,
+          data: activeUsersPerDay.map((entry) => entry[key]),
+          borderColor: PALETTE[index],
+          backgroundColor: PALETTE[index],
+          pointRadius: 2,
+        })),
       },
       options: {
-        plugins: { legend: { display: false } },
+        plugins: { legend: { position: 'bottom' } },
         scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
       },
     },
@@ -208,12 +216,8 @@ export async function renderOverview(
         active.figure,
         dataTable(
           'Active users',
-          ['Window', 'Users'],
-          [
-            ['DAU', activeUsers.dau],
-            ['WAU', activeUsers.wau],
-            ['MAU', activeUsers.mau],
-          ],
+          ['Day', 'DAU', 'WAU', 'MAU'],
+          activeUsersPerDay.map((e) => [e.day, e.dau, e.wau, e.mau]),
         ),
       ),
       h(

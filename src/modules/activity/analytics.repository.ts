@@ -7,6 +7,7 @@ import { ReadRouter, type ReadQuery } from '../../database/read-router.service.j
 export interface Overview {
   users: { total: number; new: number };
   activeUsers: { dau: number; wau: number; mau: number };
+  activeUsersPerDay: ({ day: string } & ActiveUsers)[];
   planMix: { plan: string; users: number }[];
   signupsPerDay: { day: string; signups: number }[];
   topActions: { action: string; source: ActivitySource; events: number }[];
@@ -105,6 +106,12 @@ export class AnalyticsRepository {
         [from, to],
       );
       const active = await this.activeUsers(to, query);
+      // Each settled day's counts as stored (activity:maintain stores them), and `to`'s.
+      const stored = await query<{ day: string } & ActiveUsers>(
+        `SELECT to_char(day, 'YYYY-MM-DD') AS day, dau, wau, mau FROM activity_daily_active
+          WHERE day >= $1::date AND day < $2::date ORDER BY day`,
+        [from, to],
+      );
       const planMix = await query<{ plan: string; users: number }>(
         `SELECT coalesce(features->>'plan', plan) AS plan, count(*)::int AS users
            FROM subscriptions WHERE user_id IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1`,
@@ -128,6 +135,7 @@ export class AnalyticsRepository {
       return {
         users: users[0],
         activeUsers: active,
+        activeUsersPerDay: [...stored, { day: to, ...active }],
         planMix,
         signupsPerDay: signups,
         topActions: topActions.map((row) => ({

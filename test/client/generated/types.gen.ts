@@ -1097,6 +1097,22 @@ export type ActiveUsersDto = {
     mau: number;
 };
 
+export type ActiveUsersOnDayDto = {
+    day: string;
+    /**
+     * Active on the day
+     */
+    dau: number;
+    /**
+     * Active in the 7 days up to the day
+     */
+    wau: number;
+    /**
+     * Active in the 30 days up to the day
+     */
+    mau: number;
+};
+
 export type PlanMixDto = {
     plan: string;
     users: number;
@@ -1123,6 +1139,10 @@ export type AnalyticsOverviewDto = {
      * As of `to`
      */
     activeUsers: ActiveUsersDto;
+    /**
+     * DAU, WAU and MAU for each day of the range whose counts are settled and stored (`activity:maintain` stores them once a day has settled), oldest first, and for `to`
+     */
+    activeUsersPerDay: Array<ActiveUsersOnDayDto>;
     planMix: Array<PlanMixDto>;
     signupsPerDay: Array<SignupsPerDayDto>;
     topActions: Array<TopActionDto>;

@@ -263,6 +263,17 @@ class ActiveUsersDto {
   mau!: number;
 }
 
+class ActiveUsersOnDayDto {
+  @ApiProperty({ format: 'date', example: '2026-11-28' })
+  day!: string;
+  @ApiProperty({ type: 'integer', description: 'Active on the day' })
+  dau!: number;
+  @ApiProperty({ type: 'integer', description: 'Active in the 7 days up to the day' })
+  wau!: number;
+  @ApiProperty({ type: 'integer', description: 'Active in the 30 days up to the day' })
+  mau!: number;
+}
+
 class PlanMixDto {
   @ApiProperty({ example: 'pro' })
   plan!: string;
@@ -293,6 +304,14 @@ export class AnalyticsOverviewDto {
   users!: AnalyticsUsersDto;
   @ApiProperty({ type: ActiveUsersDto, description: 'As of `to`' })
   activeUsers!: ActiveUsersDto;
+  @ApiProperty({
+    type: ActiveUsersOnDayDto,
+    isArray: true,
+    description:
+      'DAU, WAU and MAU for each day of the range whose counts are settled and stored ' +
+      '(`activity:maintain` stores them once a day has settled), oldest first, and for `to`',
+  })
+  activeUsersPerDay!: ActiveUsersOnDayDto[];
   @ApiProperty({ type: PlanMixDto, isArray: true })
   planMix!: PlanMixDto[];
   @ApiProperty({ type: SignupsPerDayDto, isArray: true })
