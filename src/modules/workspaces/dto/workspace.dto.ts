@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
   IsEmail,
@@ -126,22 +126,8 @@ export class AdminWorkspaceQueryDto extends WorkspaceListQueryDto {
   search?: string;
 }
 
-export class AdminWorkspaceDto {
-  @ApiProperty({ format: 'uuid' })
-  id!: string;
-
-  @ApiProperty({ example: 'Finance team' })
-  name!: string;
-
-  @ApiProperty({ type: 'integer' })
-  memberCount!: number;
-
-  @ApiProperty({ type: String, format: 'date-time' })
-  createdAt!: Date;
-
-  @ApiProperty({ type: String, format: 'date-time' })
-  updatedAt!: Date;
-}
+/** A workspace as an administrator sees it: no role of the caller's in it. */
+export class AdminWorkspaceDto extends OmitType(WorkspaceDto, ['role'] as const) {}
 
 export class AdminWorkspaceListDto {
   @ApiProperty({ type: AdminWorkspaceDto, isArray: true })
