@@ -2,6 +2,19 @@ import { api, ApiError, setTokens, type TokenPair } from './api.js';
 import { errorText } from './confirm.js';
 import { fill, field, h, message } from './dom.js';
 
+/** The six-digit field of an authenticator app's code. */
+function codeInput(): HTMLInputElement {
+  return h('input', {
+    type: 'text',
+    name: 'code',
+    inputmode: 'numeric',
+    autocomplete: 'one-time-code',
+    pattern: '[0-9]{6}',
+    maxlength: 6,
+    required: true,
+  });
+}
+
 export interface Me {
   id: string;
   email: string;
@@ -112,15 +125,7 @@ export function signIn(main: HTMLElement, notice?: string): Promise<void> {
 
     function secondFactor(challenge: MfaChallenge, finish: (pair: TokenPair) => void): void {
       const factorStatus = h('div', { class: 'status' });
-      const code = h('input', {
-        type: 'text',
-        name: 'code',
-        inputmode: 'numeric',
-        autocomplete: 'one-time-code',
-        pattern: '[0-9]{6}',
-        maxlength: 6,
-        required: true,
-      });
+      const code = codeInput();
       const recovery = h('input', { type: 'text', name: 'recoveryCode', autocomplete: 'off' });
       const verify = async (body: Record<string, unknown>) => {
         factorStatus.replaceChildren(message('info', 'Checking…'));
@@ -221,15 +226,7 @@ export function enrol(main: HTMLElement, me: Me, signOut: () => void): void {
         'POST',
         '/auth/mfa/totp/setup',
       );
-      const code = h('input', {
-        type: 'text',
-        name: 'code',
-        inputmode: 'numeric',
-        autocomplete: 'one-time-code',
-        pattern: '[0-9]{6}',
-        maxlength: 6,
-        required: true,
-      });
+      const code = codeInput();
       const form = h(
         'form',
         { 'aria-label': 'Confirm the authenticator' },
