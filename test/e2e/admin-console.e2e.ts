@@ -20,16 +20,7 @@ import {
 import { ManualClock } from '../support/manual-clock.js';
 import { CHROMIUM, chromiumInstalled, launchChromium } from '../support/passkey-browser.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
-
-interface Overview {
-  range: { from: string; to: string };
-  users: { total: number; new: number };
-  activeUsers: { dau: number; wau: number; mau: number };
-  activeUsersPerDay: { day: string; dau: number; wau: number; mau: number }[];
-  planMix: { plan: string; users: number }[];
-  signupsPerDay: { day: string; signups: number }[];
-  topActions: { action: string; source: string; events: number }[];
-}
+import type { AnalyticsOverviewDto as Overview } from '../client/generated/types.gen.js';
 
 const MISSING =
   `Chromium is not installed at ${CHROMIUM} (apt-get install -y chromium chromium-driver; ` +

@@ -9,16 +9,7 @@ import {
   type RegisteredUser,
 } from '../factories/users.factory.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
-
-interface Overview {
-  range: { from: string; to: string };
-  users: { total: number; new: number };
-  activeUsers: { dau: number; wau: number; mau: number };
-  activeUsersPerDay: { day: string; dau: number; wau: number; mau: number }[];
-  planMix: { plan: string; users: number }[];
-  signupsPerDay: { day: string; signups: number }[];
-  topActions: { action: string; source: string; events: number }[];
-}
+import type { AnalyticsOverviewDto as Overview } from '../client/generated/types.gen.js';
 
 describe('admin analytics overview', () => {
   let api: TestApp;
