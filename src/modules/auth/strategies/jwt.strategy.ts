@@ -52,24 +52,35 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     const token = bearerToken(request);
     const claims = token ? this.verified.get(token) : undefined;
     if (claims === undefined) return super.authenticate(request, options);
-    this.validate(request, claims).then(
+    this.principalOf(claims).then(
       (principal) => (principal ? this.success(principal) : this.fail(401)),
       (error: unknown) => this.error(error as Error),
     );
   }
 
+  /** After passport-jwt verified the token: its claims checked, and the token kept if they hold. */
   async validate(request: Request, claims: VerifiedClaims): Promise<Principal | false> {
+    const principal = await this.principalOf(claims);
+    // Only a header that is the scheme and the token alone: the token is a slice of the header,
+    // which V8 keeps whole behind it, so anything padded around a token would be kept too.
+    const token = bearerToken(request);
+    if (
+      principal &&
+      token &&
+      request.headers.authorization?.length === BEARER.length + token.length
+    )
+      this.verified.remember(token, claims);
+    return principal;
+  }
+
+  /** The caller a verified token names, if its claims still hold for the user's access. */
+  private async principalOf(claims: VerifiedClaims): Promise<Principal | false> {
     if (claims.typ !== 'access' || typeof claims.sub !== 'string' || !isUuid(claims.sub))
       return false;
     if (typeof claims.tv !== 'number' || typeof claims.sid !== 'string') return false;
     const state = await this.accessState.get(claims.sub);
     if (!state || !state.isActive || state.tokenVersion !== claims.tv) return false;
     if (state.revokedSessions.includes(claims.sid)) return false;
-    // Only a header that is the scheme and the token alone: the token is a slice of the header,
-    // which V8 keeps whole behind it, so anything padded around a token would be kept too.
-    const token = bearerToken(request);
-    if (token && request.headers.authorization?.length === BEARER.length + token.length)
-      this.verified.remember(token, claims);
     const authTime = Number.isInteger(claims.auth_time) ? claims.auth_time : null;
     const amr = Array.isArray(claims.amr) ? claims.amr.filter((m) => typeof m === 'string') : [];
     return { id: claims.sub, role: state.role, sessionId: claims.sid, authTime, amr };
